@@ -1,0 +1,49 @@
+# Everything a person repeats. `make run` and `make test` are the two commands the README promises.
+PYTHON ?= python3
+VENV   ?= .venv
+PY      = $(VENV)/bin/python
+STAMP   = $(VENV)/.installed
+
+.PHONY: run test lint format check-deploy messages bench clean venv
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit("Credit Portal needs Python 3.11 or newer" if sys.version_info < (3, 11) else 0)'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[embedded,dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+## Run the portal: web, Celery worker and beat; embedded PostgreSQL/Redis unless DATABASE_URL/REDIS_URL are set.
+run: $(STAMP)
+	$(PY) -m credit_portal.devstack run
+
+## Run the whole test suite (layering contracts, lint, migrations check, pytest) against real PostgreSQL and Redis.
+test: $(STAMP)
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) -m credit_portal.devstack test $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+## Production settings must pass Django's deployment checks.
+check-deploy: $(STAMP)
+	DJANGO_DEBUG=false SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))') \
+	PERSONAL_DATA_KEY=check-deploy $(PY) manage.py check --deploy --fail-level WARNING
+
+## Regenerate the translation catalogues (needs GNU gettext) and compile them.
+messages: $(STAMP)
+	$(PY) manage.py makemessages --all --no-obsolete --ignore='.venv/*' --ignore='.local/*'
+	$(PY) manage.py compilemessages --ignore='.venv/*' --ignore='.local/*'
+
+clean:
+	rm -rf $(VENV) .local

@@ -1,0 +1,1 @@
+"""Guideline parts (6) comprehensive appraisal, (7) hierarchical and categorical management and (16) risk alerts: indicator models scoring entities from their records, credit-tiered random inspection draws."""

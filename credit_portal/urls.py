@@ -1,0 +1,45 @@
+"""The four doors. This module and ``api_urls`` are the only places that import every app
+(declared as an exception in the import-linter contract)."""
+
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth.views import LogoutView
+from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
+
+from credit_portal.web import views as web_views
+from credit_portal.web import views_my as web_my
+from credit_portal.web import views_staff as web_staff
+from records import urls as records_urls
+
+staff_patterns = [
+    path("", web_staff.dashboard, name="dashboard"),
+    path("login/", web_staff.StaffLoginView.as_view(), name="login"),
+    path("logout/", LogoutView.as_view(next_page="/staff/login/"), name="logout"),
+    path("calendar/", web_staff.calendar, name="calendar"),
+    path("calendar/<str:day>/remove/", web_staff.calendar_day_remove, name="calendar_day_remove"),
+    *records_urls.staff_patterns,
+]
+
+my_patterns = [
+    path("login/", web_my.MyLoginView.as_view(), name="login"),
+    path("logout/", LogoutView.as_view(next_page="/my/login/"), name="logout"),
+    path("signup/", web_my.signup, name="signup"),
+    *records_urls.my_patterns,
+]
+
+urlpatterns = [
+    path("", include((records_urls.public_patterns, "public"))),
+    path("staff/", include((staff_patterns, "staff"))),
+    path("my/", include((my_patterns, "my"))),
+    path("api/", include("credit_portal.api_urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    path("healthz", web_views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

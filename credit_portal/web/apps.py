@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class WebConfig(AppConfig):
+    name = "credit_portal.web"
+    label = "web"
+    verbose_name = _("Web")
+
+    def ready(self) -> None:
+        from credit_portal.web.registry import NavItem, staff_nav
+
+        staff_nav.add(NavItem(_("Working-day calendar"), "staff:calendar", None, order=90))

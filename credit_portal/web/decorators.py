@@ -1,0 +1,46 @@
+"""Door guards for the server-rendered pages."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.urls import reverse
+
+from credit_portal.accounts.actors import actor_for_user
+
+
+def staff_required(capability: str | None = None):
+    """Signed-in department staff holding ``capability``. Others: login page, or 403."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path(), reverse("staff:login"))
+            actor = actor_for_user(request.user)
+            if actor.kind != "staff" or (capability and not actor.can(capability)):
+                raise PermissionDenied
+            request.actor = actor
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def entity_user_required(view):
+    """Signed-in self-service users (market entity side)."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path(), reverse("my:login"))
+        actor = actor_for_user(request.user)
+        if actor.kind != "entity":
+            raise PermissionDenied
+        request.actor = actor
+        return view(request, *args, **kwargs)
+
+    return wrapped

@@ -1,0 +1,36 @@
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
+from django.utils.translation import gettext_lazy as _
+
+from credit_portal.accounts.models import User
+from credit_portal.workdays.models import CalendarDay
+
+
+class LoginForm(AuthenticationForm):
+    error_messages = {
+        "invalid_login": _("The user name or password is wrong (both are case-sensitive)."),
+        "inactive": _("This account is disabled."),
+    }
+
+
+class SignUpForm(UserCreationForm):
+    full_name = forms.CharField(label=_("Full name"), max_length=100)
+    email = forms.EmailField(label=_("Email"))
+    phone = forms.CharField(label=_("Phone"), max_length=32, required=False)
+
+    class Meta(UserCreationForm.Meta):
+        model = User
+        fields = ["username", "full_name", "email", "phone"]
+
+
+class CalendarDayForm(forms.Form):
+    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    kind = forms.ChoiceField(label=_("Kind"), choices=CalendarDay.Kind.choices)
+    name_zh = forms.CharField(label=_("Name (Chinese)"), max_length=100, required=False)
+    name_en = forms.CharField(label=_("Name (English)"), max_length=100, required=False)
+
+
+class HolidayNoticeForm(forms.Form):
+    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
+    title = forms.CharField(label=_("Title of the State Council notice"), max_length=300)
+    published_on = forms.DateField(label=_("Published on"), widget=forms.DateInput(attrs={"type": "date"}))

@@ -1,0 +1,118 @@
+"""The staff door's shared pages: sign-in, dashboard, the working-day calendar."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from credit_portal.accounts.capabilities import Cap
+from credit_portal.web.decorators import staff_required
+from credit_portal.web.forms import CalendarDayForm, HolidayNoticeForm, LoginForm
+from credit_portal.web.registry import dashboard_panels
+from credit_portal.workdays import services as workdays
+from credit_portal.workdays.models import CalendarDay, HolidayNotice
+
+
+class StaffLoginView(auth_views.LoginView):
+    template_name = "staff/login.html"
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+    def get_default_redirect_url(self):
+        return "/staff/"
+
+
+@staff_required()
+def dashboard(request):
+    actor = request.actor
+    panels = []
+    for panel in dashboard_panels.visible_to(actor):
+        context = panel.render(actor)
+        if context is not None:
+            panels.append((panel.template, context))
+    today = timezone.localdate()
+    return render(
+        request,
+        "staff/dashboard.html",
+        {"panels": panels, "unannounced_years": workdays.unannounced_years(today), "today": today},
+    )
+
+
+@staff_required()
+@require_http_methods(["GET", "POST"])
+def calendar(request):
+    """The working-day calendar: entries overriding the package, and the years whose official
+    arrangement is known. Anyone on staff may look; the credit office edits."""
+    actor = request.actor
+    year = _year(request.GET.get("year"), timezone.localdate().year)
+    day_form = CalendarDayForm(prefix="day")
+    notice_form = HolidayNoticeForm(prefix="notice", initial={"year": year})
+    if request.method == "POST":
+        actor.require(Cap.CALENDAR_MANAGE)
+        if "day-date" in request.POST:
+            day_form = CalendarDayForm(request.POST, prefix="day")
+            if day_form.is_valid():
+                try:
+                    workdays.calendar_day_set(
+                        actor=actor, day=day_form.cleaned_data["date"], **_fields(day_form)
+                    )
+                except ValidationError as exc:
+                    for field, errs in exc.message_dict.items():
+                        day_form.add_error(field if field in day_form.fields else None, errs)
+                else:
+                    messages.success(request, _("Calendar day saved."))
+                    return redirect(f"{request.path}?year={day_form.cleaned_data['date'].year}")
+        else:
+            notice_form = HolidayNoticeForm(request.POST, prefix="notice")
+            if notice_form.is_valid():
+                workdays.holiday_notice_record(actor=actor, **notice_form.cleaned_data)
+                messages.success(request, _("Holiday notice recorded."))
+                return redirect(f"{request.path}?year={notice_form.cleaned_data['year']}")
+    calendar_ = workdays.get_calendar()
+    return render(
+        request,
+        "staff/calendar.html",
+        {
+            "year": year,
+            "years": range(year - 1, year + 3),
+            "days": CalendarDay.objects.filter(date__year=year),
+            "notices": HolidayNotice.objects.all(),
+            "authoritative": calendar_.is_authoritative(date(year, 1, 1)),
+            "package_covers": year in workdays.PACKAGE_YEARS,
+            "day_form": day_form,
+            "notice_form": notice_form,
+            "can_edit": actor.can(Cap.CALENDAR_MANAGE),
+        },
+    )
+
+
+@staff_required(Cap.CALENDAR_MANAGE)
+@require_POST
+def calendar_day_remove(request, day: str):
+    try:
+        parsed = date.fromisoformat(day)
+    except ValueError:
+        parsed = None
+    if parsed is not None:
+        workdays.calendar_day_remove(actor=request.actor, day=parsed)
+        messages.success(request, _("Calendar entry removed."))
+    return redirect(f"/staff/calendar/?year={parsed.year if parsed else ''}")
+
+
+def _fields(form) -> dict:
+    return {k: form.cleaned_data[k] for k in ("kind", "name_zh", "name_en")}
+
+
+def _year(value: str | None, default: int) -> int:
+    try:
+        year = int(value or default)
+    except ValueError:
+        return default
+    return year if 2000 <= year <= 2100 else default

@@ -1,0 +1,1 @@
+"""The working-day calendar: the one source of every deadline in the portal."""

@@ -1,0 +1,1 @@
+"""Guideline parts (8) blacklists and graylists and (9) urging corrections: list measures with public comment, designation workflow with notice and objection, appeals, removal, correction notices and interviews."""

@@ -1,0 +1,1 @@
+"""Guideline parts (1) credit pledges and (2) pre-permit education: pledge templates per matter, pledges made when applying for a permit, their performance, public and association pledges, compliance material."""

@@ -1,0 +1,1 @@
+"""Guideline parts (10) joint punishments, (11) entry restrictions and (12) personal accountability: the catalogue of measures, dispatch to implementing departments, entry bans, the persons behind an entity."""

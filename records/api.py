@@ -1,0 +1,140 @@
+"""The agency door for the registry: ``/api/v1/entities/``."""
+
+from __future__ import annotations
+
+from django.http import Http404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.response import Response
+
+from credit_portal.accounts.actors import actor_for_request
+from credit_portal.accounts.capabilities import Cap
+from records import selectors, services
+from records.models import EntityPerson, MarketEntity, Person
+
+
+class PersonLinkSerializer(serializers.Serializer):
+    role = serializers.CharField()
+    name = serializers.CharField(source="person.name")
+    id_type = serializers.CharField(source="person.id_type")
+    id_number_masked = serializers.CharField(source="person.id_number_masked")
+    since = serializers.DateField(allow_null=True)
+
+
+class EntitySerializer(serializers.ModelSerializer):
+    division = serializers.CharField(source="division_id")
+    division_name = serializers.CharField(source="division.name_zh")
+    supervising_department = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    registering_department = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = MarketEntity
+        fields = [
+            "code", "name_zh", "name_en", "entity_type", "division", "division_name", "industry", "registered_on",
+            "status", "address", "public_sector", "supervising_department", "registering_department",
+            "created_at", "updated_at",
+        ]  # fmt: skip
+
+
+class EntityDetailSerializer(EntitySerializer):
+    persons = serializers.SerializerMethodField()
+
+    class Meta(EntitySerializer.Meta):
+        fields = [*EntitySerializer.Meta.fields, "persons"]
+
+    def get_persons(self, entity) -> list[dict]:
+        links = getattr(entity, "current_persons", None)
+        if links is None:
+            links = EntityPerson.objects.filter(entity=entity, until__isnull=True).select_related("person")
+        return PersonLinkSerializer(links, many=True).data
+
+
+class PersonInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    id_type = serializers.ChoiceField(choices=Person.IdType.choices, default=Person.IdType.RESIDENT_ID)
+    id_number = serializers.CharField(max_length=40, write_only=True)
+
+
+class EntityCreateSerializer(serializers.Serializer):
+    """Shape only; the registry service validates the content (the same rules as the staff form)."""
+
+    code = serializers.CharField(max_length=40)
+    name_zh = serializers.CharField(max_length=200)
+    name_en = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    division = serializers.CharField(max_length=6, help_text="Administrative division code (six digits).")
+    industry = serializers.CharField(max_length=1, required=False, allow_blank=True, default="")
+    registered_on = serializers.DateField(required=False, allow_null=True, default=None)
+    status = serializers.CharField(max_length=16, required=False, default=MarketEntity.Status.ACTIVE)
+    address = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    public_sector = serializers.CharField(max_length=24, required=False, allow_blank=True, default="")
+    supervising_department = serializers.CharField(
+        max_length=32, required=False, allow_blank=True, default=""
+    )
+    legal_representative = PersonInputSerializer(required=False, allow_null=True, default=None)
+
+    def to_input(self) -> services.EntityInput:
+        data = dict(self.validated_data)
+        person = data.pop("legal_representative", None)
+        return services.EntityInput(
+            **data, legal_representative=services.PersonInput(**person) if person else None
+        )
+
+
+class EntityListCreate(generics.ListCreateAPIView):
+    """Search the registry (``?q=`` name in Chinese or English, or a code) or register an entity."""
+
+    required_capabilities = {"GET": Cap.ENTITIES_READ, "POST": Cap.ENTITIES_WRITE}
+    serializer_class = EntitySerializer
+
+    def get_queryset(self):
+        q = self.request.query_params.get("q", "")
+        division = self.request.query_params.get("division", "")
+        qs = MarketEntity.objects.select_related(
+            "division", "supervising_department", "registering_department"
+        )
+        if q.strip():
+            # Cursor pages run over ids; relevance order is for the public search page.
+            qs = selectors.entity_search(q, division=division, qs=qs).order_by()
+        elif division:
+            qs = selectors.entity_search("", division=division, qs=qs).order_by()
+        return qs
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "q", str, description="Chinese characters (2+), English words, or an exact code"
+            ),
+            OpenApiParameter(
+                "division", str, description="Administrative division code; includes its children"
+            ),
+        ]
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        request=EntityCreateSerializer,
+        responses={201: EntityDetailSerializer},
+        description="Register an entity for the token's department. 400 lists every invalid field; "
+        "409 when the code is already registered.",
+    )
+    def post(self, request, *args, **kwargs):
+        actor = actor_for_request(request)
+        incoming = EntityCreateSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        entity = services.entity_register(actor=actor, data=incoming.to_input())
+        entity = selectors.entity_public_profile(entity.code)
+        return Response(EntityDetailSerializer(entity).data, status=status.HTTP_201_CREATED)
+
+
+class EntityDetail(generics.RetrieveAPIView):
+    """One entity by its unified social credit code, with its current persons (numbers masked)."""
+
+    required_capabilities = {"GET": Cap.ENTITIES_READ}
+    serializer_class = EntityDetailSerializer
+
+    def get_object(self):
+        entity = selectors.entity_public_profile(self.kwargs["code"])
+        if entity is None:
+            raise Http404
+        return entity

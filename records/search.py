@@ -1,0 +1,127 @@
+"""Chinese and English search on core PostgreSQL.
+
+PostgreSQL's own parsers do not segment Chinese, and the embedded database ships no extension such
+as zhparser or pg_trgm. So documents are cut here: every run of CJK characters becomes its
+overlapping bigrams (腾讯科技 -> 腾讯 讯科 科技), every Latin word or number becomes a word, and the
+tokens with their positions form a ``simple`` tsvector kept in a GIN index. A query is cut the same
+way; the bigrams of one run are joined with the phrase operator ``<->``, so "腾讯科技" only matches
+those four characters in a row (PostgreSQL rechecks positions on the heap row). Two characters — the
+shortest useful Chinese query — are a single bigram look-up.
+
+The SQL functions below are installed by ``records`` migration 0001 and must stay in step with
+:func:`tokens` (a test checks that they agree).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from django.contrib.postgres.search import SearchQueryField
+from django.db.models import BooleanField, Expression, F, FloatField, Func, TextField, Value
+
+CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+CJK_SQL = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # the same ranges as PostgreSQL regex escapes
+_TOKEN_RE = re.compile(f"[{CJK}]+|[a-z0-9]+")
+_USCC_RE = re.compile(r"^[0-9A-HJ-NP-RTUWXY]{18}$")
+
+# A constant: nothing from a request is ever interpolated into it.
+SQL_FUNCTIONS = rf"""
+CREATE OR REPLACE FUNCTION cp_search_tokens(doc text) RETURNS text[]
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
+DECLARE
+  result text[] := '{{}}';
+  piece text;
+  n int;
+BEGIN
+  FOR piece IN SELECT m[1] FROM regexp_matches(lower(doc), '([{CJK_SQL}]+|[a-z0-9]+)', 'g') AS m LOOP
+    n := char_length(piece);
+    IF piece ~ '^[a-z0-9]' OR n = 1 THEN
+      result := result || piece;
+    ELSE
+      FOR i IN 1 .. n - 1 LOOP
+        result := result || substr(piece, i, 2);
+      END LOOP;
+    END IF;
+  END LOOP;
+  RETURN result;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION cp_search_vector(VARIADIC docs text[]) RETURNS tsvector
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT coalesce(string_agg('''' || t.tok || ''':' || least(t.pos, 16383), ' ')::tsvector, ''::tsvector)
+  FROM unnest(cp_search_tokens(array_to_string(docs, ' '))) WITH ORDINALITY AS t(tok, pos)
+$$;
+"""  # noqa: S608
+
+SQL_DROP = """
+DROP FUNCTION IF EXISTS cp_search_vector(VARIADIC text[]);
+DROP FUNCTION IF EXISTS cp_search_tokens(text);
+"""
+
+
+def tokens(text: str) -> list[str]:
+    """The tokens :sql:`cp_search_tokens` produces for ``text``."""
+    out: list[str] = []
+    for piece in _TOKEN_RE.findall(text.lower()):
+        if piece[0].isascii() or len(piece) == 1:
+            out.append(piece)
+        else:
+            out.extend(piece[i : i + 2] for i in range(len(piece) - 1))
+    return out
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    """What a search box string asks for."""
+
+    text: str
+    code: str | None  # a well-formed unified social credit code, matched exactly
+    tsquery: str | None  # for the GIN index; None when nothing indexable was typed
+    needs_substring_scan: bool  # a lone CJK character: bigrams cannot find it
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.code and not self.tsquery and not self.needs_substring_scan
+
+
+def parse(text: str) -> ParsedQuery:
+    text = " ".join(text.split())[:200]
+    upper = text.replace(" ", "").upper()
+    code = upper if _USCC_RE.match(upper) else None
+    parts: list[str] = []
+    lone_cjk = False
+    for piece in _TOKEN_RE.findall(text.lower()):
+        if piece[0].isascii():
+            parts.append(f"'{piece}':*")
+        elif len(piece) == 1:
+            lone_cjk = True
+        else:
+            parts.append("(" + " <-> ".join(f"'{piece[i : i + 2]}'" for i in range(len(piece) - 1)) + ")")
+    tsquery = " & ".join(parts) if parts else None
+    return ParsedQuery(text=text, code=code, tsquery=tsquery, needs_substring_scan=lone_cjk and not parts)
+
+
+def tsquery(parsed: ParsedQuery) -> Expression:
+    """The parsed query as a tsquery literal (no parser in between, so tokens stay as cut)."""
+    return Func(
+        Value(parsed.tsquery, output_field=TextField()),
+        template="%(expressions)s::tsquery",
+        output_field=SearchQueryField(),
+    )
+
+
+class _Matches(Func):
+    arg_joiner = " @@ "
+    template = "(%(expressions)s)"
+    output_field = BooleanField()
+
+
+def matches(parsed: ParsedQuery, field: str = "search_vector") -> Expression:
+    """``field @@ query`` as a filter expression (served by the GIN index)."""
+    return _Matches(F(field), tsquery(parsed))
+
+
+def rank(parsed: ParsedQuery, field: str = "search_vector") -> Expression:
+    return Func(F(field), tsquery(parsed), function="ts_rank_cd", output_field=FloatField())

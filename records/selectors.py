@@ -1,0 +1,79 @@
+"""Reads that more than one door needs. Scoping to an actor happens here, not in views."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.db.models.functions import Length
+
+from credit_portal.accounts.actors import Actor
+from credit_portal.accounts.capabilities import Cap
+from records import search
+from records.access import annotate_editable, department_grants
+from records.models import EntityClaim, EntityMembership, EntityPerson, MarketEntity
+
+
+def entity_search(
+    text: str, *, division: str = "", qs: QuerySet[MarketEntity] | None = None
+) -> QuerySet[MarketEntity]:
+    """Entities matching a search box string: an exact unified social credit code, Chinese
+    characters anywhere in the name (two are enough), or English words (prefixes match).
+    Ordered by relevance, then by shorter (more exact) names."""
+    qs = (qs if qs is not None else MarketEntity.objects.all()).select_related("division")
+    if division:
+        qs = qs.filter(Q(division_id=division) | Q(division__parent_id=division))
+    parsed = search.parse(text)
+    if parsed.is_empty:
+        return qs.none() if text.strip() else qs.order_by("code")
+    if parsed.code:
+        exact = qs.filter(code=parsed.code)
+        if not parsed.tsquery:
+            return exact
+    if parsed.needs_substring_scan:
+        return qs.filter(Q(name_zh__contains=parsed.text) | Q(name_en__icontains=parsed.text)).order_by(
+            Length("name_zh"), "code"
+        )
+    condition = search.matches(parsed) | Q(code=parsed.code) if parsed.code else search.matches(parsed)
+    return (
+        qs.filter(condition).annotate(rank=search.rank(parsed)).order_by("-rank", Length("name_zh"), "code")
+    )
+
+
+def entity_public_profile(code: str) -> MarketEntity | None:
+    """An entity with what the public may see of the persons behind it (masked numbers only)."""
+    current = EntityPerson.objects.filter(until__isnull=True).select_related("person").order_by("role", "id")
+    return (
+        MarketEntity.objects.select_related("division", "supervising_department", "registering_department")
+        .prefetch_related(Prefetch("person_links", queryset=current, to_attr="current_persons"))
+        .filter(code=code.upper())
+        .first()
+    )
+
+
+def registry_for_staff(
+    actor: Actor, text: str = "", *, mine: bool = False, division: str = ""
+) -> QuerySet[MarketEntity]:
+    """The entity registry as a staff member sees it, each row marked ``editable`` for them."""
+    actor.require(Cap.ENTITIES_READ)
+    qs = MarketEntity.objects.select_related("division", "registering_department")
+    if mine and not actor.can(Cap.ALL_DEPARTMENTS):
+        qs = qs.filter(pk__in=department_grants(actor).values("content_object_id"))
+    qs = entity_search(text, division=division, qs=qs) if text.strip() else qs.order_by("-created_at", "-id")
+    return annotate_editable(qs, actor)
+
+
+def claims_for_review(actor: Actor, *, status: str = EntityClaim.Status.PENDING) -> QuerySet[EntityClaim]:
+    actor.require(Cap.CLAIMS_REVIEW)
+    qs = EntityClaim.objects.select_related("user", "entity", "decided_by").filter(status=status)
+    if not actor.can(Cap.ALL_DEPARTMENTS):
+        qs = qs.filter(entity_id__in=department_grants(actor).values("content_object_id"))
+    return qs.order_by("submitted_at", "id")
+
+
+def my_memberships(actor: Actor) -> QuerySet[EntityMembership]:
+    actor.require(Cap.OWN_ENTITY)
+    return EntityMembership.objects.filter(user=actor.user).select_related("entity", "entity__division")
+
+
+def my_claims(actor: Actor) -> QuerySet[EntityClaim]:
+    actor.require(Cap.OWN_ENTITY)
+    return EntityClaim.objects.filter(user=actor.user).select_related("entity", "decided_by")

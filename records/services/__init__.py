@@ -1,0 +1,23 @@
+"""Every write to the hub goes through these functions (keyword-only, one transaction, audited)."""
+
+from records.services.claims import claim_decide, claim_submit, claim_withdraw
+from records.services.entities import (
+    EntityInput,
+    PersonInput,
+    entity_grant_department,
+    entity_register,
+    entity_update,
+    person_identity_reveal,
+)
+
+__all__ = [
+    "EntityInput",
+    "PersonInput",
+    "claim_decide",
+    "claim_submit",
+    "claim_withdraw",
+    "entity_grant_department",
+    "entity_register",
+    "entity_update",
+    "person_identity_reveal",
+]

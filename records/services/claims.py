@@ -1,0 +1,115 @@
+"""Self-service users claiming an entity, and staff reviewers deciding the claims."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from credit_portal.accounts.actors import Actor
+from credit_portal.accounts.capabilities import Cap
+from credit_portal.audit import services as audit
+from credit_portal.errors import Conflict
+from records.access import department_grants
+from records.identifiers import normalise_uscc
+from records.models import EntityClaim, EntityMembership, MarketEntity, no_nul
+
+
+@transaction.atomic
+def claim_submit(*, actor: Actor, code: str, role: str, statement: str = "") -> EntityClaim:
+    """Ask to act for the entity with ``code``. Side effect: audit event."""
+    actor.require(Cap.OWN_ENTITY)
+    errors: dict[str, list[str]] = {}
+    entity = MarketEntity.objects.filter(code=normalise_uscc(code)).first()
+    if entity is None:
+        errors["code"] = [str(_("No entity is registered under this unified social credit code."))]
+    if role not in EntityMembership.Role.values:
+        errors["role"] = [str(_("Choose legal representative or authorised agent."))]
+    statement = (statement or "").strip()
+    try:
+        no_nul(statement)
+    except ValidationError as exc:
+        errors["statement"] = exc.messages
+    if len(statement) > 2000:
+        errors["statement"] = [str(_("At most 2000 characters."))]
+    if errors:
+        raise ValidationError(errors)
+    if EntityMembership.objects.filter(user=actor.user, entity=entity).exists():
+        raise Conflict(_("You can already act for this entity."), field="code")
+    try:
+        with transaction.atomic():
+            claim = EntityClaim.objects.create(user=actor.user, entity=entity, role=role, statement=statement)
+    except IntegrityError as exc:
+        raise Conflict(_("You already have a claim on this entity awaiting review."), field="code") from exc
+    audit.log(
+        actor=actor,
+        action="records.claim.submitted",
+        target=claim,
+        after={"entity": entity.code, "role": role},
+    )
+    return claim
+
+
+def _reviewable(actor: Actor, claim_id: int) -> EntityClaim:
+    actor.require(Cap.CLAIMS_REVIEW)
+    qs = EntityClaim.objects.select_for_update().filter(pk=claim_id)
+    if not actor.can(Cap.ALL_DEPARTMENTS):
+        qs = qs.filter(entity_id__in=department_grants(actor).values("content_object_id"))
+    claim = qs.first()
+    if claim is None:
+        raise Http404
+    return claim
+
+
+@transaction.atomic
+def claim_decide(*, actor: Actor, claim_id: int, approve: bool, reason: str = "") -> EntityClaim:
+    """Approve (the user becomes a member of the entity) or reject (with a reason) a pending claim.
+
+    Only reviewers of a department maintaining the entity, or the credit office, may decide.
+    Deciding again the same way is harmless. Side effects: membership, audit event."""
+    claim = _reviewable(actor, claim_id)
+    target = EntityClaim.Status.APPROVED if approve else EntityClaim.Status.REJECTED
+    if claim.status == target:
+        return claim
+    if claim.status != EntityClaim.Status.PENDING:
+        raise ValidationError({"status": [str(_("This claim has already been decided or withdrawn."))]})
+    reason = (reason or "").strip()
+    if not approve and not reason:
+        raise ValidationError({"reason": [str(_("Give the reason for rejecting the claim."))]})
+    no_nul(reason)
+    claim.status = target
+    claim.decided_at = timezone.now()
+    claim.decided_by = actor.user
+    claim.decision_reason = reason
+    claim.save(update_fields=["status", "decided_at", "decided_by", "decision_reason"])
+    if approve:
+        EntityMembership.objects.get_or_create(
+            user=claim.user, entity=claim.entity, defaults={"role": claim.role}
+        )
+    audit.log(
+        actor=actor,
+        action="records.claim.approved" if approve else "records.claim.rejected",
+        target=claim,
+        before={"status": EntityClaim.Status.PENDING},
+        after={"status": target, "reason": reason, "entity": claim.entity.code, "user": claim.user.username},
+    )
+    return claim
+
+
+@transaction.atomic
+def claim_withdraw(*, actor: Actor, claim_id: int) -> EntityClaim:
+    actor.require(Cap.OWN_ENTITY)
+    claim = EntityClaim.objects.select_for_update().filter(pk=claim_id, user=actor.user).first()
+    if claim is None:
+        raise Http404
+    if claim.status == EntityClaim.Status.WITHDRAWN:
+        return claim
+    if claim.status != EntityClaim.Status.PENDING:
+        raise ValidationError({"status": [str(_("Only a claim awaiting review can be withdrawn."))]})
+    claim.status = EntityClaim.Status.WITHDRAWN
+    claim.decided_at = timezone.now()
+    claim.save(update_fields=["status", "decided_at"])
+    audit.log(actor=actor, action="records.claim.withdrawn", target=claim, after={"status": claim.status})
+    return claim

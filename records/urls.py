@@ -1,0 +1,34 @@
+"""URL patterns of the registry, per door; ``credit_portal.urls`` mounts them."""
+
+from django.urls import path
+
+from records import api, views_my, views_public, views_staff
+
+public_patterns = [
+    path("", views_public.home, name="home"),
+    path("entities/<str:code>/", views_public.entity_profile, name="entity"),
+]
+
+staff_patterns = [
+    path("entities/", views_staff.registry, name="registry"),
+    path("entities/new/", views_staff.entity_create, name="entity_create"),
+    path("entities/<str:code>/", views_staff.entity_detail, name="entity"),
+    path("entities/<str:code>/edit/", views_staff.entity_edit, name="entity_edit"),
+    path(
+        "entities/<str:code>/persons/<int:person_id>/reveal/", views_staff.person_reveal, name="person_reveal"
+    ),
+    path("claims/", views_staff.claims, name="claims"),
+    path("claims/<int:pk>/", views_staff.claim_decide, name="claim_decide"),
+]
+
+my_patterns = [
+    path("", views_my.home, name="home"),
+    path("claim/", views_my.claim, name="claim"),
+    path("claims/<int:pk>/withdraw/", views_my.claim_withdraw, name="claim_withdraw"),
+    path("entities/<str:code>/", views_my.entity, name="entity"),
+]
+
+api_patterns = [
+    path("entities/", api.EntityListCreate.as_view(), name="entity-list"),
+    path("entities/<str:code>/", api.EntityDetail.as_view(), name="entity-detail"),
+]

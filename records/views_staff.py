@@ -1,0 +1,134 @@
+"""The staff door: the entity registry and the review of entity claims."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from credit_portal.accounts.capabilities import Cap
+from credit_portal.errors import Conflict
+from credit_portal.web.decorators import staff_required
+from records import selectors, services
+from records.access import can_edit_entity, entity_for_edit
+from records.forms import ClaimDecisionForm, EntityForm, SearchForm
+from records.models import EntityClaim
+
+PAGE_SIZE = 50
+
+
+@staff_required(Cap.ENTITIES_READ)
+def registry(request):
+    form = SearchForm(request.GET or None)
+    q = division = ""
+    if form.is_valid():
+        q, division = form.cleaned_data["q"], form.cleaned_data["division"]
+    mine = request.GET.get("mine") == "1"
+    qs = selectors.registry_for_staff(request.actor, q, mine=mine, division=division)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "staff/registry.html", {"form": form, "page_obj": page, "mine": mine})
+
+
+@staff_required(Cap.ENTITIES_WRITE)
+@require_http_methods(["GET", "POST"])
+def entity_create(request):
+    form = EntityForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            entity = services.entity_register(actor=request.actor, data=form.to_input())
+        except ValidationError as exc:
+            form.add_service_errors(exc.message_dict)
+        except Conflict as exc:
+            form.add_error("code", exc.message)
+        else:
+            messages.success(request, _("Entity registered."))
+            return redirect("staff:entity", code=entity.code)
+    return render(request, "staff/entity_form.html", {"form": form, "creating": True})
+
+
+@staff_required(Cap.ENTITIES_READ)
+def entity_detail(request, code: str):
+    entity = selectors.entity_public_profile(code)
+    if entity is None:
+        raise Http404
+    actor = request.actor
+    return render(
+        request,
+        "staff/entity.html",
+        {
+            "entity": entity,
+            "editable": can_edit_entity(actor, entity),
+            "can_reveal": actor.can(Cap.PERSONS_IDENTITY) and can_edit_entity(actor, entity),
+            "revealed": request.session.pop("revealed_identity", None),
+        },
+    )
+
+
+@staff_required(Cap.ENTITIES_WRITE)
+@require_http_methods(["GET", "POST"])
+def entity_edit(request, code: str):
+    entity = entity_for_edit(request.actor, code)
+    form = EntityForm(request.POST or None, initial=EntityForm.initial_for(entity), editing=True)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.entity_update(actor=request.actor, code=entity.code, data=form.to_input())
+        except ValidationError as exc:
+            form.add_service_errors(exc.message_dict)
+        else:
+            messages.success(request, _("Entity updated."))
+            return redirect("staff:entity", code=entity.code)
+    return render(request, "staff/entity_form.html", {"form": form, "creating": False, "entity": entity})
+
+
+@staff_required(Cap.PERSONS_IDENTITY)
+@require_POST
+def person_reveal(request, code: str, person_id: int):
+    entity = selectors.entity_public_profile(code)
+    if entity is None:
+        raise Http404
+    person, number = services.person_identity_reveal(actor=request.actor, entity=entity, person_id=person_id)
+    # Shown once on the next page view, never put in a URL or a log.
+    request.session["revealed_identity"] = {"person_id": person.pk, "number": number}
+    return redirect("staff:entity", code=entity.code)
+
+
+@staff_required(Cap.CLAIMS_REVIEW)
+def claims(request):
+    status = request.GET.get("status", EntityClaim.Status.PENDING)
+    if status not in EntityClaim.Status.values:
+        status = EntityClaim.Status.PENDING
+    qs = selectors.claims_for_review(request.actor, status=status)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "staff/claims.html",
+        {"page_obj": page, "status": status, "statuses": EntityClaim.Status.choices},
+    )
+
+
+@staff_required(Cap.CLAIMS_REVIEW)
+@require_http_methods(["GET", "POST"])
+def claim_decide(request, pk: int):
+    claim = get_object_or_404(
+        selectors.claims_for_review(request.actor, status=EntityClaim.Status.PENDING), pk=pk
+    )
+    form = ClaimDecisionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.claim_decide(
+                actor=request.actor,
+                claim_id=claim.pk,
+                approve=form.cleaned_data["decision"] == "approve",
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as exc:
+            for field, errs in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errs)
+        else:
+            messages.success(request, _("Claim decided."))
+            return redirect("staff:claims")
+    return render(request, "staff/claim_decide.html", {"claim": claim, "form": form})
