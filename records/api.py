@@ -9,6 +9,7 @@ from rest_framework.response import Response
 
 from credit_portal.accounts.actors import actor_for_request
 from credit_portal.accounts.capabilities import Cap
+from credit_portal.api.views import ThrottleFirstMixin
 from records import selectors, services
 from records.models import EntityPerson, MarketEntity, Person
 
@@ -80,7 +81,7 @@ class EntityCreateSerializer(serializers.Serializer):
         )
 
 
-class EntityListCreate(generics.ListCreateAPIView):
+class EntityListCreate(ThrottleFirstMixin, generics.ListCreateAPIView):
     """Search the registry (``?q=`` name in Chinese or English, or a code) or register an entity."""
 
     required_capabilities = {"GET": Cap.ENTITIES_READ, "POST": Cap.ENTITIES_WRITE}
@@ -127,7 +128,7 @@ class EntityListCreate(generics.ListCreateAPIView):
         return Response(EntityDetailSerializer(entity).data, status=status.HTTP_201_CREATED)
 
 
-class EntityDetail(generics.RetrieveAPIView):
+class EntityDetail(ThrottleFirstMixin, generics.RetrieveAPIView):
     """One entity by its unified social credit code, with its current persons (numbers masked)."""
 
     required_capabilities = {"GET": Cap.ENTITIES_READ}

@@ -82,13 +82,20 @@ def entity(department, legal_rep_id):
         code=f.uscc(n=1),
         name_zh="深圳市腾讯计算机系统有限公司",
         name_en="Shenzhen Tencent Computer Systems Co., Ltd.",
-        legal_representative=services.PersonInput(name="马某某", id_type=Person.IdType.RESIDENT_ID, id_number=legal_rep_id),
+        legal_representative=services.PersonInput(
+            name="马某某", id_type=Person.IdType.RESIDENT_ID, id_number=legal_rep_id
+        ),
     )
 
 
 @pytest.fixture
 def other_entity(other_department):
-    return f.entity(other_department, code=f.uscc(n=2, division="440106"), name_zh="广州市星辰贸易有限公司", division="440106")
+    return f.entity(
+        other_department,
+        code=f.uscc(n=2, division="440106"),
+        name_zh="广州市星辰贸易有限公司",
+        division="440106",
+    )
 
 
 def _member(user, entity, role="legal_representative"):
@@ -131,7 +138,9 @@ def token_for():
     """An API client authenticated with a fresh token of ``department`` with ``scopes``."""
 
     def make(department, scopes):
-        _, secret = token_issue(actor=system_actor("tests"), department=department, scopes=scopes, name="test")
+        _, secret = token_issue(
+            actor=system_actor("tests"), department=department, scopes=scopes, name="test"
+        )
         return Client(headers={"Authorization": f"Bearer {secret}"})
 
     return make

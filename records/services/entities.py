@@ -114,7 +114,7 @@ def _build(data: EntityInput, entity: MarketEntity, *, exclude: tuple[str, ...] 
     entity.address = (data.address or "").strip()
     entity.public_sector = data.public_sector or ""
     entity.supervising_department = supervisor
-    skip = {*exclude, *errors, "registering_department", "division", "supervising_department"}
+    skip = {*exclude, *errors}
     try:
         entity.full_clean(exclude=sorted(skip), validate_unique=False, validate_constraints=not errors)
     except ValidationError as exc:

@@ -324,7 +324,7 @@ class Command(BaseCommand):
         city_zh, city_en, dept = CITIES[division]
         brand_zh, brand_en = BRANDS[i % len(BRANDS)]
         trade_zh, trade_en, industry = TRADES[(i // len(BRANDS)) % len(TRADES)]
-        code = make_uscc("9", "1", division, organisation_code(f"S{i:07d}"))
+        code = make_uscc("9", "1", division, organisation_code(f"B{i:07d}"))
         return MarketEntity(
             code=code,
             name_zh=f"{city_zh}{brand_zh}{trade_zh}有限公司第{i}号",
