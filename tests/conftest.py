@@ -8,9 +8,9 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from credit_portal.accounts.actors import system_actor
 from credit_portal.accounts.capabilities import StaffRole
 from credit_portal.accounts.services import token_issue
-from credit_portal.accounts.actors import system_actor
 from records import services
 from records.models import Person
 from tests import factories as f

@@ -189,7 +189,7 @@ def test_production_settings_pass_the_deployment_checks():
         "SECRET_KEY": "k" * 20 + "a-much-longer-and-random-looking-secret-value-1234567890",
         "PERSONAL_DATA_KEY": "deploy-check",
     }
-    result = subprocess.run(  # noqa: S603 - fixed arguments
+    result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         capture_output=True,
         text=True,

@@ -39,9 +39,12 @@ def test_log_outside_a_transaction_is_refused():
 )
 def test_database_refuses_update_and_delete(statement):
     _three_events()
-    with pytest.raises((InternalError, ProgrammingError, IntegrityError)) as exc, transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(statement)
+    with (
+        pytest.raises((InternalError, ProgrammingError, IntegrityError)) as exc,
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(statement)
     assert "append-only" in str(exc.value)
     assert AuditEvent.objects.filter(action="tests.event").count() == 3
 
@@ -62,7 +65,7 @@ def _tamper(sql, params):
 
 
 def test_altered_row_is_detected_and_named():
-    first, second, _third = _three_events()
+    _first, second, _third = _three_events()
     _tamper("UPDATE audit_auditevent SET data = %s WHERE id = %s", ['{"n": 99, "text": "信用"}', second.pk])
     checked, brk = audit.verify_chain()
     assert brk is not None

@@ -8,8 +8,8 @@ os.environ.setdefault("SECRET_KEY", "test-secret-key-" + "t" * 50)
 os.environ.setdefault("PERSONAL_DATA_KEY", "test-personal-data-key")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 
-from credit_portal.settings.base import *  # noqa: E402, F403
-from credit_portal.settings.base import CACHES, REDIS_URL  # noqa: E402
+from credit_portal.settings.base import *  # noqa: F403
+from credit_portal.settings.base import CACHES, REDIS_URL
 
 # Tests flush their Redis database: keep them off the one the portal uses (database 15 of the same
 # server unless TEST_REDIS_URL says otherwise).
