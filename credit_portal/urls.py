@@ -18,6 +18,9 @@ staff_patterns = [
     path("logout/", LogoutView.as_view(next_page="/staff/login/"), name="logout"),
     path("calendar/", web_staff.calendar, name="calendar"),
     path("calendar/<str:day>/remove/", web_staff.calendar_day_remove, name="calendar_day_remove"),
+    path("tokens/", web_staff.tokens, name="tokens"),
+    path("tokens/<int:pk>/revoke/", web_staff.token_revoke, name="token_revoke"),
+    path("audit/", web_staff.audit_trail, name="audit"),
     *records_urls.staff_patterns,
 ]
 

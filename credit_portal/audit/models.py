@@ -30,7 +30,10 @@ class AuditEvent(models.Model):
         ordering = ["-id"]
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
-        indexes = [models.Index(fields=["target_type", "target_id", "-id"], name="audit_target_idx")]
+        indexes = [
+            models.Index(fields=["target_type", "target_id", "-id"], name="audit_target_idx"),
+            models.Index(fields=["actor_department_id", "-id"], name="audit_department_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.action} {self.target_type}:{self.target_id}"

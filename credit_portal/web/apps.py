@@ -8,6 +8,9 @@ class WebConfig(AppConfig):
     verbose_name = _("Web")
 
     def ready(self) -> None:
+        from credit_portal.accounts.capabilities import Cap
         from credit_portal.web.registry import NavItem, staff_nav
 
         staff_nav.add(NavItem(_("Working-day calendar"), "staff:calendar", None, order=90))
+        staff_nav.add(NavItem(_("API tokens"), "staff:tokens", Cap.TOKENS_MANAGE, order=92))
+        staff_nav.add(NavItem(_("Audit trail"), "staff:audit", Cap.AUDIT_READ, order=94))

@@ -34,3 +34,30 @@ class HolidayNoticeForm(forms.Form):
     year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
     title = forms.CharField(label=_("Title of the State Council notice"), max_length=300)
     published_on = forms.DateField(label=_("Published on"), widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class TokenIssueForm(forms.Form):
+    name = forms.CharField(label=_("What the token is for"), max_length=100)
+    scopes = forms.MultipleChoiceField(
+        label=_("Scopes"),
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Grant only what the connecting system needs."),
+    )
+    expires_at = forms.DateTimeField(
+        label=_("Expires at"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        help_text=_("Leave empty for no expiry; revoke the token when it is no longer used."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        from credit_portal.accounts.capabilities import TOKEN_SCOPES, Cap
+
+        super().__init__(*args, **kwargs)
+        self.fields["scopes"].choices = [(s, f"{s} — {Cap(s).label}") for s in sorted(TOKEN_SCOPES)]
+
+
+class AuditFilterForm(forms.Form):
+    action = forms.CharField(label=_("Action starts with"), max_length=100, required=False)
+    target = forms.CharField(label=_("Target id"), max_length=64, required=False)
+    actor = forms.CharField(label=_("Actor contains"), max_length=100, required=False)

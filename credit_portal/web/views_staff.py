@@ -7,14 +7,17 @@ from datetime import date
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from credit_portal.accounts import services as accounts
 from credit_portal.accounts.capabilities import Cap
+from credit_portal.accounts.models import ApiToken
+from credit_portal.audit.models import AuditEvent
 from credit_portal.web.decorators import staff_required
-from credit_portal.web.forms import CalendarDayForm, HolidayNoticeForm, LoginForm
+from credit_portal.web.forms import AuditFilterForm, CalendarDayForm, HolidayNoticeForm, LoginForm, TokenIssueForm
 from credit_portal.web.registry import dashboard_panels
 from credit_portal.workdays import services as workdays
 from credit_portal.workdays.models import CalendarDay, HolidayNotice
@@ -116,3 +119,78 @@ def _year(value: str | None, default: int) -> int:
     except ValueError:
         return default
     return year if 2000 <= year <= 2100 else default
+
+
+# --- API tokens ---------------------------------------------------------------------------------
+
+
+@staff_required(Cap.TOKENS_MANAGE)
+@require_http_methods(["GET", "POST"])
+def tokens(request):
+    """A department administrator issues and revokes the department's agency tokens. The secret
+    is shown once, on the page that issued it."""
+    actor = request.actor
+    form = TokenIssueForm(request.POST or None)
+    secret = None
+    if request.method == "POST" and form.is_valid():
+        expires_at = form.cleaned_data["expires_at"]
+        if expires_at is not None and expires_at <= timezone.now():
+            form.add_error("expires_at", _("The expiry must be in the future."))
+        else:
+            token, secret = accounts.token_issue(
+                actor=actor,
+                department=actor.department,
+                scopes=form.cleaned_data["scopes"],
+                name=form.cleaned_data["name"],
+                expires_at=expires_at,
+            )
+            form = TokenIssueForm()
+    qs = ApiToken.objects.select_related("department", "created_by")
+    if not actor.can(Cap.ALL_DEPARTMENTS):
+        qs = qs.filter(department=actor.department)
+    return render(request, "staff/tokens.html", {"form": form, "tokens": qs[:200], "secret": secret})
+
+
+@staff_required(Cap.TOKENS_MANAGE)
+@require_POST
+def token_revoke(request, pk: int):
+    qs = ApiToken.objects.all()
+    if not request.actor.can(Cap.ALL_DEPARTMENTS):
+        qs = qs.filter(department=request.actor.department)
+    accounts.token_revoke(actor=request.actor, token=get_object_or_404(qs, pk=pk))
+    messages.success(request, _("Token revoked: it no longer opens the API."))
+    return redirect("staff:tokens")
+
+
+# --- the audit trail ----------------------------------------------------------------------------
+
+AUDIT_PAGE = 50
+
+
+@staff_required(Cap.AUDIT_READ)
+def audit_trail(request):
+    """Events by the actor's department (all departments for the credit office), newest first,
+    paged by id so that deep pages stay fast on a long trail."""
+    actor = request.actor
+    form = AuditFilterForm(request.GET or None)
+    qs = AuditEvent.objects.all()
+    if not actor.can(Cap.ALL_DEPARTMENTS):
+        qs = qs.filter(actor_department_id=actor.department_id)
+    if form.is_valid():
+        if form.cleaned_data["action"]:
+            qs = qs.filter(action__startswith=form.cleaned_data["action"])
+        if form.cleaned_data["target"]:
+            qs = qs.filter(target_id=form.cleaned_data["target"])
+        if form.cleaned_data["actor"]:
+            qs = qs.filter(actor_label__icontains=form.cleaned_data["actor"])
+    before = request.GET.get("before", "")
+    if before.isdigit():
+        qs = qs.filter(id__lt=int(before))
+    events = list(qs.order_by("-id")[: AUDIT_PAGE + 1])
+    more = len(events) > AUDIT_PAGE
+    events = events[:AUDIT_PAGE]
+    return render(
+        request,
+        "staff/audit.html",
+        {"form": form, "events": events, "next_before": events[-1].pk if more and events else None},
+    )
