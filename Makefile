@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.installed
 
-.PHONY: run test lint format check-deploy messages bench clean venv
+.PHONY: run test lint format check-deploy messages clean clean-data venv
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Credit Portal needs Python 3.11 or newer" if sys.version_info < (3, 11) else 0)'
@@ -45,5 +45,10 @@ messages: $(STAMP)
 	$(PY) manage.py makemessages --all --no-obsolete --ignore='.venv/*' --ignore='.local/*'
 	$(PY) manage.py compilemessages --ignore='.venv/*' --ignore='.local/*'
 
+## Remove the virtual environment (the embedded databases in .local/ are kept).
 clean:
-	rm -rf $(VENV) .local
+	rm -rf $(VENV)
+
+## Remove the embedded databases and everything else in .local/ too. Destroys local data.
+clean-data:
+	rm -rf .local
