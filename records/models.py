@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from guardian.models import GroupObjectPermissionBase
 
 from credit_portal.accounts.models import Department, Division
@@ -167,7 +168,7 @@ class Person(models.Model):
         TAIWAN_PERMIT = "taiwan_permit", _("Mainland travel permit for Taiwan residents")
         FOREIGNER_ID = "foreigner_id", _("Foreign permanent resident ID card")
 
-    name = models.CharField(_("name"), max_length=100, validators=[no_nul])
+    name = models.CharField(pgettext_lazy("of a person", "name"), max_length=100, validators=[no_nul])
     id_type = models.CharField(_("identity document"), max_length=24, choices=IdType.choices)
     id_number_hash = models.CharField(max_length=64, editable=False)
     id_number_cipher = models.TextField(editable=False)
@@ -195,7 +196,7 @@ class EntityPerson(models.Model):
 
     entity = models.ForeignKey(MarketEntity, on_delete=models.CASCADE, related_name="person_links")
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="entity_links")
-    role = models.CharField(_("role"), max_length=24, choices=Role.choices)
+    role = models.CharField(pgettext_lazy("in an entity", "role"), max_length=24, choices=Role.choices)
     since = models.DateField(_("since"), null=True, blank=True)
     until = models.DateField(_("until"), null=True, blank=True)
 
@@ -223,7 +224,7 @@ class EntityMembership(models.Model):
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     entity = models.ForeignKey(MarketEntity, on_delete=models.CASCADE, related_name="memberships")
-    role = models.CharField(_("role"), max_length=24, choices=Role.choices)
+    role = models.CharField(pgettext_lazy("in an entity", "role"), max_length=24, choices=Role.choices)
     granted_at = models.DateTimeField(_("granted at"), default=timezone.now)
 
     class Meta:
@@ -246,7 +247,7 @@ class EntityClaim(models.Model):
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="entity_claims")
     entity = models.ForeignKey(MarketEntity, on_delete=models.CASCADE, related_name="claims")
-    role = models.CharField(_("role"), max_length=24, choices=EntityMembership.Role.choices)
+    role = models.CharField(pgettext_lazy("in an entity", "role"), max_length=24, choices=EntityMembership.Role.choices)
     statement = models.TextField(
         _("statement"),
         max_length=2000,

@@ -118,7 +118,7 @@ class User(AbstractUser):
         on_delete=models.PROTECT,
         related_name="staff",
     )
-    staff_role = models.CharField(_("role"), max_length=32, choices=StaffRole.choices, blank=True)
+    staff_role = models.CharField(_("staff role"), max_length=32, choices=StaffRole.choices, blank=True)
     phone = models.CharField(_("phone"), max_length=32, blank=True)
 
     class Meta:
@@ -143,7 +143,7 @@ class ApiToken(models.Model):
     department = models.ForeignKey(
         Department, verbose_name=_("department"), on_delete=models.PROTECT, related_name="api_tokens"
     )
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(_("token name"), max_length=100)
     prefix = models.CharField(_("prefix"), max_length=16, db_index=True)
     digest = models.CharField(max_length=64, unique=True, editable=False)
     scopes = ArrayField(models.CharField(max_length=64), verbose_name=_("scopes"))
