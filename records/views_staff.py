@@ -55,15 +55,20 @@ def entity_detail(request, code: str):
     entity = selectors.entity_public_profile(code)
     if entity is None:
         raise Http404
+    return _entity_page(request, entity)
+
+
+def _entity_page(request, entity, revealed: dict | None = None):
     actor = request.actor
+    editable = can_edit_entity(actor, entity)
     return render(
         request,
         "staff/entity.html",
         {
             "entity": entity,
-            "editable": can_edit_entity(actor, entity),
-            "can_reveal": actor.can(Cap.PERSONS_IDENTITY) and can_edit_entity(actor, entity),
-            "revealed": request.session.pop("revealed_identity", None),
+            "editable": editable,
+            "can_reveal": actor.can(Cap.PERSONS_IDENTITY) and editable,
+            "revealed": revealed,
         },
     )
 
@@ -91,9 +96,10 @@ def person_reveal(request, code: str, person_id: int):
     if entity is None:
         raise Http404
     person, number = services.person_identity_reveal(actor=request.actor, entity=entity, person_id=person_id)
-    # Shown once on the next page view, never put in a URL or a log.
-    request.session["revealed_identity"] = {"person_id": person.pk, "number": number}
-    return redirect("staff:entity", code=entity.code)
+    # Shown in this response only: never stored (not even in the session), never put in a URL.
+    response = _entity_page(request, entity, revealed={"person_id": person.pk, "number": number})
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @staff_required(Cap.CLAIMS_REVIEW)

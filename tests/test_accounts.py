@@ -198,3 +198,17 @@ def test_production_settings_pass_the_deployment_checks():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_staff_of_a_closed_department_lose_their_capabilities(clerk, department, client_for):
+    department.is_active = False
+    department.save(update_fields=["is_active"])
+    clerk.refresh_from_db()
+    assert actor_for_user(clerk).capabilities == frozenset()
+    assert client_for(clerk).get("/staff/entities/").status_code == 403
+
+
+def test_unsupported_api_methods_are_405(department, token_for, entity):
+    client = token_for(department, "entities:read,entities:write")
+    assert client.delete(f"/api/v1/entities/{entity.code}/").status_code == 405
+    assert client.put("/api/v1/entities/", data="{}", content_type="application/json").status_code == 405

@@ -66,7 +66,8 @@ class HasCapability(permissions.BasePermission):
         required = getattr(view, "required_capabilities", {})
         method = "GET" if request.method in ("HEAD", "OPTIONS") else request.method
         if method not in required:
-            return False
+            # Not implemented -> let the view answer 405; implemented but undeclared -> closed.
+            return not hasattr(view, request.method.lower())
         capability = required[method]
         if capability is None:
             return True
