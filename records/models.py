@@ -11,9 +11,8 @@ from django.core.validators import ProhibitNullCharactersValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 from guardian.models import GroupObjectPermissionBase
 
 from credit_portal.accounts.models import Department, Division
@@ -247,7 +246,9 @@ class EntityClaim(models.Model):
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="entity_claims")
     entity = models.ForeignKey(MarketEntity, on_delete=models.CASCADE, related_name="claims")
-    role = models.CharField(pgettext_lazy("in an entity", "role"), max_length=24, choices=EntityMembership.Role.choices)
+    role = models.CharField(
+        pgettext_lazy("in an entity", "role"), max_length=24, choices=EntityMembership.Role.choices
+    )
     statement = models.TextField(
         _("statement"),
         max_length=2000,

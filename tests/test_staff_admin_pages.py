@@ -16,16 +16,25 @@ def test_department_admin_issues_a_token_shown_once(client_for, department_admin
     assert response.status_code == 200
     secret = re.search(r'value="(cp_[^"]+)"', response.content.decode()).group(1)
     token = ApiToken.objects.get()
-    assert (token.department, token.scopes, token.created_by) == (department, ["entities:read"], department_admin)
+    assert (token.department, token.scopes, token.created_by) == (
+        department,
+        ["entities:read"],
+        department_admin,
+    )
     assert secret not in client.get("/staff/tokens/").content.decode()  # never shown again
-    assert client_for(None).get("/api/v1/entities/", headers={"Authorization": f"Bearer {secret}"}).status_code == 200
+    assert (
+        client_for(None).get("/api/v1/entities/", headers={"Authorization": f"Bearer {secret}"}).status_code
+        == 200
+    )
 
 
 def test_token_form_refuses_unknown_scopes_and_past_expiry(client_for, department_admin):
     client = client_for(department_admin)
     response = client.post("/staff/tokens/", {"name": "x", "scopes": ["persons:identity"]})
     assert "scopes" in response.context["form"].errors
-    response = client.post("/staff/tokens/", {"name": "x", "scopes": ["entities:read"], "expires_at": "2001-01-01T00:00"})
+    response = client.post(
+        "/staff/tokens/", {"name": "x", "scopes": ["entities:read"], "expires_at": "2001-01-01T00:00"}
+    )
     assert "expires_at" in response.context["form"].errors
     assert not ApiToken.objects.exists()
 
@@ -56,7 +65,9 @@ def test_department_admin_revokes_own_token(client_for, department_admin, depart
     assert api.get("/api/v1/entities/").status_code == 401
 
 
-def test_audit_trail_shows_own_department_only(client_for, department_admin, other_department_clerk, entity, other_entity):
+def test_audit_trail_shows_own_department_only(
+    client_for, department_admin, other_department_clerk, entity, other_entity
+):
     from credit_portal.accounts.actors import actor_for_user
     from records import services
 
@@ -77,7 +88,9 @@ def test_audit_trail_needs_audit_read(client_for, clerk):
     assert client_for(clerk).get("/staff/audit/").status_code == 403
 
 
-def test_credit_office_sees_every_department_and_pages_by_id(client_for, credit_officer, entity, other_entity):
+def test_credit_office_sees_every_department_and_pages_by_id(
+    client_for, credit_officer, entity, other_entity
+):
     client = client_for(credit_officer)
     response = client.get("/staff/audit/")
     ids = [e.pk for e in response.context["events"]]

@@ -64,7 +64,9 @@ def actor_for_user(user: User | None) -> Actor:
         return PUBLIC
     if user.kind == user.Kind.STAFF:
         if user.department is None or not user.department.is_active:
-            return Actor(kind="staff", user=user, department=user.department)  # a closed department acts no more
+            return Actor(
+                kind="staff", user=user, department=user.department
+            )  # a closed department acts no more
         return Actor(
             kind="staff",
             capabilities=ROLE_CAPABILITIES.get(user.staff_role, frozenset()),

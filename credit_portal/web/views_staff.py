@@ -17,7 +17,13 @@ from credit_portal.accounts.capabilities import Cap
 from credit_portal.accounts.models import ApiToken
 from credit_portal.audit.models import AuditEvent
 from credit_portal.web.decorators import staff_required
-from credit_portal.web.forms import AuditFilterForm, CalendarDayForm, HolidayNoticeForm, LoginForm, TokenIssueForm
+from credit_portal.web.forms import (
+    AuditFilterForm,
+    CalendarDayForm,
+    HolidayNoticeForm,
+    LoginForm,
+    TokenIssueForm,
+)
 from credit_portal.web.registry import dashboard_panels
 from credit_portal.workdays import services as workdays
 from credit_portal.workdays.models import CalendarDay, HolidayNotice
@@ -137,7 +143,7 @@ def tokens(request):
         if expires_at is not None and expires_at <= timezone.now():
             form.add_error("expires_at", _("The expiry must be in the future."))
         else:
-            token, secret = accounts.token_issue(
+            _token, secret = accounts.token_issue(
                 actor=actor,
                 department=actor.department,
                 scopes=form.cleaned_data["scopes"],
