@@ -56,6 +56,10 @@ class PersonInputSerializer(serializers.Serializer):
     id_number = serializers.CharField(max_length=40, write_only=True)
 
 
+class RolePersonInputSerializer(PersonInputSerializer):
+    role = serializers.ChoiceField(choices=EntityPerson.Role.choices)
+
+
 class EntityCreateSerializer(serializers.Serializer):
     """Shape only; the registry service validates the content (the same rules as the staff form)."""
 
@@ -72,12 +76,16 @@ class EntityCreateSerializer(serializers.Serializer):
         max_length=32, required=False, allow_blank=True, default=""
     )
     legal_representative = PersonInputSerializer(required=False, allow_null=True, default=None)
+    persons = RolePersonInputSerializer(
+        many=True, required=False, default=list, help_text="Actual controllers and responsible persons."
+    )
 
     def to_input(self) -> services.EntityInput:
         data = dict(self.validated_data)
         person = data.pop("legal_representative", None)
+        others = [services.PersonInput(**p) for p in data.pop("persons", [])]
         return services.EntityInput(
-            **data, legal_representative=services.PersonInput(**person) if person else None
+            **data, legal_representative=services.PersonInput(**person) if person else None, persons=others
         )
 
 

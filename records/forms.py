@@ -2,7 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from credit_portal.accounts.models import Department
-from records.models import EntityMembership, Industry, MarketEntity, Person
+from records.models import EntityMembership, EntityPerson, Industry, MarketEntity, Person
 from records.services import EntityInput, PersonInput
 
 
@@ -113,6 +113,18 @@ class EntityForm(forms.Form):
             if entity.supervising_department
             else "",
         }
+
+
+class PersonForm(forms.Form):
+    role = forms.ChoiceField(label=_("Role"), choices=EntityPerson.Role.choices)
+    name = forms.CharField(label=_("Name"), max_length=100)
+    id_type = forms.ChoiceField(label=_("Identity document"), choices=Person.IdType.choices)
+    id_number = forms.CharField(
+        label=_("Identity number"), max_length=40, widget=forms.TextInput(attrs={"autocomplete": "off"})
+    )
+
+    def to_input(self) -> PersonInput:
+        return PersonInput(**self.cleaned_data)
 
 
 class ClaimForm(forms.Form):

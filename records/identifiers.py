@@ -146,10 +146,12 @@ def validate_resident_id(value: str) -> str:
 
 
 def mask_identity_number(number: str) -> str:
-    """``110101199003077777`` -> ``1101**********7777``: region prefix and last four only."""
-    if len(number) <= 8:
+    """``110101199003077777`` -> ``1101**********7777``: for a resident identity number the region
+    prefix and the last four only; shorter documents (passports, permits) keep a fifth at each end."""
+    keep = 4 if len(number) >= 18 else len(number) // 5
+    if keep == 0:
         return "*" * len(number)
-    return number[:4] + "*" * (len(number) - 8) + number[-4:]
+    return number[:keep] + "*" * (len(number) - 2 * keep) + number[-keep:]
 
 
 _ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)

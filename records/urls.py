@@ -17,6 +17,8 @@ staff_patterns = [
     path(
         "entities/<str:code>/persons/<int:person_id>/reveal/", views_staff.person_reveal, name="person_reveal"
     ),
+    path("entities/<str:code>/persons/add/", views_staff.person_add, name="person_add"),
+    path("entities/<str:code>/person-links/<int:link_id>/end/", views_staff.person_end, name="person_end"),
     path("claims/", views_staff.claims, name="claims"),
     path("claims/<int:pk>/", views_staff.claim_decide, name="claim_decide"),
 ]

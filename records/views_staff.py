@@ -15,7 +15,7 @@ from credit_portal.errors import Conflict
 from credit_portal.web.decorators import staff_required
 from records import selectors, services
 from records.access import can_edit_entity, entity_for_edit
-from records.forms import ClaimDecisionForm, EntityForm, SearchForm
+from records.forms import ClaimDecisionForm, EntityForm, PersonForm, SearchForm
 from records.models import EntityClaim
 
 PAGE_SIZE = 50
@@ -58,7 +58,7 @@ def entity_detail(request, code: str):
     return _entity_page(request, entity)
 
 
-def _entity_page(request, entity, revealed: dict | None = None):
+def _entity_page(request, entity, revealed: dict | None = None, person_form: PersonForm | None = None):
     actor = request.actor
     editable = can_edit_entity(actor, entity)
     return render(
@@ -69,8 +69,36 @@ def _entity_page(request, entity, revealed: dict | None = None):
             "editable": editable,
             "can_reveal": actor.can(Cap.PERSONS_IDENTITY) and editable,
             "revealed": revealed,
+            "person_form": person_form or (PersonForm() if editable else None),
         },
+        status=400 if person_form is not None and person_form.errors else 200,
     )
+
+
+@staff_required(Cap.ENTITIES_WRITE)
+@require_POST
+def person_add(request, code: str):
+    entity = entity_for_edit(request.actor, code)
+    form = PersonForm(request.POST)
+    if form.is_valid():
+        try:
+            services.entity_person_add(actor=request.actor, code=entity.code, person=form.to_input())
+        except ValidationError as exc:
+            for key, errs in exc.message_dict.items():
+                field = key.removeprefix("person.")
+                form.add_error(field if field in form.fields else None, errs)
+        else:
+            messages.success(request, _("Person linked to the entity."))
+            return redirect("staff:entity", code=entity.code)
+    return _entity_page(request, selectors.entity_public_profile(entity.code), person_form=form)
+
+
+@staff_required(Cap.ENTITIES_WRITE)
+@require_POST
+def person_end(request, code: str, link_id: int):
+    services.entity_person_end(actor=request.actor, code=code, link_id=link_id)
+    messages.success(request, _("The person's role in the entity has ended."))
+    return redirect("staff:entity", code=code.upper())
 
 
 @staff_required(Cap.ENTITIES_WRITE)

@@ -119,4 +119,5 @@ def test_resident_id_valid_and_invalid():
 def test_masking_keeps_region_prefix_and_last_four():
     assert mask_identity_number("110101199003077777") == "1101**********7777"
     assert mask_identity_number("11010119900307777X") == "1101**********777X"
-    assert mask_identity_number("E1234567") == "********"
+    assert mask_identity_number("E12345678") == "E*******8"  # a passport: a fifth at each end
+    assert mask_identity_number("1234") == "****"

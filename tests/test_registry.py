@@ -253,3 +253,92 @@ class TestStaffForm:
         assert response.status_code == 302
         assert response["Location"] == f"/staff/entities/{code}/"
         assert MarketEntity.objects.get(code=code).name_zh == "深圳市表单有限公司"
+
+
+class TestPersons:
+    def test_api_registers_controllers_and_responsible_persons(self, token_for, department):
+        api = token_for(department, "entities:write,entities:read")
+        body = _body(
+            persons=[
+                {
+                    "role": "actual_controller",
+                    "name": "赵六",
+                    "id_type": "resident_id",
+                    "id_number": f.resident_id(seq="111"),
+                },
+                {
+                    "role": "responsible_person",
+                    "name": "钱七",
+                    "id_type": "passport",
+                    "id_number": "E12345678",
+                },
+            ]
+        )
+        response = _post(api, body)
+        assert response.status_code == 201, response.content
+        roles = sorted((p["role"], p["name"], p["id_number_masked"]) for p in response.json()["persons"])
+        assert roles == [
+            (
+                "actual_controller",
+                "赵六",
+                f.resident_id(seq="111")[:4] + "*" * 10 + f.resident_id(seq="111")[-4:],
+            ),
+            ("legal_representative", "王伟", roles[1][2]),
+            ("responsible_person", "钱七", "E*******8"),
+        ]
+
+    def test_unknown_role_is_a_field_error(self, token_for, department):
+        api = token_for(department, "entities:write")
+        before = _counts()
+        response = _post(api, _body(persons=[{"role": "boss", "name": "x", "id_number": f.resident_id()}]))
+        assert response.status_code == 400
+        assert "persons" in response.json()["errors"]
+        assert _counts() == before
+
+    def test_staff_link_and_end_a_person_keeps_history(self, client_for, clerk, entity):
+        client = client_for(clerk)
+        number = f.resident_id(seq="222")
+        response = client.post(
+            f"/staff/entities/{entity.code}/persons/add/",
+            {"role": "actual_controller", "name": "孙八", "id_type": "resident_id", "id_number": number},
+        )
+        assert response.status_code == 302
+        link = EntityPerson.objects.get(entity=entity, role="actual_controller")
+        assert link.until is None and link.person.name == "孙八"
+        response = client.post(f"/staff/entities/{entity.code}/person-links/{link.pk}/end/")
+        assert response.status_code == 302
+        link.refresh_from_db()
+        assert link.until is not None
+        actions = set(AuditEvent.objects.filter(target_id=str(entity.pk)).values_list("action", flat=True))
+        assert {"records.entity.person_linked", "records.entity.person_ended"} <= actions
+
+    def test_staff_person_form_errors_and_nothing_written(self, client_for, clerk, entity):
+        before = _counts()
+        response = client_for(clerk).post(
+            f"/staff/entities/{entity.code}/persons/add/",
+            {"role": "actual_controller", "name": "孙八", "id_type": "resident_id", "id_number": "12345"},
+        )
+        assert response.status_code == 400
+        assert "id_number" in response.context["person_form"].errors
+        assert _counts() == before
+
+    def test_other_department_cannot_link_or_end(self, client_for, other_department_clerk, entity):
+        client = client_for(other_department_clerk)
+        link = EntityPerson.objects.get(entity=entity)
+        before = _counts()
+        assert (
+            client.post(
+                f"/staff/entities/{entity.code}/persons/add/",
+                {
+                    "role": "actual_controller",
+                    "name": "孙八",
+                    "id_type": "resident_id",
+                    "id_number": f.resident_id(seq="333"),
+                },
+            ).status_code
+            == 404
+        )
+        assert client.post(f"/staff/entities/{entity.code}/person-links/{link.pk}/end/").status_code == 404
+        link.refresh_from_db()
+        assert link.until is None
+        assert _counts() == before

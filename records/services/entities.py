@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from django.contrib.auth.models import Permission
@@ -37,6 +37,7 @@ class PersonInput:
     name: str
     id_type: str
     id_number: str
+    role: str = EntityPerson.Role.LEGAL_REPRESENTATIVE
 
 
 @dataclass
@@ -54,7 +55,17 @@ class EntityInput:
     public_sector: str = ""
     supervising_department: str = ""
     legal_representative: PersonInput | None = None
-    errors: dict[str, list[str]] = field(default_factory=dict, repr=False)
+    # Actual controllers and responsible persons (and a legal representative, if given here).
+    persons: list[PersonInput] = field(default_factory=list)
+
+    def all_persons(self) -> list[tuple[str, PersonInput]]:
+        """(error key prefix, person) for every person given, the legal representative first."""
+        out = []
+        if self.legal_representative is not None:
+            person = replace(self.legal_representative, role=EntityPerson.Role.LEGAL_REPRESENTATIVE)
+            out.append(("legal_representative", person))
+        out.extend((f"persons.{i}", p) for i, p in enumerate(self.persons))
+        return out
 
 
 def _add(errors: dict, field_name: str, error: ValidationError | str) -> None:
@@ -79,6 +90,9 @@ def _validated_person(person: PersonInput, errors: dict, prefix: str) -> tuple[s
         except ValidationError as exc:
             _add(errors, f"{prefix}.name", exc)
             ok = False
+    if person.role not in EntityPerson.Role.values:
+        _add(errors, f"{prefix}.role", _("Unknown role of a person in an entity."))
+        ok = False
     if person.id_type not in Person.IdType.values:
         _add(errors, f"{prefix}.id_type", _("Unknown identity document type."))
         return None
@@ -125,7 +139,9 @@ def _build(data: EntityInput, entity: MarketEntity, *, exclude: tuple[str, ...] 
     return errors
 
 
-def _set_legal_representative(entity: MarketEntity, name: str, id_type: str, number: str) -> Person:
+def _link_person(entity: MarketEntity, role: str, name: str, id_type: str, number: str) -> EntityPerson:
+    """Link a person (found by identity number, or created) to ``entity`` in ``role``. An entity
+    has one legal representative at a time: naming a new one ends the previous one's term."""
     person, _created = Person.objects.get_or_create(
         id_type=id_type,
         id_number_hash=personal_data.lookup_hash(number),
@@ -135,12 +151,26 @@ def _set_legal_representative(entity: MarketEntity, name: str, id_type: str, num
             "id_number_masked": mask_identity_number(number),
         },
     )
-    role = EntityPerson.Role.LEGAL_REPRESENTATIVE
     current = EntityPerson.objects.filter(entity=entity, role=role, until__isnull=True)
-    if not current.filter(person=person).exists():
+    existing = current.filter(person=person).first()
+    if existing is not None:
+        return existing
+    if role == EntityPerson.Role.LEGAL_REPRESENTATIVE:
         current.update(until=timezone.localdate())
-        EntityPerson.objects.create(entity=entity, person=person, role=role, since=timezone.localdate())
-    return person
+    return EntityPerson.objects.create(entity=entity, person=person, role=role, since=timezone.localdate())
+
+
+def _validated_persons(data: EntityInput, errors: dict) -> list[tuple[PersonInput, str, str]]:
+    checked = []
+    for prefix, person in data.all_persons():
+        clean = _validated_person(person, errors, prefix)
+        if clean is not None:
+            checked.append((person, *clean))
+    return checked
+
+
+def _link_persons(entity: MarketEntity, persons: list[tuple[PersonInput, str, str]]) -> list[str]:
+    return [_link_person(entity, p.role, name, p.id_type, number).role for p, name, number in persons]
 
 
 @transaction.atomic
@@ -156,9 +186,7 @@ def entity_register(*, actor: Actor, data: EntityInput, department: Department |
         raise ValidationError({"registering_department": [_("A registering department is required.")]})
     entity = MarketEntity(code=normalise_uscc(data.code or ""), registering_department=department)
     errors = _build(data, entity)
-    person = None
-    if data.legal_representative is not None:
-        person = _validated_person(data.legal_representative, errors, "legal_representative")
+    persons = _validated_persons(data, errors)
     if errors:
         raise ValidationError(errors)
     entity.entity_type = entity_type_of(entity.code)
@@ -176,13 +204,12 @@ def entity_register(*, actor: Actor, data: EntityInput, department: Department |
         group_id=department.group_id,
         permission=Permission.objects.get(content_type__app_label="records", codename=CHANGE_ENTITY),
     )
-    if person is not None:
-        _set_legal_representative(entity, person[0], data.legal_representative.id_type, person[1])
+    roles = _link_persons(entity, persons)
     audit.log(
         actor=actor,
         action="records.entity.registered",
         target=entity,
-        after={**audit.snapshot(entity, ENTITY_AUDIT_FIELDS), "legal_representative": bool(person)},
+        after={**audit.snapshot(entity, ENTITY_AUDIT_FIELDS), "persons": roles},
     )
     return entity
 
@@ -196,14 +223,11 @@ def entity_update(*, actor: Actor, code: str, data: EntityInput) -> MarketEntity
         raise Http404
     before = audit.snapshot(entity, ENTITY_AUDIT_FIELDS)
     errors = _build(data, entity, exclude=("code",))
-    person = None
-    if data.legal_representative is not None:
-        person = _validated_person(data.legal_representative, errors, "legal_representative")
+    persons = _validated_persons(data, errors)
     if errors:
         raise ValidationError(errors)
     entity.save(update_fields=[*_EDITABLE, "updated_at"])
-    if person is not None:
-        _set_legal_representative(entity, person[0], data.legal_representative.id_type, person[1])
+    roles = _link_persons(entity, persons)
     after = audit.snapshot(entity, ENTITY_AUDIT_FIELDS)
     changed = {k: v for k, v in after.items() if before.get(k) != v}
     audit.log(
@@ -211,9 +235,54 @@ def entity_update(*, actor: Actor, code: str, data: EntityInput) -> MarketEntity
         action="records.entity.updated",
         target=entity,
         before={k: before[k] for k in changed},
-        after={**changed, "legal_representative": bool(person)},
+        after={**changed, "persons": roles},
     )
     return entity
+
+
+@transaction.atomic
+def entity_person_add(*, actor: Actor, code: str, person: PersonInput) -> EntityPerson:
+    """Link a legal representative, actual controller or responsible person to an entity."""
+    actor.require(Cap.ENTITIES_WRITE)
+    entity = MarketEntity.objects.select_for_update().filter(code=normalise_uscc(code)).first()
+    if entity is None or not can_edit_entity(actor, entity):
+        raise Http404
+    errors: dict[str, list[str]] = {}
+    clean = _validated_person(person, errors, "person")
+    if errors:
+        raise ValidationError(errors)
+    link = _link_person(entity, person.role, clean[0], person.id_type, clean[1])
+    audit.log(
+        actor=actor,
+        action="records.entity.person_linked",
+        target=entity,
+        after={"role": link.role, "person": link.person_id, "masked": link.person.id_number_masked},
+    )
+    return link
+
+
+@transaction.atomic
+def entity_person_end(*, actor: Actor, code: str, link_id: int) -> EntityPerson:
+    """End a person's current role in an entity (the history is kept)."""
+    actor.require(Cap.ENTITIES_WRITE)
+    link = (
+        EntityPerson.objects.select_for_update()
+        .select_related("entity")
+        .filter(pk=link_id, entity__code=normalise_uscc(code))
+        .first()
+    )
+    if link is None or not can_edit_entity(actor, link.entity):
+        raise Http404
+    if link.until is None:
+        link.until = timezone.localdate()
+        link.save(update_fields=["until"])
+        audit.log(
+            actor=actor,
+            action="records.entity.person_ended",
+            target=link.entity,
+            after={"role": link.role, "person": link.person_id, "until": link.until},
+        )
+    return link
 
 
 @transaction.atomic

@@ -342,7 +342,7 @@ class Command(BaseCommand):
         w(f"Demo logins (password for all: {DEMO_PASSWORD})")
         w("  staff (/staff/):")
         for username, _full_name, dept, role, _superuser in USERS:
-            w(f"    {username:<15} {StaffRole(role).label:<26} {dept}")
+            w(f"    {username:<15} {role:<17} {dept}")
         w("  businesses (/my/):")
         w("    demo_company    acts for the first demo entity (legal representative)")
         w("    demo_applicant  has a claim awaiting review by sz_reviewer")
