@@ -16,6 +16,7 @@ from credit_portal.settings.base import CACHES, REDIS_URL
 REDIS_URL = os.environ.get("TEST_REDIS_URL") or urlunsplit(urlsplit(REDIS_URL)._replace(path="/15"))
 CACHES["default"]["LOCATION"] = REDIS_URL
 CELERY_BROKER_URL = REDIS_URL
+CELERY_RESULT_BACKEND = REDIS_URL
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {
