@@ -122,3 +122,36 @@ def test_nightly_task_reports_the_break():
     assert verify_audit_chain() == {"checked": 3, "broken_at": None}
     _tamper("UPDATE audit_auditevent SET action = 'forged' WHERE id = %s", [second.pk])
     assert verify_audit_chain() == {"checked": 2, "broken_at": second.pk}
+
+
+def test_admin_changes_are_audited(client):
+    from credit_portal.accounts.models import Division
+    from tests import factories as f
+
+    department = f.department("ADMIN-TEST")
+    admin = f.staff(department, "credit_office", "superadmin")
+    type(admin).objects.filter(pk=admin.pk).update(is_superuser=True, is_staff=True)
+    client.force_login(admin)
+    response = client.post(
+        "/admin/accounts/division/add/",
+        {
+            "code": "440307",
+            "name_zh": "龙岗区",
+            "name_en": "Longgang District",
+            "level": "county",
+            "parent": "440300",
+        },
+    )
+    assert response.status_code == 302
+    assert Division.objects.filter(code="440307").exists()
+    event = AuditEvent.objects.get(action="admin.accounts.division.added")
+    assert event.actor_label == "user:superadmin"
+    assert event.after["name_zh"] == "龙岗区"
+    response = client.post(
+        "/admin/accounts/division/440307/change/",
+        {"code": "440307", "name_zh": "龙岗区", "name_en": "Longgang", "level": "county", "parent": "440300"},
+    )
+    assert response.status_code == 302
+    event = AuditEvent.objects.get(action="admin.accounts.division.changed")
+    assert (event.before, event.after) == ({"name_en": "Longgang District"}, {"name_en": "Longgang"})
+    assert audit.verify_chain()[1] is None

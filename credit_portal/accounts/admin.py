@@ -2,17 +2,18 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from credit_portal.accounts.models import ApiToken, Department, Division, User
+from credit_portal.audit.admin import AuditedModelAdmin
 
 
 @admin.register(Division)
-class DivisionAdmin(admin.ModelAdmin):
+class DivisionAdmin(AuditedModelAdmin):
     list_display = ["code", "name_zh", "name_en", "level", "parent"]
     list_filter = ["level"]
     search_fields = ["code", "name_zh", "name_en"]
 
 
 @admin.register(Department)
-class DepartmentAdmin(admin.ModelAdmin):
+class DepartmentAdmin(AuditedModelAdmin):
     list_display = ["code", "name_zh", "name_en", "level", "division", "parent", "is_active"]
     list_filter = ["level", "is_active"]
     search_fields = ["code", "name_zh", "name_en"]
@@ -24,7 +25,7 @@ class DepartmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):
     list_display = ["username", "full_name", "kind", "department", "staff_role", "is_active"]
     list_filter = ["kind", "staff_role", "is_active"]
     fieldsets = (
@@ -34,7 +35,7 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(AuditedModelAdmin):
     list_display = ["prefix", "name", "department", "scopes", "created_at", "revoked_at", "last_used_at"]
     list_filter = ["department"]
     readonly_fields = [
