@@ -14,7 +14,7 @@ from records import services
 from records.identifiers import make_uscc, organisation_code
 from records.models import MarketEntity
 
-_seq = itertools.count(1)
+_seq = itertools.count(1000)  # explicit small n (fixtures) never collide with generated ones
 SYSTEM = system_actor("tests")
 
 

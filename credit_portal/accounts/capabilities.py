@@ -20,6 +20,13 @@ class Cap(models.TextChoices):
     AUDIT_READ = "audit:read", _("Read the audit trail")
     TOKENS_MANAGE = "tokens:manage", _("Issue and revoke the department's API tokens")
     ALL_DEPARTMENTS = "departments:all", _("Act on objects of every department")
+    RECORDS_READ = "records:read", _("Read credit records")
+    RECORDS_WRITE = "records:write", _("Record, correct and revoke the department's credit records")
+    RECORDS_CONFIRM = "records:confirm", _("Confirm draft credit records")
+    CATALOGUE_MANAGE = "catalogue:manage", _("Edit the credit information catalogue")
+    OBJECTIONS_ANSWER = "objections:answer", _("Answer objections to the department's records")
+    COMPLAINTS_HANDLE = "complaints:handle", _("Handle complaints and tip-offs routed to the department")
+    COMPLAINTS_SUBMIT = "complaints:write", _("Submit complaints from a hotline system")
     # Held by entity users for the entities they are members of.
     OWN_ENTITY = "my:entity", _("Act for one's own entity")
 
@@ -31,21 +38,31 @@ class StaffRole(models.TextChoices):
     CREDIT_OFFICE = "credit_office", _("Credit office")
 
 
-_CLERK = {Cap.ENTITIES_READ, Cap.ENTITIES_WRITE}
-_REVIEWER = _CLERK | {Cap.CLAIMS_REVIEW, Cap.PERSONS_IDENTITY}
+_CLERK = {Cap.ENTITIES_READ, Cap.ENTITIES_WRITE, Cap.RECORDS_READ, Cap.RECORDS_WRITE}
+_REVIEWER = _CLERK | {
+    Cap.CLAIMS_REVIEW,
+    Cap.PERSONS_IDENTITY,
+    Cap.RECORDS_CONFIRM,
+    Cap.OBJECTIONS_ANSWER,
+    Cap.COMPLAINTS_HANDLE,
+}
 _DEPARTMENT_ADMIN = _REVIEWER | {Cap.TOKENS_MANAGE, Cap.AUDIT_READ}
 
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     StaffRole.CLERK: frozenset(_CLERK),
     StaffRole.REVIEWER: frozenset(_REVIEWER),
     StaffRole.DEPARTMENT_ADMIN: frozenset(_DEPARTMENT_ADMIN),
-    StaffRole.CREDIT_OFFICE: frozenset(_DEPARTMENT_ADMIN | {Cap.CALENDAR_MANAGE, Cap.ALL_DEPARTMENTS}),
+    StaffRole.CREDIT_OFFICE: frozenset(
+        _DEPARTMENT_ADMIN | {Cap.CALENDAR_MANAGE, Cap.ALL_DEPARTMENTS, Cap.CATALOGUE_MANAGE}
+    ),
 }
 
 ENTITY_MEMBER_CAPABILITIES: frozenset[str] = frozenset({Cap.OWN_ENTITY})
 
 # What an agency token may be granted. Seeing identity numbers unmasked is for named staff only.
-TOKEN_SCOPES: frozenset[str] = frozenset({Cap.ENTITIES_READ, Cap.ENTITIES_WRITE})
+TOKEN_SCOPES: frozenset[str] = frozenset(
+    {Cap.ENTITIES_READ, Cap.ENTITIES_WRITE, Cap.RECORDS_READ, Cap.RECORDS_WRITE, Cap.COMPLAINTS_SUBMIT}
+)
 
 
 def parse_scopes(text: str) -> list[str]:

@@ -1,6 +1,14 @@
 """Every write to the hub goes through these functions (keyword-only, one transaction, audited)."""
 
 from records.services.claims import claim_decide, claim_submit, claim_withdraw
+from records.services.credit import (
+    RowResult,
+    record_confirm,
+    record_correct,
+    record_create,
+    record_revoke,
+    records_import,
+)
 from records.services.entities import (
     EntityInput,
     PersonInput,
@@ -15,6 +23,7 @@ from records.services.entities import (
 __all__ = [
     "EntityInput",
     "PersonInput",
+    "RowResult",
     "claim_decide",
     "claim_submit",
     "claim_withdraw",
@@ -24,4 +33,9 @@ __all__ = [
     "entity_register",
     "entity_update",
     "person_identity_reveal",
+    "record_confirm",
+    "record_correct",
+    "record_create",
+    "record_revoke",
+    "records_import",
 ]

@@ -1,0 +1,352 @@
+"""Parsing and validating the values of a credit record, whatever door they came through.
+
+The staff form, a row of an imported file and an API request all become a ``RecordInput``; one
+``RecordValidator`` turns it into model values or into per-field error messages. Values from files
+arrive as text in many shapes (2026/9/30, 20260930, 2026年9月30日, 一般, general...) and are
+normalised here; the structured fields follow the catalogue item's definitions (data, not code)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from credit_portal import personal_data
+from records.identifiers import mask_identity_number, normalise_uscc, validate_resident_id, validate_uscc
+from records.models import CatalogueItem, Severity
+
+_NUL = "\x00"
+_DATE_PATTERNS = [
+    re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"),
+    re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})$"),
+    re.compile(r"^(\d{4})\.(\d{1,2})\.(\d{1,2})$"),
+    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
+    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$"),
+]
+SEVERITY_WORDS = {
+    "minor": Severity.MINOR, "轻微": Severity.MINOR,
+    "general": Severity.GENERAL, "一般": Severity.GENERAL,
+    "serious": Severity.SERIOUS, "严重": Severity.SERIOUS,
+}  # fmt: skip
+EARLIEST_DECISION = date(1949, 10, 1)
+
+
+@dataclass
+class RecordInput:
+    """What a door says about a record, in the door's own types (mostly text)."""
+
+    item: str
+    code: str
+    decision_number: str
+    decision_date: Any
+    party_name: str = ""
+    legal_basis: str = ""
+    severity: str = ""
+    content: str = ""
+    valid_from: Any = None
+    valid_to: Any = None
+    remarks: str = ""
+    disclosure_months: Any = None
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class CleanRecord:
+    """Validated values, ready for the model."""
+
+    item: CatalogueItem
+    entity_id: int
+    entity_name: str
+    code: str
+    party_name: str
+    decision_number: str
+    decision_date: date
+    legal_basis: str
+    severity: str
+    content: str
+    valid_from: date | None
+    valid_to: date | None
+    remarks: str
+    disclosure_months: int | None
+    fields: dict[str, Any]
+
+
+class Errors(dict):
+    def add(self, key: str, message) -> None:
+        self.setdefault(key, []).append(str(message))
+
+
+def parse_date(value: Any) -> date | None:
+    """A date from a date, a datetime (spreadsheets) or text in the usual Chinese office shapes."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = str(value).strip()
+    if not text:
+        return None
+    text = text.split(" ")[0].split("T")[0] if re.match(r"^\d{4}-\d{2}-\d{2}[ T]", text) else text
+    for pattern in _DATE_PATTERNS:
+        match = pattern.match(text)
+        if match:
+            year, month, day = (int(g) for g in match.groups())
+            try:
+                return date(year, month, day)
+            except ValueError:
+                break
+    raise ValidationError(_("Not a date: %(value)s (use YYYY-MM-DD)."), params={"value": text[:40]})
+
+
+def clean_text(value: Any, *, max_length: int, required: bool = False) -> str:
+    text = "" if value is None else str(value).strip()
+    if _NUL in text:
+        raise ValidationError(_("Null characters are not allowed."))
+    if len(text) > max_length:
+        raise ValidationError(
+            _("At most %(max)d characters (this has %(n)d)."), params={"max": max_length, "n": len(text)}
+        )
+    if required and not text:
+        raise ValidationError(_("This field is required."))
+    return text
+
+
+def _choice(value: Any, choices: list[list[str]]) -> str:
+    text = str(value).strip()
+    for key, zh, en in choices:
+        if text in (key, zh) or text.lower() == en.lower():
+            return key
+    raise ValidationError(
+        _("Not one of the allowed values: %(allowed)s."),
+        params={"allowed": " / ".join(c[1] for c in choices)},
+    )
+
+
+def _decimal(value: Any) -> str:
+    try:
+        number = Decimal(str(value).replace(",", "").strip())
+    except InvalidOperation:
+        raise ValidationError(_("Not a number: %(value)s."), params={"value": str(value)[:40]}) from None
+    if not number.is_finite() or number < 0 or number > Decimal("1e12"):
+        raise ValidationError(_("Give a non-negative amount."))
+    return str(number.quantize(Decimal("0.000001")).normalize())
+
+
+def _identity(number: Any, id_type: str) -> dict[str, str]:
+    text = "".join(str(number).split()).upper()
+    if id_type in ("", "resident_id"):
+        text = validate_resident_id(text)
+    elif not (4 <= len(text) <= 40 and text.isalnum() and text.isascii()):
+        raise ValidationError(_("Use 4–40 letters and digits."))
+    return {
+        "masked": mask_identity_number(text),
+        "hash": personal_data.lookup_hash(text),
+        "cipher": personal_data.encrypt(text),
+    }
+
+
+def clean_fields(item: CatalogueItem, raw: dict[str, Any], errors: Errors, *, strict: bool) -> dict[str, Any]:
+    """The item's structured fields; ``strict`` refuses keys the item does not define."""
+    definitions = {d["key"]: d for d in item.fields}
+    out: dict[str, Any] = {}
+    if strict:
+        for key in raw:
+            if key not in definitions:
+                errors.add(f"fields.{key}", _("Unknown field for this catalogue item."))
+    for key, definition in definitions.items():
+        value = raw.get(key)
+        empty = value is None or (isinstance(value, str) and not value.strip())
+        try:
+            if empty:
+                if definition.get("required"):
+                    raise ValidationError(_("This field is required."))
+                continue
+            kind = definition.get("type", "text")
+            if kind in ("text", "longtext"):
+                out[key] = clean_text(value, max_length=definition.get("max_length", 200))
+            elif kind == "date":
+                out[key] = parse_date(value).isoformat()
+            elif kind == "decimal":
+                out[key] = _decimal(value)
+            elif kind == "choice":
+                out[key] = _choice(value, definition["choices"])
+            elif kind == "identity":
+                id_type_key = key.removesuffix("_number") + "_type"
+                id_type = out.get(id_type_key) or raw.get(id_type_key) or "resident_id"
+                if id_type not in ("resident_id",) and id_type_key in definitions:
+                    id_type = _choice(id_type, definitions[id_type_key]["choices"])
+                out[key] = _identity(value, id_type)
+        except ValidationError as exc:
+            for message in exc.messages:
+                errors.add(f"fields.{key}", message)
+    return out
+
+
+def public_fields(item: CatalogueItem, values: dict[str, Any]) -> list[tuple[str, str, Any]]:
+    """(key, label, display value) of the structured fields, identity numbers masked."""
+    from django.utils.translation import get_language
+
+    english = (get_language() or "").startswith("en")
+    rows = []
+    for definition in item.fields:
+        key = definition["key"]
+        if key not in values:
+            continue
+        value = values[key]
+        if definition.get("type") == "identity":
+            value = value.get("masked", "")
+        elif definition.get("type") == "choice":
+            labels = {c[0]: (c[2] if english else c[1]) for c in definition["choices"]}
+            value = labels.get(value, value)
+        rows.append((key, definition["label_en"] if english else definition["label_zh"], value))
+    return rows
+
+
+def public_field_values(item: CatalogueItem, values: dict[str, Any]) -> dict[str, Any]:
+    """The structured fields for the API and the change feed: identity numbers masked."""
+    out = {}
+    for definition in item.fields:
+        key = definition["key"]
+        if key in values:
+            value = values[key]
+            out[key] = value.get("masked", "") if definition.get("type") == "identity" else value
+    return out
+
+
+class RecordValidator:
+    """Validates ``RecordInput``s for one recording department. Reference data (catalogue, rules) is
+    loaded once, so validating a 100,000-row file costs no query per row; entities are looked up in
+    batches by the caller (``entities``: code -> (id, Chinese name)) or one by one."""
+
+    def __init__(self, *, department, today: date):
+        from records.models import DisclosurePeriodRule
+
+        self.department = department
+        self.today = today
+        self.items = {
+            i.code: i
+            for i in CatalogueItem.objects.filter(is_active=True).prefetch_related("recording_departments")
+        }
+        self.rules = list(DisclosurePeriodRule.objects.order_by("-effective_from"))
+
+    def rule_for(self, severity: str, decision_date: date):
+        for rule in self.rules:
+            if rule.severity == severity and rule.effective_from <= decision_date:
+                return rule
+        return None
+
+    def validate(
+        self, data: RecordInput, *, entities: dict[str, tuple[int, str]] | None = None, strict: bool = True
+    ) -> tuple[CleanRecord | None, Errors]:
+        errors = Errors()
+        item = self.items.get(str(data.item or "").strip())
+        if item is None:
+            errors.add("item", _("Unknown catalogue item."))
+        elif item.recording_departments.all() and self.department not in item.recording_departments.all():
+            errors.add("item", _("Your department may not record this catalogue item."))
+
+        code = normalise_uscc(data.code or "")
+        entity = None
+        try:
+            validate_uscc(code)
+        except ValidationError as exc:
+            for message in exc.messages:
+                errors.add("code", message)
+        else:
+            if entities is not None:
+                entity = entities.get(code)
+            else:
+                from records.models import MarketEntity
+
+                entity = MarketEntity.objects.filter(code=code).values_list("pk", "name_zh").first()
+            if entity is None:
+                errors.add("code", _("No entity is registered under this unified social credit code."))
+
+        values: dict[str, Any] = {}
+        for name, max_length, required in (
+            ("party_name", 200, False),
+            ("decision_number", 128, True),
+            ("legal_basis", 2000, False),
+            ("content", 4000, False),
+            ("remarks", 2000, False),
+        ):
+            try:
+                values[name] = clean_text(getattr(data, name), max_length=max_length, required=required)
+            except ValidationError as exc:
+                for message in exc.messages:
+                    errors.add(name, message)
+        for name in ("decision_date", "valid_from", "valid_to"):
+            try:
+                values[name] = parse_date(getattr(data, name))
+            except ValidationError as exc:
+                for message in exc.messages:
+                    errors.add(name, message)
+        decision_date = values.get("decision_date")
+        if "decision_date" not in errors:
+            if decision_date is None:
+                errors.add("decision_date", _("This field is required."))
+            elif decision_date > self.today:
+                errors.add("decision_date", _("The decision date cannot be in the future."))
+            elif decision_date < EARLIEST_DECISION:
+                errors.add("decision_date", _("The decision date is implausibly early."))
+        if values.get("valid_from") and values.get("valid_to") and values["valid_to"] < values["valid_from"]:
+            errors.add("valid_to", _("The end of validity is before its start."))
+
+        severity = ""
+        raw_severity = str(data.severity or "").strip().lower()
+        if raw_severity:
+            severity = SEVERITY_WORDS.get(raw_severity) or SEVERITY_WORDS.get(str(data.severity).strip(), "")
+            if not severity:
+                errors.add("severity", _("Use minor, general or serious (轻微、一般、严重)."))
+        elif item is not None and item.period_kind == CatalogueItem.PeriodKind.SEVERITY:
+            errors.add("severity", _("This catalogue item needs the severity of the violation."))
+
+        months = None
+        if data.disclosure_months not in (None, ""):
+            try:
+                months = int(str(data.disclosure_months).strip())
+            except ValueError:
+                errors.add("disclosure_months", _("Give a whole number of months."))
+        if months is not None and severity and decision_date and "severity" not in errors:
+            rule = self.rule_for(severity, decision_date)
+            if rule is not None and not (rule.min_months <= months <= rule.max_months):
+                errors.add(
+                    "disclosure_months",
+                    _("Between %(min)d and %(max)d months for a %(severity)s violation under %(basis)s.")
+                    % {
+                        "min": rule.min_months,
+                        "max": rule.max_months,
+                        "severity": severity,
+                        "basis": rule.basis_en,
+                    },
+                )
+
+        fields = clean_fields(item, data.fields or {}, errors, strict=strict) if item is not None else {}
+        if errors:
+            return None, errors
+        return (
+            CleanRecord(
+                item=item,
+                entity_id=entity[0],
+                entity_name=entity[1],
+                code=code,
+                party_name=values["party_name"] or entity[1],
+                decision_number=values["decision_number"],
+                decision_date=decision_date,
+                legal_basis=values["legal_basis"],
+                severity=severity,
+                content=values["content"],
+                valid_from=values["valid_from"],
+                valid_to=values["valid_to"],
+                remarks=values["remarks"],
+                disclosure_months=months,
+                fields=fields,
+            ),
+            errors,
+        )

@@ -1,0 +1,39 @@
+"""The hub's models: the registry (entities and the persons behind them), the catalogue of credit
+information, credit records with their versions and change feed, objections and complaints."""
+
+from records.models.catalogue import CatalogueItem, DisclosurePeriodRule, Severity
+from records.models.credit import CreditRecord, RecordChange, RecordVersion
+from records.models.feedback import Complaint, Objection
+from records.models.registry import (
+    EntityClaim,
+    EntityMembership,
+    EntityPerson,
+    EntityType,
+    Industry,
+    MarketEntity,
+    MarketEntityGroupObjectPermission,
+    Person,
+    SearchVector,
+    no_nul,
+)
+
+__all__ = [
+    "CatalogueItem",
+    "Complaint",
+    "CreditRecord",
+    "DisclosurePeriodRule",
+    "EntityClaim",
+    "EntityMembership",
+    "EntityPerson",
+    "EntityType",
+    "Industry",
+    "MarketEntity",
+    "MarketEntityGroupObjectPermission",
+    "Objection",
+    "Person",
+    "RecordChange",
+    "RecordVersion",
+    "SearchVector",
+    "Severity",
+    "no_nul",
+]

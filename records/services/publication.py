@@ -1,0 +1,98 @@
+"""The public life of records, set-based: publish what is due, end what has reached the end of its
+disclosure period. Each function handles one batch in one transaction, locking its rows with
+``FOR UPDATE SKIP LOCKED`` so that two sweeps running at once never publish a record twice, and
+selects through partial indexes on the due dates, so its cost grows with what is due, not with the
+size of the table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db import connection, transaction
+
+from credit_portal.accounts.actors import Actor
+from credit_portal.audit import services as audit
+from records.models import CreditRecord, RecordChange
+from records.services.credit import _emit
+
+LIVE = tuple(CreditRecord.LIVE_STATUSES)
+
+
+@dataclass(frozen=True)
+class Published:
+    record_id: int
+    department_id: int
+    late_days: int
+
+
+def publish_due(*, actor: Actor, today: date, limit: int = 5000) -> list[Published]:
+    """Publish up to ``limit`` records awaiting publication whose status lets them stand. A record
+    published after its due date is marked late, with the delay in working days (calendar in SQL:
+    ``cp_working_days_between``)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            """
+            WITH due AS (
+                SELECT id FROM records_creditrecord
+                WHERE disclosure = 'pending' AND status = ANY(%(live)s)
+                ORDER BY disclosure_due_on, id
+                LIMIT %(limit)s
+                FOR UPDATE SKIP LOCKED
+            )
+            UPDATE records_creditrecord r
+               SET disclosure = 'published',
+                   published_at = now(),
+                   published_late_days = cp_working_days_between(r.disclosure_due_on, %(today)s)
+              FROM due
+             WHERE r.id = due.id
+            RETURNING r.id, r.department_id, r.published_late_days
+            """,
+            {"live": list(LIVE), "limit": limit, "today": today},
+        )
+        rows = [Published(*row) for row in cursor.fetchall()]
+        if rows:
+            audit.log(
+                actor=actor,
+                action="disclosure.records.published",
+                data={
+                    "on": today,
+                    "records": sorted(r.record_id for r in rows),
+                    "late": sorted(r.record_id for r in rows if r.late_days),
+                },
+            )
+    return rows
+
+
+def end_due(*, actor: Actor, today: date, limit: int = 5000) -> list[int]:
+    """Take down up to ``limit`` published records whose disclosure period has ended: they leave
+    public view, their status becomes expired, and the change feed says so."""
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                WITH due AS (
+                    SELECT id FROM records_creditrecord
+                    WHERE disclosure = 'published' AND disclosure_ends_on <= %(today)s
+                    ORDER BY disclosure_ends_on, id
+                    LIMIT %(limit)s
+                    FOR UPDATE SKIP LOCKED
+                )
+                UPDATE records_creditrecord r
+                   SET disclosure = 'ended',
+                       withdrawn_at = now(),
+                       status = CASE WHEN r.status = ANY(%(live)s) THEN 'expired' ELSE r.status END
+                  FROM due
+                 WHERE r.id = due.id
+                RETURNING r.id
+                """,
+                {"live": list(LIVE), "limit": limit, "today": today},
+            )
+            ids = sorted(row[0] for row in cursor.fetchall())
+        if ids:
+            audit.log(actor=actor, action="disclosure.records.ended", data={"on": today, "records": ids})
+            records = list(
+                CreditRecord.objects.select_related("item", "entity", "department").filter(pk__in=ids)
+            )
+            _emit(records, RecordChange.Kind.EXPIRED)
+    return ids
