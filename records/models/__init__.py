@@ -4,6 +4,7 @@ information, credit records with their versions and change feed, objections and 
 from records.models.catalogue import CatalogueItem, DisclosurePeriodRule, Severity
 from records.models.credit import CreditRecord, RecordChange, RecordVersion
 from records.models.feedback import Complaint, Objection
+from records.models.imports import ImportJob
 from records.models.registry import (
     EntityClaim,
     EntityMembership,
@@ -20,6 +21,7 @@ from records.models.registry import (
 __all__ = [
     "CatalogueItem",
     "Complaint",
+    "ImportJob",
     "CreditRecord",
     "DisclosurePeriodRule",
     "EntityClaim",
