@@ -21,6 +21,7 @@ staff_patterns = [
     path("tokens/", web_staff.tokens, name="tokens"),
     path("tokens/<int:pk>/revoke/", web_staff.token_revoke, name="token_revoke"),
     path("audit/", web_staff.audit_trail, name="audit"),
+    path("notices/", include("credit_portal.notices.urls")),
     *records_urls.staff_patterns,
 ]
 

@@ -44,6 +44,8 @@ USE_X_FORWARDED_PROTO = env.bool("USE_X_FORWARDED_PROTO", default=False)
 API_THROTTLE_ANON = env.str("API_THROTTLE_ANON", default="60/min")
 API_THROTTLE_TOKEN = env.str("API_THROTTLE_TOKEN", default="600/min")
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+# The portal's public address, for links in emails (e.g. https://credit.example.gov.cn).
+PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="")
 # ---------------------------------------------------------------------------------------------
 
 if not SECRET_KEY:
@@ -77,6 +79,7 @@ INSTALLED_APPS = [
     "credit_portal.accounts",
     "credit_portal.audit",
     "credit_portal.workdays",
+    "credit_portal.notices",
     "credit_portal.web",
     # The hub and the stage apps.
     "records",
@@ -115,6 +118,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "credit_portal.web.context_processors.portal",
+                "credit_portal.notices.context_processors.notices",
             ],
         },
     },
