@@ -1,8 +1,19 @@
 from django import forms
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from credit_portal.accounts.models import Department
-from records.models import EntityMembership, EntityPerson, Industry, MarketEntity, Person
+from records.fields import RecordInput
+from records.models import (
+    CatalogueItem,
+    CreditRecord,
+    EntityMembership,
+    EntityPerson,
+    Industry,
+    MarketEntity,
+    Person,
+    Severity,
+)
 from records.services import EntityInput, PersonInput
 
 
@@ -154,3 +165,162 @@ class ClaimDecisionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Required when rejecting; the applicant sees it."),
     )
+
+
+class RecordForm(forms.Form):
+    """A credit record of one catalogue item: the common columns, then the item's own fields
+    (built from the catalogue's definitions). It parses only; the records service validates."""
+
+    code = forms.CharField(label=_("Unified social credit code"), max_length=40)
+    party_name = forms.CharField(
+        label=_("Party name"),
+        max_length=200,
+        required=False,
+        help_text=_("Leave empty to use the entity's name."),
+    )
+    decision_number = forms.CharField(label=_("Decision document number"), max_length=128)
+    decision_date = forms.DateField(label=_("Decision date"), widget=forms.DateInput(attrs={"type": "date"}))
+    legal_basis = forms.CharField(
+        label=_("Legal basis"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    severity = forms.ChoiceField(label=_("Severity"), choices=[("", "—"), *Severity.choices], required=False)
+    content = forms.CharField(
+        label=_("Content"), max_length=4000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    valid_from = forms.DateField(
+        label=_("Valid from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    valid_to = forms.DateField(
+        label=_("Valid until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    disclosure_months = forms.IntegerField(
+        label=_("Disclosure period (months)"),
+        required=False,
+        min_value=0,
+        max_value=120,
+        help_text=_("Leave empty for the longest period the rule allows (minor violations: not published)."),
+    )
+    remarks = forms.CharField(
+        label=_("Remarks"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    PREFIX = "f_"
+
+    def __init__(self, *args, item, correcting: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.item = item
+        english = (get_language() or "").startswith("en")
+        for definition in item.fields:
+            label = definition["label_en"] if english else definition["label_zh"]
+            required = bool(definition.get("required"))
+            kind = definition.get("type", "text")
+            if kind == "choice":
+                choices = [(c[0], c[2] if english else c[1]) for c in definition["choices"]]
+                field = forms.ChoiceField(label=label, choices=[("", "—"), *choices], required=required)
+            elif kind == "date":
+                field = forms.DateField(
+                    label=label, required=required, widget=forms.DateInput(attrs={"type": "date"})
+                )
+            elif kind == "longtext":
+                field = forms.CharField(
+                    label=label,
+                    required=required,
+                    max_length=definition.get("max_length", 4000),
+                    widget=forms.Textarea(attrs={"rows": 3}),
+                )
+            elif kind == "identity":
+                field = forms.CharField(
+                    label=label,
+                    required=required,
+                    max_length=40,
+                    widget=forms.TextInput(attrs={"autocomplete": "off"}),
+                    help_text=_("Stored encrypted and shown masked.")
+                    if not correcting
+                    else _("Enter it again to keep it."),
+                )
+            else:
+                field = forms.CharField(
+                    label=label, required=required, max_length=definition.get("max_length", 200)
+                )
+            self.fields[self.PREFIX + definition["key"]] = field
+        if item.period_kind != CatalogueItem.PeriodKind.SEVERITY:
+            del self.fields["disclosure_months"]
+        if correcting:
+            self.fields["decision_number"].disabled = True
+            self.fields["reason"] = forms.CharField(
+                label=_("Why the record is corrected"),
+                max_length=2000,
+                widget=forms.Textarea(attrs={"rows": 2}),
+            )
+
+    def to_input(self) -> RecordInput:
+        d = self.cleaned_data
+        structured = {
+            name.removeprefix(self.PREFIX): value
+            for name, value in d.items()
+            if name.startswith(self.PREFIX) and value not in (None, "")
+        }
+        return RecordInput(
+            item=self.item.code,
+            code=d["code"],
+            party_name=d.get("party_name", ""),
+            decision_number=d["decision_number"],
+            decision_date=d["decision_date"],
+            legal_basis=d.get("legal_basis", ""),
+            severity=d.get("severity", ""),
+            content=d.get("content", ""),
+            valid_from=d.get("valid_from"),
+            valid_to=d.get("valid_to"),
+            remarks=d.get("remarks", ""),
+            disclosure_months=d.get("disclosure_months"),
+            fields=structured,
+        )
+
+    def add_service_errors(self, errors: dict[str, list[str]]) -> None:
+        for key, messages in errors.items():
+            name = self.PREFIX + key.removeprefix("fields.") if key.startswith("fields.") else key
+            self.add_error(name if name in self.fields else None, messages)
+
+    @classmethod
+    def initial_for(cls, record) -> dict:
+        initial = {
+            "code": record.entity.code,
+            "party_name": record.party_name,
+            "decision_number": record.decision_number,
+            "decision_date": record.decision_date,
+            "legal_basis": record.legal_basis,
+            "severity": record.severity,
+            "content": record.content,
+            "valid_from": record.valid_from,
+            "valid_to": record.valid_to,
+            "disclosure_months": record.disclosure_months,
+            "remarks": record.remarks,
+        }
+        for key, value in record.fields.items():
+            if not isinstance(value, dict):  # identity numbers are not shown again
+                initial[cls.PREFIX + key] = value
+        return initial
+
+
+class RevokeForm(forms.Form):
+    revoked_on = forms.DateField(
+        label=_("Date the decision was revoked"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class RecordFilterForm(forms.Form):
+    q = forms.CharField(label=_("Decision number or party name"), max_length=200, required=False)
+    item = forms.ChoiceField(label=_("Catalogue item"), required=False)
+    status = forms.ChoiceField(
+        label=_("Status"), choices=[("", "—"), *CreditRecord.Status.choices], required=False
+    )
+    disclosure = forms.ChoiceField(
+        label=_("Disclosure"), choices=[("", "—"), *CreditRecord.Disclosure.choices], required=False
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["item"].choices = [("", "—")] + [
+            (i.code, i.name) for i in CatalogueItem.objects.filter(is_active=True)
+        ]

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.db.models.functions import Length
+from django.http import Http404
 
 from credit_portal.accounts.actors import Actor
 from credit_portal.accounts.capabilities import Cap
 from records import search
 from records.access import annotate_editable, department_grants
-from records.models import EntityClaim, EntityMembership, EntityPerson, MarketEntity
+from records.models import (
+    CatalogueItem,
+    CreditRecord,
+    EntityClaim,
+    EntityMembership,
+    EntityPerson,
+    MarketEntity,
+)
 
 
 def entity_search(
@@ -77,3 +85,72 @@ def my_memberships(actor: Actor) -> QuerySet[EntityMembership]:
 def my_claims(actor: Actor) -> QuerySet[EntityClaim]:
     actor.require(Cap.OWN_ENTITY)
     return EntityClaim.objects.filter(user=actor.user).select_related("entity", "decided_by")
+
+
+def records_for_staff(
+    actor: Actor, *, q: str = "", item: str = "", status: str = "", disclosure: str = ""
+) -> QuerySet[CreditRecord]:
+    """The records of the actor's department (all departments for the credit office), newest first."""
+    actor.require(Cap.RECORDS_READ)
+    qs = CreditRecord.objects.select_related("entity", "item", "department")
+    if not actor.can(Cap.ALL_DEPARTMENTS):
+        qs = qs.filter(department_id=actor.department_id)
+    if item:
+        qs = qs.filter(item__code=item)
+    if status:
+        qs = qs.filter(status=status)
+    if disclosure:
+        qs = qs.filter(disclosure=disclosure)
+    text = q.strip()
+    if text:
+        parsed = search.parse(text)
+        condition = Q(decision_number=text)
+        if parsed.tsquery:
+            condition |= search.matches(parsed)
+        qs = qs.filter(condition)
+    return qs.order_by("-decision_date", "-id")
+
+
+def record_for_staff(actor: Actor, record_id: int) -> CreditRecord:
+    """A record as staff may see it: any department's public or shared record; an authorised-use
+    record only by its department (and the credit office). 404 otherwise."""
+    actor.require(Cap.RECORDS_READ)
+    record = (
+        CreditRecord.objects.select_related("entity", "item", "department", "entity__division")
+        .filter(pk=record_id)
+        .first()
+    )
+    if record is None:
+        raise Http404
+    own = actor.can(Cap.ALL_DEPARTMENTS) or record.department_id == actor.department_id
+    if not own and record.item.use_scope == CatalogueItem.UseScope.AUTHORISED:
+        raise Http404
+    return record
+
+
+def record_history(record: CreditRecord) -> dict:
+    from credit_portal.audit.models import AuditEvent
+
+    return {
+        "versions": list(record.versions.order_by("version")),
+        "changes": list(record.changes.order_by("id")),
+        "events": list(
+            AuditEvent.objects.filter(target_type="records.creditrecord", target_id=str(record.pk)).order_by(
+                "id"
+            )
+        ),
+    }
+
+
+def records_visible_to_agencies(actor: Actor) -> QuerySet[CreditRecord]:
+    """What an agency (token) or staff member may read through the API: public and
+    government-shared items of every department, authorised-use items of its own department only."""
+    actor.require(Cap.RECORDS_READ)
+    qs = CreditRecord.objects.select_related("entity", "item", "department").exclude(
+        status=CreditRecord.Status.DRAFT
+    )
+    if not actor.can(Cap.ALL_DEPARTMENTS):
+        qs = qs.filter(
+            ~Q(item__use_scope=CatalogueItem.UseScope.AUTHORISED) | Q(department_id=actor.department_id)
+        )
+    return qs

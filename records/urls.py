@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from records import api, views_my, views_public, views_staff
+from records import api, api_records, views_my, views_public, views_records, views_staff
 
 public_patterns = [
     path("", views_public.home, name="home"),
@@ -19,6 +19,12 @@ staff_patterns = [
     ),
     path("entities/<str:code>/persons/add/", views_staff.person_add, name="person_add"),
     path("entities/<str:code>/person-links/<int:link_id>/end/", views_staff.person_end, name="person_end"),
+    path("records/", views_records.record_list, name="records"),
+    path("records/new/", views_records.record_create, name="record_create"),
+    path("records/<int:pk>/", views_records.record_detail, name="record"),
+    path("records/<int:pk>/confirm/", views_records.record_confirm, name="record_confirm"),
+    path("records/<int:pk>/correct/", views_records.record_correct, name="record_correct"),
+    path("records/<int:pk>/revoke/", views_records.record_revoke, name="record_revoke"),
     path("claims/", views_staff.claims, name="claims"),
     path("claims/<int:pk>/", views_staff.claim_decide, name="claim_decide"),
 ]
@@ -33,4 +39,9 @@ my_patterns = [
 api_patterns = [
     path("entities/", api.EntityListCreate.as_view(), name="entity-list"),
     path("entities/<str:code>/", api.EntityDetail.as_view(), name="entity-detail"),
+    path("records/", api_records.RecordListCreate.as_view(), name="record-list"),
+    path("records/<int:pk>/", api_records.RecordDetail.as_view(), name="record-detail"),
+    path("records/<int:pk>/correct/", api_records.RecordCorrect.as_view(), name="record-correct"),
+    path("records/<int:pk>/revoke/", api_records.RecordRevoke.as_view(), name="record-revoke"),
+    path("changes/", api_records.ChangeFeed.as_view(), name="changes"),
 ]

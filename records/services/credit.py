@@ -214,7 +214,8 @@ def record_create(*, actor: Actor, data: RecordInput, provenance: str) -> Credit
         actor_label=actor.label,
     )
     audit.log(actor=actor, action="records.record.created", target=record, after=payload(record))
-    _emit([record], RecordChange.Kind.CREATED)
+    if record.status != Status.DRAFT:  # a draft reaches the feed when a reviewer confirms it
+        _emit([record], RecordChange.Kind.CREATED)
     return record
 
 
@@ -365,6 +366,7 @@ def record_confirm(*, actor: Actor, record_id: int) -> CreditRecord:
         before={"status": Status.DRAFT},
         after={"status": record.status},
     )
+    _emit([record], RecordChange.Kind.CREATED)
     return record
 
 
