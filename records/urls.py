@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from records import api, api_records, views_my, views_public, views_records, views_staff
+from records import api, api_records, views_catalogue, views_my, views_public, views_records, views_staff
 
 public_patterns = [
     path("", views_public.home, name="home"),
@@ -25,6 +25,8 @@ staff_patterns = [
     path("records/<int:pk>/confirm/", views_records.record_confirm, name="record_confirm"),
     path("records/<int:pk>/correct/", views_records.record_correct, name="record_correct"),
     path("records/<int:pk>/revoke/", views_records.record_revoke, name="record_revoke"),
+    path("catalogue/", views_catalogue.catalogue, name="catalogue"),
+    path("catalogue/<slug:code>/", views_catalogue.catalogue_item, name="catalogue_item"),
     path("claims/", views_staff.claims, name="claims"),
     path("claims/<int:pk>/", views_staff.claim_decide, name="claim_decide"),
 ]

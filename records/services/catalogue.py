@@ -1,0 +1,142 @@
+"""The credit office keeps the catalogue and the disclosure-period rules. Every change is audited."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_lazy as _
+
+from credit_portal.accounts.actors import Actor
+from credit_portal.accounts.capabilities import Cap
+from credit_portal.accounts.models import Department
+from credit_portal.audit import services as audit
+from records.models import CatalogueItem, DisclosurePeriodRule
+
+FIELD_TYPES = {"text", "longtext", "date", "decimal", "choice", "identity"}
+_KEY = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+ITEM_FIELDS = [
+    "name_zh", "name_en", "category", "polarity", "use_scope", "period_kind", "fixed_months", "fields", "is_active",
+    "sort_order",
+]  # fmt: skip
+
+
+def validate_field_definitions(definitions) -> list:
+    """Check the structure of an item's field definitions; raise ValidationError saying where."""
+    if not isinstance(definitions, list):
+        raise ValidationError({"fields": [str(_("The fields must be a JSON list."))]})
+    seen = set()
+    problems = []
+    for n, d in enumerate(definitions, start=1):
+        if not isinstance(d, dict):
+            problems.append(_("Field %(n)d is not an object.") % {"n": n})
+            continue
+        key = d.get("key", "")
+        if not isinstance(key, str) or not _KEY.match(key):
+            problems.append(_("Field %(n)d: the key must be lower-case letters, digits and _.") % {"n": n})
+        elif key in seen:
+            problems.append(_("Field %(n)d: the key %(key)s is used twice.") % {"n": n, "key": key})
+        seen.add(key)
+        if not d.get("label_zh") or not d.get("label_en"):
+            problems.append(_("Field %(n)d needs a Chinese and an English label.") % {"n": n})
+        if d.get("type", "text") not in FIELD_TYPES:
+            problems.append(
+                _("Field %(n)d: unknown type (use %(types)s).")
+                % {"n": n, "types": ", ".join(sorted(FIELD_TYPES))}
+            )
+        if d.get("type") == "choice":
+            choices = d.get("choices")
+            if not (
+                isinstance(choices, list)
+                and choices
+                and all(isinstance(c, list) and len(c) == 3 for c in choices)
+            ):
+                problems.append(
+                    _("Field %(n)d: a choice needs choices as [value, Chinese, English] lists.") % {"n": n}
+                )
+        headers = d.get("headers", [])
+        if not isinstance(headers, list) or not all(isinstance(h, str) for h in headers):
+            problems.append(_("Field %(n)d: headers must be a list of column names.") % {"n": n})
+    if problems:
+        raise ValidationError({"fields": [str(p) for p in problems]})
+    return definitions
+
+
+@transaction.atomic
+def catalogue_item_update(
+    *, actor: Actor, code: str, changes: dict, recording_departments: list[Department] | None = None
+) -> CatalogueItem:
+    actor.require(Cap.CATALOGUE_MANAGE)
+    item = CatalogueItem.objects.select_for_update().get(code=code)
+    before = {
+        **audit.snapshot(item, ITEM_FIELDS),
+        "recording_departments": sorted(d.code for d in item.recording_departments.all()),
+    }
+    unknown = set(changes) - set(ITEM_FIELDS)
+    if unknown:
+        raise ValueError(f"not editable: {sorted(unknown)}")
+    if "fields" in changes:
+        validate_field_definitions(changes["fields"])
+    for name, value in changes.items():
+        setattr(item, name, value)
+    item.full_clean()
+    item.save()
+    if recording_departments is not None:
+        item.recording_departments.set(recording_departments)
+    after = {
+        **audit.snapshot(item, ITEM_FIELDS),
+        "recording_departments": sorted(d.code for d in item.recording_departments.all()),
+    }
+    changed = [k for k in after if before.get(k) != after[k]]
+    audit.log(
+        actor=actor,
+        action="records.catalogue.updated",
+        target=item,
+        before={k: before[k] for k in changed},
+        after={k: after[k] for k in changed},
+    )
+    return item
+
+
+@transaction.atomic
+def period_rule_add(
+    *,
+    actor: Actor,
+    effective_from: date,
+    severity: str,
+    min_months: int,
+    max_months: int,
+    published_by_default: bool,
+    restorable: bool,
+    basis_zh: str,
+    basis_en: str,
+) -> DisclosurePeriodRule:
+    """Enter a new rule in force from ``effective_from`` (decisions dated from then follow it; earlier
+    decisions keep the rule of their date)."""
+    actor.require(Cap.CATALOGUE_MANAGE)
+    rule = DisclosurePeriodRule(
+        effective_from=effective_from,
+        severity=severity,
+        min_months=min_months,
+        max_months=max_months,
+        published_by_default=published_by_default,
+        restorable=restorable,
+        basis_zh=basis_zh,
+        basis_en=basis_en,
+    )
+    rule.full_clean(validate_unique=False)
+    if min_months > max_months:
+        raise ValidationError({"max_months": [str(_("The maximum is below the minimum."))]})
+    try:
+        with transaction.atomic():
+            rule.save()
+    except IntegrityError:
+        raise ValidationError(
+            {"effective_from": [str(_("A rule for this severity already starts on that date."))]}
+        ) from None
+    audit.log(actor=actor, action="records.period_rule.added", target=rule, after=audit.snapshot(rule, [
+        "effective_from", "severity", "min_months", "max_months", "published_by_default", "restorable", "basis_zh", "basis_en",
+    ]))  # fmt: skip
+    return rule
