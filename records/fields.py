@@ -62,6 +62,7 @@ class CleanRecord:
     item: CatalogueItem
     entity_id: int
     entity_name: str
+    entity_name_en: str
     code: str
     party_name: str
     decision_number: str
@@ -222,7 +223,7 @@ def public_field_values(item: CatalogueItem, values: dict[str, Any]) -> dict[str
 class RecordValidator:
     """Validates ``RecordInput``s for one recording department. Reference data (catalogue, rules) is
     loaded once, so validating a 100,000-row file costs no query per row; entities are looked up in
-    batches by the caller (``entities``: code -> (id, Chinese name)) or one by one."""
+    batches by the caller (``entities``: code -> (id, Chinese name, English name)) or one by one."""
 
     def __init__(self, *, department, today: date):
         from records.models import DisclosurePeriodRule
@@ -242,7 +243,11 @@ class RecordValidator:
         return None
 
     def validate(
-        self, data: RecordInput, *, entities: dict[str, tuple[int, str]] | None = None, strict: bool = True
+        self,
+        data: RecordInput,
+        *,
+        entities: dict[str, tuple[int, str, str]] | None = None,
+        strict: bool = True,
     ) -> tuple[CleanRecord | None, Errors]:
         errors = Errors()
         item = self.items.get(str(data.item or "").strip())
@@ -264,7 +269,9 @@ class RecordValidator:
             else:
                 from records.models import MarketEntity
 
-                entity = MarketEntity.objects.filter(code=code).values_list("pk", "name_zh").first()
+                entity = (
+                    MarketEntity.objects.filter(code=code).values_list("pk", "name_zh", "name_en").first()
+                )
             if entity is None:
                 errors.add("code", _("No entity is registered under this unified social credit code."))
 
@@ -335,6 +342,7 @@ class RecordValidator:
                 item=item,
                 entity_id=entity[0],
                 entity_name=entity[1],
+                entity_name_en=entity[2],
                 code=code,
                 party_name=values["party_name"] or entity[1],
                 decision_number=values["decision_number"],

@@ -59,6 +59,8 @@ class CreditRecord(models.Model):
         related_name="credit_records",
     )
     party_name = models.CharField(_("party name"), max_length=200, validators=[no_nul])
+    # The entity's English name, copied for the bilingual search (kept in step by entity_update).
+    party_name_en = models.CharField(_("party name (English)"), max_length=300, blank=True)
     decision_number = models.CharField(_("decision document number"), max_length=128, validators=[no_nul])
     decision_date = models.DateField(_("decision date"))
     legal_basis = models.TextField(_("legal basis"), max_length=2000, blank=True, validators=[no_nul])
@@ -89,7 +91,7 @@ class CreditRecord(models.Model):
     withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
 
     search_vector = models.GeneratedField(
-        expression=SearchVector("party_name", "decision_number"),
+        expression=SearchVector("party_name", "party_name_en", "decision_number"),
         output_field=SearchVectorField(),
         db_persist=True,
     )

@@ -133,6 +133,7 @@ def _new_record(
         item=clean.item,
         department=department,
         party_name=clean.party_name,
+        party_name_en=clean.entity_name_en,
         decision_number=clean.decision_number,
         decision_date=clean.decision_date,
         legal_basis=clean.legal_basis,
@@ -239,8 +240,10 @@ def records_import(*, actor: Actor, rows: list[tuple[int, RecordInput]], provena
     department = actor.department
     codes = {normalise_uscc(r.code or "") for _, r in rows}
     entities = {
-        code: (pk, name)
-        for code, pk, name in MarketEntity.objects.filter(code__in=codes).values_list("code", "pk", "name_zh")
+        code: (pk, name, name_en)
+        for code, pk, name, name_en in MarketEntity.objects.filter(code__in=codes).values_list(
+            "code", "pk", "name_zh", "name_en"
+        )
     }
     results: list[RowResult] = []
     cleaned: list[tuple[int, CleanRecord]] = []
@@ -325,7 +328,7 @@ def records_import(*, actor: Actor, rows: list[tuple[int, RecordInput]], provena
                 action="records.record.imported",
                 data={"provenance": provenance, "created": [r.pk for r in created], "rows": len(rows)},
             )
-            by_code = {pk: code for code, (pk, _name) in entities.items()}
+            by_code = {pk: code for code, (pk, _name, _name_en) in entities.items()}
             for r in created:
                 r.entity = MarketEntity(pk=r.entity_id, code=by_code[r.entity_id])
                 r.department = department
@@ -393,6 +396,7 @@ def record_correct(*, actor: Actor, record_id: int, data: RecordInput, reason: s
     for name in CONTENT_FIELDS:
         setattr(record, name, getattr(clean, name))
     record.item, record.entity_id, record.fields = clean.item, clean.entity_id, clean.fields
+    record.party_name_en = clean.entity_name_en
     record.entity = MarketEntity.objects.get(pk=clean.entity_id)
     record.disclosure_ends_on = plan["disclosure_ends_on"]
     if record.disclosure == Disclosure.NOT_DISCLOSED and plan["disclosure"] == Disclosure.PENDING:

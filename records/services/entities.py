@@ -227,6 +227,9 @@ def entity_update(*, actor: Actor, code: str, data: EntityInput) -> MarketEntity
     if errors:
         raise ValidationError(errors)
     entity.save(update_fields=[*_EDITABLE, "updated_at"])
+    if before["name_en"] != entity.name_en:
+        # Keep the bilingual search of the entity's records in step, in one statement.
+        entity.records.update(party_name_en=entity.name_en)
     roles = _link_persons(entity, persons)
     after = audit.snapshot(entity, ENTITY_AUDIT_FIELDS)
     changed = {k: v for k, v in after.items() if before.get(k) != v}

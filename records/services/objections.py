@@ -1,0 +1,599 @@
+"""Objections (异议) to credit records: submitted by the entity a record concerns (through ``/my/``)
+or by a person it affects (the public form), answered by the recording department within the
+working-day deadline ``objection.answer``.
+
+While an objection is pending its record is "under objection": it stays published, the public sees
+the state, and the change feed tells every agency that the record is contested. An upheld objection
+corrects or revokes the record (through ``record_correct``/``record_revoke``, so versions, audit and
+feed follow); a rejected or withdrawn one puts the record back as it was."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import EmailValidator
+from django.db import IntegrityError, transaction
+from django.db.models import Case, Exists, IntegerField, OuterRef, QuerySet, Value, When
+from django.http import Http404
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from credit_portal import personal_data
+from credit_portal.accounts.actors import Actor
+from credit_portal.accounts.capabilities import Cap
+from credit_portal.audit import services as audit
+from credit_portal.errors import Conflict
+from credit_portal.notices import services as notices
+from credit_portal.workdays import services as workdays
+from records.fields import Errors, RecordInput, clean_text
+from records.identifiers import mask_identity_number, validate_resident_id
+from records.models import CreditRecord, EntityMembership, Objection, RecordChange
+from records.services.credit import _emit, record_correct, record_revoke
+
+Status = Objection.Status
+RecordStatus = CreditRecord.Status
+
+# Records that can be objected to: those that stand and are not already contested.
+OBJECTABLE = (RecordStatus.EFFECTIVE, RecordStatus.CORRECTED)
+# Unambiguous when read aloud or copied by hand: no 0/O, no 1/I.
+REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+REFERENCE_PREFIX = "YY-"
+REFERENCE_LENGTH = 10
+_ATTEMPTS = 5
+
+_NOT_OBJECTABLE = {
+    RecordStatus.DRAFT: _(
+        "This record is still awaiting review; it can be objected to once it is effective."
+    ),
+    RecordStatus.REVOKED: _("This record has been revoked; there is nothing left to object to."),
+    RecordStatus.EXPIRED: _(
+        "The disclosure period of this record has ended; it can no longer be objected to."
+    ),
+    RecordStatus.RESTORED: _("Credit has been restored for this record; it can no longer be objected to."),
+    RecordStatus.UNDER_OBJECTION: _("This record is already under objection."),
+}
+
+
+# --- small shared helpers (complaints use them too) ---------------------------------------------
+
+
+def random_code(prefix: str, length: int) -> str:
+    return prefix + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(length))
+
+
+def normalise_code(value: Any, prefix: str) -> str:
+    """A reference as typed by a person: any case, spaces, with or without the prefix's hyphen."""
+    text = re.sub(r"[\s\-_]", "", str(value or "")).upper()
+    bare = prefix.replace("-", "")
+    if text.startswith(bare):
+        text = text[len(bare) :]
+    return prefix + text
+
+
+def clean_into(errors: Errors, key: str, value: Any, *, max_length: int, required: bool = False) -> str:
+    """``clean_text`` collecting its error under ``key`` instead of raising."""
+    try:
+        return clean_text(value, max_length=max_length, required=required)
+    except ValidationError as exc:
+        for message in exc.messages:
+            errors.add(key, message)
+        return ""
+
+
+_MOBILE = re.compile(r"^(?:\+?86)?1[3-9]\d{9}$")
+_LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}(?:-\d{1,6})?$")
+_validate_email = EmailValidator()
+
+
+@dataclass(frozen=True)
+class Contact:
+    cipher: str
+    masked: str
+
+
+def clean_contact(value: Any, *, required: bool) -> Contact:
+    """A phone number or an email address, returned encrypted and masked (never kept in clear)."""
+    text = clean_text(value, max_length=254, required=required)
+    if not text:
+        return Contact("", "")
+    if "@" in text:
+        try:
+            _validate_email(text)
+        except ValidationError:
+            raise ValidationError(_("This is not a valid email address.")) from None
+        local, domain = text.rsplit("@", 1)
+        masked = f"{local[0]}***@{domain}"
+        if len(masked) > 80:
+            masked = masked[:79] + "…"
+    else:
+        phone = re.sub(r"[\s()（）]", "", text)
+        if not (_MOBILE.match(phone) or _LANDLINE.match(phone)):
+            raise ValidationError(
+                _(
+                    "Give a mobile or telephone number (e.g. 13812345678 or 0755-12345678) or an email address."
+                )
+            )
+        masked = phone[:3] + "*" * max(4, len(phone) - 7) + phone[-4:]
+    return Contact(personal_data.encrypt(text), masked)
+
+
+def contact_into(errors: Errors, key: str, value: Any, *, required: bool) -> Contact:
+    try:
+        return clean_contact(value, required=required)
+    except ValidationError as exc:
+        for message in exc.messages:
+            errors.add(key, message)
+        return Contact("", "")
+
+
+def one_line(text: str, limit: int = 200) -> str:
+    """Notice subjects are single lines of at most 200 characters."""
+    return " ".join(str(text).split())[:limit]
+
+
+def _record_id(value: Any) -> int | None:
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number < 2**63 else None
+
+
+# --- reads --------------------------------------------------------------------------------------
+
+
+def member_records(actor: Actor) -> QuerySet[CreditRecord]:
+    """Every record (all statuses) of the entities the self-service user acts for, each marked
+    ``has_pending_objection``."""
+    actor.require(Cap.OWN_ENTITY)
+    entities = EntityMembership.objects.filter(user=actor.user).values("entity_id")
+    pending = Objection.objects.filter(record=OuterRef("pk"), status=Status.PENDING)
+    return (
+        CreditRecord.objects.filter(entity_id__in=entities)
+        .select_related("entity", "item", "department")
+        .annotate(has_pending_objection=Exists(pending))
+        .order_by("-decision_date", "-id")
+    )
+
+
+def member_record(actor: Actor, record_id: int) -> CreditRecord:
+    """One record of an entity the user acts for, or 404 (missing and not-yours look the same)."""
+    record = member_records(actor).filter(pk=record_id).first()
+    if record is None:
+        raise Http404
+    return record
+
+
+def public_record(record_id: Any) -> CreditRecord | None:
+    """A published record, as the public may see it (None for anything else)."""
+    pk = _record_id(record_id)
+    if pk is None:
+        return None
+    return (
+        CreditRecord.objects.select_related("entity", "item", "department")
+        .filter(pk=pk, disclosure=CreditRecord.Disclosure.PUBLISHED)
+        .first()
+    )
+
+
+def my_objections(actor: Actor) -> QuerySet[Objection]:
+    """Objections made through ``/my/`` on records of the entities the user acts for."""
+    actor.require(Cap.OWN_ENTITY)
+    entities = EntityMembership.objects.filter(user=actor.user).values("entity_id")
+    return (
+        Objection.objects.filter(record__entity_id__in=entities, submitted_by__isnull=False)
+        .select_related("record", "record__entity", "record__department", "submitted_by")
+        .order_by("-submitted_at", "-id")
+    )
+
+
+def objections_for_department(actor: Actor, *, status: str = "") -> QuerySet[Objection]:
+    """The department's queue (every department's for the credit office): pending first, the
+    earliest due first."""
+    actor.require(Cap.OBJECTIONS_ANSWER)
+    qs = Objection.objects.select_related("record", "record__entity", "record__department")
+    if not actor.can(Cap.ALL_DEPARTMENTS):
+        qs = qs.filter(record__department_id=actor.department_id)
+    if status:
+        qs = qs.filter(status=status)
+    return qs.annotate(
+        pending_first=Case(
+            When(status=Status.PENDING, then=Value(0)), default=Value(1), output_field=IntegerField()
+        )
+    ).order_by("pending_first", "answer_due_on", "-submitted_at", "-id")
+
+
+def objection_for_staff(actor: Actor, objection_id: int) -> Objection:
+    objection = (
+        objections_for_department(actor).select_related("record__item").filter(pk=objection_id).first()
+    )
+    if objection is None:
+        raise Http404
+    return objection
+
+
+def objection_by_reference(reference: Any) -> Objection | None:
+    """For the public tracking page: the objection with this reference, if any."""
+    text = normalise_code(reference, REFERENCE_PREFIX)
+    if len(text) != len(REFERENCE_PREFIX) + REFERENCE_LENGTH:
+        return None
+    return Objection.objects.filter(reference=text).first()
+
+
+def correction_input(record: CreditRecord, **changes: Any) -> RecordInput:
+    """The record as a ``RecordInput`` (structured fields included, identity numbers decrypted for
+    re-validation only), with ``changes`` applied: the starting point of a correction."""
+    definitions = {d["key"]: d for d in record.item.fields}
+    fields: dict[str, Any] = {}
+    for key, value in (record.fields or {}).items():
+        if definitions.get(key, {}).get("type") == "identity" and isinstance(value, dict):
+            fields[key] = personal_data.decrypt(value["cipher"])
+        else:
+            fields[key] = value
+    data = RecordInput(
+        item=record.item.code,
+        code=record.entity.code,
+        decision_number=record.decision_number,
+        decision_date=record.decision_date,
+        party_name=record.party_name,
+        legal_basis=record.legal_basis,
+        severity=record.severity,
+        content=record.content,
+        valid_from=record.valid_from,
+        valid_to=record.valid_to,
+        remarks=record.remarks,
+        disclosure_months=record.disclosure_months,
+        fields=fields,
+    )
+    for name, value in changes.items():
+        setattr(data, name, value)
+    return data
+
+
+# --- writes -------------------------------------------------------------------------------------
+
+
+def _locked_record(**filters) -> CreditRecord | None:
+    return (
+        CreditRecord.objects.select_for_update(of=("self",))
+        .select_related("item", "entity", "department")
+        .filter(**filters)
+        .first()
+    )
+
+
+def _notify_received(actor: Actor, objection: Objection, record: CreditRecord) -> None:
+    number = one_line(record.decision_number, 120)
+    notices.notify_department(
+        actor=actor,
+        department=record.department,
+        capability=Cap.OBJECTIONS_ANSWER,
+        kind="objections.received",
+        subject_zh=one_line(f"新的异议申请：{number}"),
+        subject_en=one_line(f"New objection to record {number}"),
+        body_zh=f"异议编号 {objection.reference}，请于 {objection.answer_due_on:%Y-%m-%d} 前处理并答复。",
+        body_en=f"Objection {objection.reference}: answer by {objection.answer_due_on:%Y-%m-%d}.",
+        link=reverse("staff:objection_detail", args=[objection.pk]),
+        dedupe_key=f"objection.received:{objection.pk}",
+    )
+
+
+@transaction.atomic
+def objection_submit(
+    *,
+    actor: Actor,
+    record_id: Any,
+    grounds: str,
+    name: str = "",
+    id_number: str = "",
+    contact: str = "",
+) -> Objection:
+    """Object to a record.
+
+    An entity user (``my:entity``) objects for an entity they act for (another record: 404); the
+    public objects to a published record as a named person with a resident identity number (kept
+    as keyed hash and masked) and a contact (encrypted and masked). Only an effective or corrected
+    record can be objected to, and only one objection per record may be pending (``Conflict``).
+    Side effects: the record is under objection, audit event, change-feed entry ``status``, notice
+    to the recording department's staff who answer objections."""
+    errors = Errors()
+    if actor.kind == "entity":
+        actor.require(Cap.OWN_ENTITY)
+        pk = _record_id(record_id)
+        entities = EntityMembership.objects.filter(user=actor.user).values("entity_id")
+        record = _locked_record(pk=pk, entity_id__in=entities) if pk else None
+        if record is None:
+            raise Http404
+        objector = one_line(actor.user.full_name or actor.user.username, 100)
+        id_hash = id_masked = ""
+        reached = Contact("", "")
+    elif actor.kind == "public":
+        pk = _record_id(record_id)
+        record = _locked_record(pk=pk, disclosure=CreditRecord.Disclosure.PUBLISHED) if pk else None
+        if record is None:
+            errors.add(
+                "record", _("No published record has this number. Check the number on the record's page.")
+            )
+        objector = clean_into(errors, "name", name, max_length=100, required=True)
+        id_hash = id_masked = ""
+        try:
+            number = validate_resident_id(clean_text(id_number, max_length=40, required=True))
+        except ValidationError as exc:
+            for message in exc.messages:
+                errors.add("id_number", message)
+        else:
+            id_hash, id_masked = personal_data.lookup_hash(number), mask_identity_number(number)
+        reached = contact_into(errors, "contact", contact, required=True)
+    else:
+        raise PermissionDenied(Cap.OWN_ENTITY)
+    grounds = clean_into(errors, "grounds", grounds, max_length=4000, required=True)
+    if errors:
+        raise ValidationError(dict(errors))
+
+    if Objection.objects.filter(record=record, status=Status.PENDING).exists():
+        raise Conflict(
+            _("This record already has an objection awaiting the department's answer."), field="record"
+        )
+    if record.status not in OBJECTABLE:
+        raise ValidationError({"record": [str(_NOT_OBJECTABLE[record.status])]})
+
+    objection = Objection(
+        record=record,
+        submitted_by=actor.user if actor.kind == "entity" else None,
+        objector_name=objector,
+        objector_id_masked=id_masked,
+        objector_id_hash=id_hash,
+        contact_cipher=reached.cipher,
+        contact_masked=reached.masked,
+        grounds=grounds,
+        status=Status.PENDING,
+        record_status_before=record.status,
+        answer_due_on=workdays.deadline("objection.answer", timezone.localdate()),
+    )
+    for attempt in range(_ATTEMPTS):
+        objection.reference = random_code(REFERENCE_PREFIX, REFERENCE_LENGTH)
+        try:
+            with transaction.atomic():
+                objection.save(force_insert=True)
+        except IntegrityError as exc:
+            if Objection.objects.filter(record=record, status=Status.PENDING).exists():
+                raise Conflict(
+                    _("This record already has an objection awaiting the department's answer."),
+                    field="record",
+                ) from exc
+            if attempt + 1 < _ATTEMPTS and Objection.objects.filter(reference=objection.reference).exists():
+                continue
+            raise
+        break
+
+    record.status = RecordStatus.UNDER_OBJECTION
+    record.save(update_fields=["status", "updated_at"])
+    audit.log(
+        actor=actor,
+        action="records.objection.submitted",
+        target=objection,
+        after={
+            "record": record.pk,
+            "by": actor.kind,
+            "record_status_before": objection.record_status_before,
+            "answer_due_on": objection.answer_due_on,
+        },
+    )
+    _emit([record], RecordChange.Kind.STATUS)
+    _notify_received(actor, objection, record)
+    return objection
+
+
+def _answerable(actor: Actor, objection_id: int) -> Objection:
+    """The objection, locked, if the actor answers objections for its record's department (or is
+    the credit office); else 404."""
+    actor.require(Cap.OBJECTIONS_ANSWER)
+    qs = Objection.objects.select_for_update(of=("self",)).filter(pk=objection_id)
+    if not actor.can(Cap.ALL_DEPARTMENTS):
+        qs = qs.filter(record__department_id=actor.department_id)
+    objection = qs.first()
+    if objection is None:
+        raise Http404
+    return objection
+
+
+def _restore(objection: Objection, record: CreditRecord) -> bool:
+    """Put a record that is still under objection back to its status before. A record the sweep
+    or the department changed meanwhile (expired, corrected, revoked) keeps its new status."""
+    if record.status != RecordStatus.UNDER_OBJECTION:
+        return False
+    record.status = objection.record_status_before
+    record.save(update_fields=["status", "updated_at"])
+    return True
+
+
+@transaction.atomic
+def objection_answer(
+    *,
+    actor: Actor,
+    objection_id: int,
+    upheld: bool,
+    answer: str,
+    correction: RecordInput | None = None,
+    revoke: bool = False,
+) -> Objection:
+    """Answer a pending objection, for the record's department (or the credit office; others 404).
+
+    Upheld: the record is corrected with ``correction`` (the answer is the reason; a new version and
+    a ``corrected`` feed entry) or revoked (``revoke``; withdrawn from public view). Rejected: the
+    record returns to its status before the objection (feed entry ``status``). The answer is
+    required, and an objection is answered once. The objector is told: an entity user by a notice,
+    a person on the tracking page. All in one transaction: a correction that fails validation
+    leaves the objection pending and the record untouched."""
+    objection = _answerable(actor, objection_id)
+    if objection.status != Status.PENDING:
+        raise ValidationError({"status": [str(_("This objection has already been answered or withdrawn."))]})
+    errors = Errors()
+    answer = clean_into(errors, "answer", answer, max_length=4000, required=True)
+    if upheld and revoke and correction is not None:
+        errors.add("outcome", _("Either correct the record or revoke it, not both."))
+    elif upheld and not revoke and correction is None:
+        errors.add("outcome", _("Say how the record changes: correct it or revoke it."))
+    elif not upheld and (revoke or correction is not None):
+        errors.add("outcome", _("A rejected objection leaves the record as it is."))
+    if errors:
+        raise ValidationError(dict(errors))
+
+    record = _locked_record(pk=objection.record_id)
+    restored = False
+    if upheld and revoke:
+        record = record_revoke(actor=actor, record_id=record.pk, reason=answer)
+        outcome = Objection.Outcome.REVOKED
+    elif upheld:
+        version = record.version
+        try:
+            record = record_correct(actor=actor, record_id=record.pk, data=correction, reason=answer)
+        except ValidationError as exc:
+            raise ValidationError(
+                {("answer" if k == "reason" else k): v for k, v in exc.message_dict.items()}
+            ) from exc
+        if record.version == version:
+            raise ValidationError(
+                {
+                    "correction": [
+                        str(
+                            _(
+                                "The corrected values are the same as the record's: change what is wrong, "
+                                "or reject the objection."
+                            )
+                        )
+                    ]
+                }
+            )
+        outcome = Objection.Outcome.CORRECTED
+    else:
+        restored = _restore(objection, record)
+        outcome = Objection.Outcome.NONE
+
+    objection.status = Status.UPHELD if upheld else Status.REJECTED
+    objection.outcome = outcome
+    objection.answer = answer
+    objection.answered_at = timezone.now()
+    objection.answered_by = actor.user
+    objection.save(update_fields=["status", "outcome", "answer", "answered_at", "answered_by"])
+    audit.log(
+        actor=actor,
+        action="records.objection.upheld" if upheld else "records.objection.rejected",
+        target=objection,
+        before={"status": Status.PENDING},
+        after={
+            "status": objection.status,
+            "outcome": outcome,
+            "record": record.pk,
+            "record_status": record.status,
+            "record_version": record.version,
+            "answer": answer,
+        },
+    )
+    if restored:
+        _emit([record], RecordChange.Kind.STATUS)
+    if objection.submitted_by_id is not None:
+        verdict_zh, verdict_en = ("成立", "upheld") if upheld else ("不成立", "rejected")
+        notices.notify_user(
+            actor=actor,
+            user=objection.submitted_by,
+            kind="objections.answered",
+            subject_zh=one_line(f"异议 {objection.reference} 已答复：{verdict_zh}"),
+            subject_en=one_line(f"Objection {objection.reference} answered: {verdict_en}"),
+            body_zh=answer,
+            body_en=answer,
+            link=reverse("my:objection_list"),
+            dedupe_key=f"objection.answered:{objection.pk}",
+        )
+    return objection
+
+
+@transaction.atomic
+def objection_withdraw(*, actor: Actor, objection_id: int) -> Objection:
+    """The entity withdraws its pending objection (any user acting for the entity may); the record
+    returns to its status before. Withdrawing twice is harmless. Side effects: audit, feed entry."""
+    actor.require(Cap.OWN_ENTITY)
+    entities = EntityMembership.objects.filter(user=actor.user).values("entity_id")
+    objection = (
+        Objection.objects.select_for_update(of=("self",))
+        .filter(pk=objection_id, submitted_by__isnull=False, record__entity_id__in=entities)
+        .first()
+    )
+    if objection is None:
+        raise Http404
+    if objection.status == Status.WITHDRAWN:
+        return objection
+    if objection.status != Status.PENDING:
+        raise ValidationError({"status": [str(_("Only an objection awaiting an answer can be withdrawn."))]})
+    record = _locked_record(pk=objection.record_id)
+    objection.status = Status.WITHDRAWN
+    objection.save(update_fields=["status"])
+    restored = _restore(objection, record)
+    audit.log(
+        actor=actor,
+        action="records.objection.withdrawn",
+        target=objection,
+        before={"status": Status.PENDING},
+        after={"status": objection.status, "record": record.pk, "record_status": record.status},
+    )
+    if restored:
+        _emit([record], RecordChange.Kind.STATUS)
+    return objection
+
+
+@transaction.atomic
+def objection_contact_reveal(*, actor: Actor, objection_id: int) -> str:
+    """The objector's contact in clear, for the staff answering (audited); '' when none was given."""
+    objection = _answerable(actor, objection_id)
+    if not objection.contact_cipher:
+        return ""
+    audit.log(actor=actor, action="records.objection.contact_revealed", target=objection)
+    return personal_data.decrypt(objection.contact_cipher)
+
+
+# --- escalation ---------------------------------------------------------------------------------
+
+
+def objections_escalate(*, actor: Actor, today: date) -> dict[str, int]:
+    """Remind the recording department's staff who answer objections, and its administrators, of
+    every pending objection overdue or due within one working day: once per objection per day,
+    however often the sweep runs. Returns counts (objections due soon, overdue, notices sent)."""
+    soon = workdays.add_working_days(today, 1)
+    due = list(
+        Objection.objects.filter(status=Status.PENDING, answer_due_on__lte=soon)
+        .select_related("record", "record__department")
+        .order_by("answer_due_on", "pk")
+    )
+    counts = {"due_soon": 0, "overdue": 0, "notices": 0}
+    for objection in due:
+        overdue = objection.answer_due_on < today
+        counts["overdue" if overdue else "due_soon"] += 1
+        record = objection.record
+        number = one_line(record.decision_number, 120)
+        due_on = f"{objection.answer_due_on:%Y-%m-%d}"
+        if overdue:
+            subject_zh, subject_en = f"异议答复已超期：{number}", f"Objection answer overdue: {number}"
+        else:
+            subject_zh, subject_en = f"异议答复即将到期：{number}", f"Objection answer due soon: {number}"
+        content = {
+            "kind": "objections.escalated",
+            "subject_zh": one_line(subject_zh),
+            "subject_en": one_line(subject_en),
+            "body_zh": f"异议编号 {objection.reference}，答复期限 {due_on}。",
+            "body_en": f"Objection {objection.reference}, to be answered by {due_on}.",
+            "link": reverse("staff:objection_detail", args=[objection.pk]),
+            "dedupe_key": f"objection.escalated:{objection.pk}:{today.isoformat()}",
+        }
+        with transaction.atomic():
+            for capability in (Cap.OBJECTIONS_ANSWER, Cap.TOKENS_MANAGE):
+                sent = notices.notify_department(
+                    actor=actor, department=record.department, capability=capability, **content
+                )
+                counts["notices"] += len(sent)
+    return counts
