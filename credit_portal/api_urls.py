@@ -2,10 +2,14 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 
+from disclosure import urls_public as disclosure_urls_public
 from records import urls as records_urls
+from records import urls_feedback as records_urls_feedback
 
 v1_patterns = [
     *records_urls.api_patterns,
+    *records_urls_feedback.api_patterns,
+    *disclosure_urls_public.api_patterns,
 ]
 
 urlpatterns = [

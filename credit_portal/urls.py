@@ -8,9 +8,14 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
 from credit_portal.web import views as web_views
+from credit_portal.workdays import views as workdays_views
 from credit_portal.web import views_my as web_my
 from credit_portal.web import views_staff as web_staff
+from disclosure import urls_board as disclosure_urls_board
+from disclosure import urls_public as disclosure_urls_public
 from records import urls as records_urls
+from records import urls_imports as records_urls_imports
+from records import urls_feedback as records_urls_feedback
 
 staff_patterns = [
     path("", web_staff.dashboard, name="dashboard"),
@@ -18,11 +23,21 @@ staff_patterns = [
     path("logout/", LogoutView.as_view(next_page="/staff/login/"), name="logout"),
     path("calendar/", web_staff.calendar, name="calendar"),
     path("calendar/<str:day>/remove/", web_staff.calendar_day_remove, name="calendar_day_remove"),
+    path("calendar/deadlines/", workdays_views.deadline_rules, name="deadline_rules"),
     path("tokens/", web_staff.tokens, name="tokens"),
     path("tokens/<int:pk>/revoke/", web_staff.token_revoke, name="token_revoke"),
     path("audit/", web_staff.audit_trail, name="audit"),
     path("notices/", include("credit_portal.notices.urls")),
     *records_urls.staff_patterns,
+    *records_urls_imports.staff_patterns,
+    *records_urls_feedback.staff_patterns,
+    *disclosure_urls_board.staff_patterns,
+]
+
+public_patterns = [
+    *disclosure_urls_public.public_patterns,
+    *records_urls_feedback.public_patterns,
+    *disclosure_urls_board.public_patterns,
 ]
 
 my_patterns = [
@@ -30,10 +45,11 @@ my_patterns = [
     path("logout/", LogoutView.as_view(next_page="/my/login/"), name="logout"),
     path("signup/", web_my.signup, name="signup"),
     *records_urls.my_patterns,
+    *records_urls_feedback.my_patterns,
 ]
 
 urlpatterns = [
-    path("", include((records_urls.public_patterns, "public"))),
+    path("", include((public_patterns, "public"))),
     path("staff/", include((staff_patterns, "staff"))),
     path("my/", include((my_patterns, "my"))),
     path("api/", include("credit_portal.api_urls")),

@@ -2,12 +2,8 @@
 
 from django.urls import path
 
-from records import api, api_records, views_catalogue, views_my, views_public, views_records, views_staff
+from records import api, api_records, views_catalogue, views_my, views_records, views_staff
 
-public_patterns = [
-    path("", views_public.home, name="home"),
-    path("entities/<str:code>/", views_public.entity_profile, name="entity"),
-]
 
 staff_patterns = [
     path("entities/", views_staff.registry, name="registry"),

@@ -211,6 +211,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "RecordStatusEnum": "records.models.CreditRecord.Status",
+        "EntityStatusEnum": "records.models.MarketEntity.Status",
+        "ComplaintStatusEnum": "records.models.Complaint.Status",
+        "ObjectionStatusEnum": "records.models.Objection.Status",
+    },
 }
 
 CELERY_TIMEZONE = TIME_ZONE
@@ -227,6 +233,12 @@ CELERY_BEAT_SCHEDULE = {
     "verify-audit-chain": {
         "task": "credit_portal.audit.tasks.verify_audit_chain",
         "schedule": crontab(hour=2, minute=30),
+    },
+    "disclosure-sweep": {
+        "task": "disclosure.tasks.sweep_disclosures",
+        "schedule": crontab(minute="*/5"),
+        # A run not started within its 5 minutes is dropped: the next one does the same work.
+        "options": {"expires": 4 * 60},
     },
 }
 

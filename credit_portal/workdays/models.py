@@ -1,4 +1,5 @@
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -47,3 +48,66 @@ class CalendarDay(models.Model):
     def clean(self) -> None:
         if self.kind == self.Kind.WORKDAY and self.date and self.date.weekday() < 5:
             raise ValidationError({"kind": _("Monday to Friday are working days already.")})
+
+
+class WorkdayIndex(models.Model):
+    """One row per calendar day, derived from the ``WorkingCalendar`` by ``rebuild_index()`` so
+    that deadlines can be computed inside SQL (``cp_add_working_days``, ``cp_working_days_between``)
+    for set-based work. Never edited by hand: the calendar above stays the single source of truth.
+
+    ``ordinal`` counts the working days from the first day of the table up to and including this
+    day; a non-working day carries the ordinal of the last working day before it. The n-th working
+    day after ``d`` is then the working day whose ordinal is ``ordinal(d) + n``.
+
+    Unmanaged: migration 0003 creates the table, its partial unique index on ``ordinal`` for the
+    working days and the SQL functions. Being derived data, it is left out of what the test runner
+    flushes and serialises (``serialized_rollback`` would otherwise save its ~11,000 rows one by
+    one after every such test)."""
+
+    date = models.DateField(_("date"), primary_key=True)
+    is_working = models.BooleanField(_("working day"))
+    ordinal = models.IntegerField(_("working-day ordinal"))
+
+    class Meta:
+        managed = False
+        db_table = "workdays_workdayindex"
+        ordering = ["date"]
+        verbose_name = _("working-day index entry")
+        verbose_name_plural = _("working-day index")
+
+    def __str__(self) -> str:
+        return f"{self.date} #{self.ordinal}{'' if self.is_working else ' (rest)'}"
+
+
+deadline_key_validator = RegexValidator(
+    r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$",
+    _("Use lower-case dotted words, e.g. disclosure.publish."),
+)
+
+
+class DeadlineRule(models.Model):
+    """How many working days a step may take, as the regulation in force says. Numbers change with
+    regulations, so they are data: a new rule with a later ``effective_from`` takes over from that
+    date, and deadlines started before it keep the rule they started under."""
+
+    key = models.CharField(_("key"), max_length=60, validators=[deadline_key_validator])
+    working_days = models.PositiveSmallIntegerField(_("working days"), validators=[MinValueValidator(1)])
+    effective_from = models.DateField(_("effective from"))
+    basis_zh = models.TextField(_("basis (Chinese)"))
+    basis_en = models.TextField(_("basis (English)"))
+
+    class Meta:
+        ordering = ["key", "-effective_from"]
+        verbose_name = _("deadline rule")
+        verbose_name_plural = _("deadline rules")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["key", "effective_from"], name="workdays_deadlinerule_key_from_uniq"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(working_days__gte=1), name="workdays_deadlinerule_days_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.working_days} ({self.effective_from})"

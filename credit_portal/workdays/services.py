@@ -4,20 +4,43 @@ One calendar for every deadline: official holidays and adjusted working days fro
 ``chinesecalendar`` package for the years it covers, overridden by the editable ``CalendarDay``
 table, which also carries later years once the State Council publishes them. The day of the decision
 is not counted: a decision on Wed 2026-09-30 plus 7 working days is due on Thu 2026-10-15.
+
+Working days in SQL
+-------------------
+Bulk work (``UPDATE ... SET due = ...`` over a million rows) cannot call Python per row, so the
+calendar is also materialised in ``workdays_workdayindex`` (model ``WorkdayIndex``), one row per day
+from 2000-01-01 to 31 December two years after the latest year the calendar knows (the package's
+last year, or the latest ``HolidayNotice``/``CalendarDay`` year). ``rebuild_index()`` regenerates it
+from the ``WorkingCalendar`` after every calendar edit commits, so SQL and Python always agree.
+Two SQL functions (STABLE, STRICT, PARALLEL SAFE; created by migration 0003) read it:
+
+``cp_add_working_days(d date, n int) RETURNS date``
+    The n-th working day after ``d`` (``d`` itself not counted; ``d`` for n = 0), exactly as
+    ``add_working_days(d, n)``. ``UPDATE records SET due = cp_add_working_days(decided_on, 7)``.
+
+``cp_working_days_between(a date, b date) RETURNS int``
+    Working days after ``a`` up to and including ``b`` (0 when ``b <= a``), exactly as
+    ``working_days_between(a, b)``: ``cp_working_days_between(d, cp_add_working_days(d, n)) = n``.
+    "How many working days late": ``cp_working_days_between(due, published_on)``.
+
+Both raise (SQLSTATE 22008, a ``DataError`` in Django) when a date, or the result, lies outside the
+index: never NULL or a wrong date. NULL arguments give NULL. Deadlines of the ``DeadlineRule`` table
+are ``deadline(key, start)`` in Python; in SQL, join the rule in force and pass its ``working_days``.
 """
 
 from __future__ import annotations
 
+import secrets
 import threading
 from datetime import date, timedelta
 
 import chinese_calendar
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 
 from credit_portal.accounts.capabilities import Cap
 from credit_portal.audit import services as audit
-from credit_portal.workdays.models import CalendarDay, HolidayNotice
+from credit_portal.workdays.models import CalendarDay, DeadlineRule, HolidayNotice, WorkdayIndex
 
 _VERSION_KEY = "workdays:version"
 _local = threading.local()
@@ -30,6 +53,11 @@ def _package_years() -> range:
 
 
 PACKAGE_YEARS = _package_years()
+# The package's own tables. ``chinese_calendar.is_workday`` validates the year with min()/max() over
+# every holiday on each call (~30 µs); the index rebuild asks about 11,000 days, so look up directly,
+# with the package's logic: an adjusted working day, or a weekday that is not a holiday.
+_PACKAGE_WORKDAYS = chinese_calendar.constants.workdays
+_PACKAGE_HOLIDAYS = chinese_calendar.constants.holidays
 
 
 class WorkingCalendar:
@@ -44,13 +72,18 @@ class WorkingCalendar:
         if override is not None:
             return override
         if day.year in PACKAGE_YEARS:
-            return chinese_calendar.is_workday(day)
+            return day in _PACKAGE_WORKDAYS or (day.weekday() < 5 and day not in _PACKAGE_HOLIDAYS)
         return day.weekday() < 5
 
     def is_authoritative(self, day: date) -> bool:
         """Whether the official holiday arrangement for ``day``'s year is known. Deadlines falling
         in a year that is not are provisional (weekends only) until its notice is entered."""
         return day.year in PACKAGE_YEARS or day.year in self._notice_years
+
+    def latest_known_year(self) -> int:
+        """The latest year with official data: the package's last year, or the latest year of an
+        entered notice or calendar day, whichever is later."""
+        return max([PACKAGE_YEARS[-1], *self._notice_years, *(d.year for d in self._overrides)])
 
     def add_working_days(self, start: date, days: int) -> date:
         """The ``days``-th working day after ``start`` (``start`` itself is never counted)."""
@@ -86,8 +119,8 @@ def _load() -> WorkingCalendar:
 
 def get_calendar() -> WorkingCalendar:
     """The current calendar. Each process keeps a copy and reloads it when the shared version
-    number (bumped on every edit) changes, so an edit is seen everywhere at once."""
-    version = cache.get(_VERSION_KEY, 0)
+    (renewed on every edit) changes, so an edit is seen everywhere at once."""
+    version = _current_version()
     cached = getattr(_local, "calendar", None)
     if cached is None or _local.version != version:
         _local.calendar = _load()
@@ -95,12 +128,25 @@ def get_calendar() -> WorkingCalendar:
     return _local.calendar
 
 
+def _current_version() -> str:
+    """The shared version, created when missing. A missing key must not read as a constant: a
+    process that loaded while the key was missing would hold that constant, and take a calendar
+    read after an edit for current once the key goes missing again (Redis restarted or flushed)."""
+    version = cache.get(_VERSION_KEY)
+    if version is None:
+        version = secrets.token_hex(8)
+        if not cache.add(_VERSION_KEY, version, timeout=None):  # another process was first
+            version = cache.get(_VERSION_KEY) or version
+    return version
+
+
 def invalidate() -> None:
-    """Make every process reload the calendar. Called after a calendar edit commits."""
-    try:
-        cache.incr(_VERSION_KEY)
-    except ValueError:
-        cache.set(_VERSION_KEY, 1, timeout=None)
+    """Make every process reload the calendar. Called after a calendar edit commits.
+
+    The version is a fresh random token, not a counter: a counter starts again from 1 when Redis
+    loses its keys (a restart, a flush) and can come back to the very number a process holds with
+    an older calendar, which would then never reload."""
+    cache.set(_VERSION_KEY, secrets.token_hex(8), timeout=None)
     _local.calendar = None
 
 
@@ -124,13 +170,123 @@ def unannounced_years(today: date) -> list[int]:
     return [y for y in years if not calendar.is_authoritative(date(y, 1, 1))]
 
 
+# --- the working-day index (for SQL) -------------------------------------------------------------
+
+INDEX_FIRST_DAY = date(2000, 1, 1)
+# Years past the latest known one that the index still covers (counting weekends only), so that a
+# deadline started late in the last known year can be computed in SQL.
+INDEX_YEARS_AHEAD = 2
+
+
+def index_last_day(calendar: WorkingCalendar) -> date:
+    return date(calendar.latest_known_year() + INDEX_YEARS_AHEAD, 12, 31)
+
+
+def write_index(cursor, calendar: WorkingCalendar) -> int:
+    """Replace the content of the index with ``calendar``'s days, in the caller's transaction.
+    Shared by ``rebuild_index()`` and the data migration (which passes a calendar built from the
+    historical models). One DELETE and one INSERT from three arrays, sent as array literals (the
+    driver adapting 30,000 values one by one takes longer than the whole insert)."""
+    days, working, ordinals = [], [], []
+    ordinal = 0
+    day, last = INDEX_FIRST_DAY, index_last_day(calendar)
+    one = timedelta(days=1)
+    while day <= last:
+        is_working = calendar.is_working_day(day)
+        if is_working:
+            ordinal += 1
+        days.append(day.isoformat())
+        working.append("t" if is_working else "f")
+        ordinals.append(str(ordinal))
+        day += one
+    table = WorkdayIndex._meta.db_table
+    cursor.execute(f"DELETE FROM {table}")  # noqa: S608 (the model's own table name)
+    cursor.execute(
+        f"INSERT INTO {table} (date, is_working, ordinal) "  # noqa: S608
+        "SELECT * FROM unnest(%s::date[], %s::boolean[], %s::integer[])",
+        ["{" + ",".join(column) + "}" for column in (days, working, ordinals)],
+    )
+    return len(days)
+
+
+def rebuild_index() -> int:
+    """Regenerate ``workdays_workdayindex`` from the calendar as it is committed now. Returns the
+    number of rows written.
+
+    The table is locked in EXCLUSIVE mode (readers go on seeing the previous content until commit;
+    a concurrent rebuild waits) and the calendar is read from the database *after* the lock is
+    taken, not from this process's cached copy: of two rebuilds racing after two edits, the one
+    that writes last has read last, so the table never ends up older than the calendar."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"LOCK TABLE {WorkdayIndex._meta.db_table} IN EXCLUSIVE MODE")
+        return write_index(cursor, _load())
+
+
+def _calendar_changed() -> None:
+    """After a calendar edit commits: every process reloads, and the SQL index follows."""
+    invalidate()
+    rebuild_index()
+
+
+# --- deadline rules ------------------------------------------------------------------------------
+
+
+def deadline_days(key: str, on: date) -> int:
+    """The number of working days the rule ``key`` in force on ``on`` allows: the rule with the
+    latest ``effective_from`` not after ``on``. A deadline keeps the rule in force on the day it
+    started, so pass the start date (the decision date), not today."""
+    days = (
+        DeadlineRule.objects.filter(key=key, effective_from__lte=on)
+        .order_by("-effective_from")
+        .values_list("working_days", flat=True)
+        .first()
+    )
+    if days is None:
+        if DeadlineRule.objects.filter(key=key).exists():
+            raise LookupError(f"no deadline rule {key!r} is in force on {on.isoformat()}")
+        raise LookupError(f"unknown deadline rule {key!r}")
+    return days
+
+
+def deadline(key: str, start: date) -> date:
+    """The last day of the deadline ``key`` started on ``start`` (``start`` itself not counted)."""
+    return add_working_days(start, deadline_days(key, start))
+
+
+_RULE_FIELDS = ["key", "working_days", "effective_from", "basis_zh", "basis_en"]
+
+
+@transaction.atomic
+def deadline_rule_set(
+    *, actor, key: str, working_days: int, effective_from: date, basis_zh: str, basis_en: str
+) -> DeadlineRule:
+    """Create or change the rule ``key`` taking effect on ``effective_from``. A changed regulation
+    is a new rule with a later date: deadlines started before it keep the old number. Changing an
+    existing rule rewrites history for deadlines recomputed later, hence the audit ``before``."""
+    actor.require(Cap.CALENDAR_MANAGE)
+    existing = DeadlineRule.objects.select_for_update().filter(key=key, effective_from=effective_from).first()
+    before = audit.snapshot(existing, _RULE_FIELDS) if existing else None
+    rule = existing or DeadlineRule(key=key, effective_from=effective_from)
+    rule.working_days, rule.basis_zh, rule.basis_en = working_days, basis_zh, basis_en
+    rule.full_clean()
+    rule.save()
+    audit.log(
+        actor=actor,
+        action="workdays.deadline_rule.set",
+        target=rule,
+        before=before,
+        after=audit.snapshot(rule, _RULE_FIELDS),
+    )
+    return rule
+
+
 # --- edits (audited) ---------------------------------------------------------------------------
 
 
 @transaction.atomic
 def calendar_day_set(*, actor, day: date, kind: str, name_zh: str = "", name_en: str = "") -> CalendarDay:
-    """Record that ``day`` is a holiday or an adjusted working day. Side effects: audit event,
-    calendar reload in every process after commit."""
+    """Record that ``day`` is a holiday or an adjusted working day. Side effects: audit event;
+    after commit, calendar reload in every process and a rebuild of the SQL index."""
     actor.require(Cap.CALENDAR_MANAGE)
     existing = CalendarDay.objects.select_for_update().filter(date=day).first()
     before = audit.snapshot(existing, ["date", "kind", "name_zh", "name_en"]) if existing else None
@@ -145,7 +301,7 @@ def calendar_day_set(*, actor, day: date, kind: str, name_zh: str = "", name_en:
         before=before,
         after=audit.snapshot(entry, ["date", "kind", "name_zh", "name_en"]),
     )
-    transaction.on_commit(invalidate)
+    transaction.on_commit(_calendar_changed)
     return entry
 
 
@@ -158,7 +314,7 @@ def calendar_day_remove(*, actor, day: date) -> None:
     before = audit.snapshot(entry, ["date", "kind", "name_zh", "name_en"])
     audit.log(actor=actor, action="workdays.day.removed", target=entry, before=before)
     entry.delete()
-    transaction.on_commit(invalidate)
+    transaction.on_commit(_calendar_changed)
 
 
 @transaction.atomic
@@ -174,5 +330,5 @@ def holiday_notice_record(*, actor, year: int, title: str, published_on: date) -
         target=notice,
         after={"year": year, "title": title, "published_on": published_on, "created": created},
     )
-    transaction.on_commit(invalidate)
+    transaction.on_commit(_calendar_changed)
     return notice

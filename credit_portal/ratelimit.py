@@ -1,0 +1,47 @@
+"""Per-client rate limits for the public doors, counted in Redis (shared by every web process).
+
+Generous enough that a person never meets them; a scraper does. No captcha."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.core.cache import cache
+from django.http import HttpResponse
+from django.utils.translation import gettext as _
+
+
+def client_ip(request) -> str:
+    return request.META.get("REMOTE_ADDR", "unknown")
+
+
+def allow(key: str, *, limit: int, window: int) -> bool:
+    """Count one hit on ``key`` in a fixed window of ``window`` seconds; False beyond ``limit``."""
+    cache_key = f"ratelimit:{key}"
+    cache.add(cache_key, 0, timeout=window)
+    try:
+        return cache.incr(cache_key) <= limit
+    except ValueError:  # expired between add and incr
+        cache.set(cache_key, 1, timeout=window)
+        return True
+
+
+def limit_per_client(scope: str, *, limit: int, window: int):
+    """View decorator: HTTP 429 with a plain explanation beyond ``limit`` requests per ``window``."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if not allow(f"{scope}:{client_ip(request)}", limit=limit, window=window):
+                response = HttpResponse(
+                    _("Too many requests from your address. Please wait a minute and try again."),
+                    status=429,
+                    content_type="text/plain; charset=utf-8",
+                )
+                response["Retry-After"] = str(window)
+                return response
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator

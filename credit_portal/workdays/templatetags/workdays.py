@@ -1,0 +1,59 @@
+"""The deadline rules section of the staff calendar page.
+
+The calendar view belongs to the web app; the rules are this app's, so the page pulls them in with
+``{% load workdays %}{% deadline_rules_section %}`` rather than the view passing them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django import template
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone, translation
+
+from credit_portal.accounts.capabilities import Cap
+from credit_portal.workdays.forms import DeadlineRuleForm
+from credit_portal.workdays.models import DeadlineRule
+
+register = template.Library()
+
+
+@dataclass(frozen=True)
+class RuleRow:
+    rule: DeadlineRule
+    basis: str
+    status: str  # "in_force" | "scheduled" | "superseded"
+
+
+def rule_rows(today) -> list[RuleRow]:
+    """Every rule, newest first within a key, marked in force (the latest not after today),
+    scheduled (later) or superseded (earlier)."""
+    zh = (translation.get_language() or "").startswith("zh")
+    rows, current_seen = [], set()
+    for rule in DeadlineRule.objects.order_by("key", "-effective_from"):
+        if rule.effective_from > today:
+            status = "scheduled"
+        elif rule.key in current_seen:
+            status = "superseded"
+        else:
+            status = "in_force"
+            current_seen.add(rule.key)
+        rows.append(RuleRow(rule, rule.basis_zh if zh else rule.basis_en, status))
+    return rows
+
+
+@register.inclusion_tag("workdays/deadline_rules_section.html", takes_context=True)
+def deadline_rules_section(context, form=None):
+    actor = context.get("actor")
+    can_edit = actor is not None and actor.can(Cap.CALENDAR_MANAGE)
+    try:
+        action = reverse("staff:deadline_rules")
+    except NoReverseMatch:  # the page is not wired in (yet): show the rules, offer no form
+        action = None
+    return {
+        "rows": rule_rows(timezone.localdate()),
+        "form": (form or DeadlineRuleForm(prefix="rule")) if can_edit and action else None,
+        "action": action,
+        "csrf_token": context.get("csrf_token"),
+        "request": context.get("request"),
+    }

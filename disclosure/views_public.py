@@ -1,0 +1,125 @@
+"""The public door: the disclosure search, a record's page, an entity's public profile, and a
+bounded CSV export of a search."""
+
+from __future__ import annotations
+
+import csv
+
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from credit_portal.csvsafe import safe_row
+from credit_portal.ratelimit import limit_per_client
+from disclosure import search
+from disclosure.forms import PublicSearchForm
+from disclosure.presentation import party_name, public_view
+from records import selectors as record_selectors
+from records.models import CreditRecord
+
+PAGE_SIZE = 20
+MAX_PAGE = 50  # deeper pages are for scrapers; narrow the search instead
+EXPORT_ROWS = 1000
+
+
+def _query(form: PublicSearchForm) -> search.PublicQuery:
+    d = form.cleaned_data
+    return search.PublicQuery(
+        q=d.get("q", ""),
+        item=d.get("item", ""),
+        department=d.get("department", ""),
+        division=d.get("division", ""),
+        date_from=d.get("date_from"),
+        date_to=d.get("date_to"),
+    )
+
+
+@require_GET
+@limit_per_client("public-search", limit=120, window=60)
+def home(request):
+    form = PublicSearchForm(request.GET or None)
+    context = {"form": form, "searched": False}
+    if form.is_bound and form.is_valid():
+        query = _query(form)
+        if not query.is_empty:
+            result = search.search_records(query)
+            count, capped = result.capped_count()
+            try:
+                number = min(max(int(request.GET.get("page", 1)), 1), MAX_PAGE)
+            except ValueError:
+                number = 1
+            page = Paginator(result.matches, PAGE_SIZE).get_page(number) if count else None
+            context.update(
+                searched=True,
+                query=query,
+                exact=[public_view(r) for r in result.exact],
+                page_obj=page,
+                results=[public_view(r) for r in page] if page else [],
+                count=count,
+                capped=capped,
+                entities=search.search_entities(query.q, division=query.division) if query.q else [],
+                max_page=MAX_PAGE,
+            )
+    return render(request, "public/search.html", context)
+
+
+@require_GET
+def record_page(request, pk: int):
+    record = get_object_or_404(
+        search.published().select_related("entity", "item", "department", "entity__division"), pk=pk
+    )
+    return render(request, "public/record.html", public_view(record))
+
+
+@require_GET
+@limit_per_client("public-profile", limit=120, window=60)
+def entity_profile(request, code: str):
+    entity = record_selectors.entity_public_profile(code)
+    if entity is None:
+        raise Http404
+    records = Paginator(search.entity_records(entity), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "public/entity.html",
+        {"entity": entity, "page_obj": records, "results": [public_view(r) for r in records]},
+    )
+
+
+@require_GET
+@limit_per_client("public-export", limit=10, window=3600)
+def export_csv(request):
+    """The first EXPORT_ROWS results of a search as CSV (UTF-8 with BOM for spreadsheet programs),
+    cells that a spreadsheet would run as formulas neutralised."""
+    form = PublicSearchForm(request.GET or None)
+    if not form.is_valid() or _query(form).is_empty:
+        return HttpResponse(
+            _("Search for something first."), status=400, content_type="text/plain; charset=utf-8"
+        )
+    result = search.search_records(_query(form))
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="credit-records.csv"'
+    response.write("\ufeff")
+    writer = csv.writer(response)
+    writer.writerow(
+        [_("Party"), _("Unified social credit code"), _("Kind of information"), _("Decision document number"),
+         _("Decision date"), _("Department"), _("Content"), _("Status")]
+    )  # fmt: skip
+    rows: list[CreditRecord] = [*result.exact, *result.matches[: EXPORT_ROWS - len(result.exact)]]
+    for r in rows:
+        writer.writerow(
+            safe_row(
+                [
+                    party_name(r),
+                    r.entity.code,
+                    r.item.name,
+                    r.decision_number,
+                    r.decision_date.isoformat(),
+                    r.department.name,
+                    r.content,
+                    r.get_status_display(),
+                ]
+            )
+        )
+    return response

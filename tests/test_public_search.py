@@ -1,0 +1,207 @@
+"""The public disclosure search: published records and entities; masking; export; throttling."""
+
+import csv
+import io
+from datetime import date
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from credit_portal.accounts.actors import actor_for_user
+from records import services
+from records.services import publication
+from tests import factories as f
+from tests.test_records import SWEEP, punishment
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def published(reviewer, entity, other_entity):
+    """Three published records of entity, one of other_entity, and unpublished ones that must not show."""
+    actor = actor_for_user(reviewer)
+    made = {
+        "fine": services.record_create(
+            actor=actor, data=punishment(entity, "深市监罚〔2026〕1号"), provenance="api"
+        ),
+        "older": services.record_create(
+            actor=actor,
+            data=punishment(entity, "深市监罚〔2026〕2号", decided=date(2026, 6, 1)),
+            provenance="api",
+        ),
+        "person": services.record_create(
+            actor=actor,
+            data=punishment(
+                entity,
+                "深市监罚〔2026〕3号",
+                fields={"party_category": "natural_person", "legal_rep_name": "王小明"},
+            ),
+            provenance="api",
+        ),
+        "other": services.record_create(
+            actor=actor, data=punishment(other_entity, "深市监罚〔2026〕4号"), provenance="api"
+        ),
+    }
+    made["person"].party_name = "王小明"
+    made["person"].save(update_fields=["party_name"])
+    publication.publish_due(actor=SWEEP, today=date(2026, 10, 9))
+    made["revoked"] = services.record_create(
+        actor=actor, data=punishment(entity, "深市监罚〔2026〕5号"), provenance="api"
+    )
+    publication.publish_due(actor=SWEEP, today=date(2026, 10, 9))
+    services.record_revoke(actor=actor, record_id=made["revoked"].pk, reason="撤销")
+    made["pending"] = services.record_create(
+        actor=actor, data=punishment(entity, "深市监罚〔2026〕6号"), provenance="api"
+    )
+    return made
+
+
+def numbers(response):
+    return [v["record"].decision_number for v in (response.context.get("exact") or [])] + [
+        v["record"].decision_number for v in (response.context.get("results") or [])
+    ]
+
+
+def test_two_chinese_characters_find_published_records_newest_first(client, published):
+    response = client.get("/", {"q": "腾讯"})
+    assert response.status_code == 200
+    # No. 3 names a natural person as the party, not the company, so the name search does not find it.
+    assert numbers(response) == ["深市监罚〔2026〕1号", "深市监罚〔2026〕2号"]
+    assert [e.name_zh for e in response.context["entities"]] == ["深圳市腾讯计算机系统有限公司"]
+
+
+def test_revoked_and_unpublished_records_are_not_shown(client, published):
+    for q in ("深市监罚〔2026〕5号", "深市监罚〔2026〕6号"):
+        assert numbers(client.get("/", {"q": q})) == []
+    assert client.get(f"/records/{published['revoked'].pk}/").status_code == 404
+    assert client.get(f"/records/{published['pending'].pk}/").status_code == 404
+
+
+def test_exact_decision_number_and_code_come_first(client, published, entity):
+    response = client.get("/", {"q": "深市监罚〔2026〕2号"})
+    assert [v["record"].decision_number for v in response.context["exact"]] == ["深市监罚〔2026〕2号"]
+    response = client.get("/", {"q": entity.code.lower()})
+    assert {v["record"].decision_number for v in response.context["exact"]} == {
+        "深市监罚〔2026〕1号", "深市监罚〔2026〕2号", "深市监罚〔2026〕3号"
+    }  # fmt: skip
+
+
+def test_english_words(client, published):
+    # The English name is the entity's, carried by each of its records.
+    assert numbers(client.get("/", {"q": "Tencent"})) == [
+        "深市监罚〔2026〕3号",
+        "深市监罚〔2026〕1号",
+        "深市监罚〔2026〕2号",
+    ]
+
+
+def test_filters(client, published, department):
+    assert numbers(client.get("/", {"q": "有限公司", "date_from": "2026-09-01"})) == [
+        "深市监罚〔2026〕4号", "深市监罚〔2026〕1号"
+    ]  # fmt: skip
+    assert numbers(client.get("/", {"q": "有限公司", "division": "440106"})) == ["深市监罚〔2026〕4号"]
+    assert len(numbers(client.get("/", {"item": "admin_punishment", "department": department.code}))) == 4
+    assert numbers(client.get("/", {"item": "admin_permit"})) == []
+    response = client.get("/", {"q": "x", "date_from": "2026-10-01", "date_to": "2026-09-01"})
+    assert "date_to" in response.context["form"].errors
+
+
+def test_natural_persons_are_masked_and_identity_numbers_never_shown(client, published):
+    page = client.get(f"/records/{published['person'].pk}/").content.decode()
+    assert "王**" in page and "王小明" not in page
+    assert f.resident_id() not in page
+    assert "4401**********" in page
+    listing = client.get("/", {"q": "深市监罚"}).content.decode()
+    assert "王小明" not in listing
+
+
+def test_record_under_objection_says_so(client, published):
+    from records.models import CreditRecord
+
+    CreditRecord.objects.filter(pk=published["fine"].pk).update(status="under_objection")
+    page = client.get(f"/records/{published['fine'].pk}/").content.decode()
+    assert "Under objection" in page
+
+
+def test_entity_profile_lists_its_published_records(client, published, entity):
+    response = client.get(f"/entities/{entity.code}/")
+    assert [v["record"].decision_number for v in response.context["results"]] == [
+        "深市监罚〔2026〕3号", "深市监罚〔2026〕1号", "深市监罚〔2026〕2号"
+    ]  # fmt: skip
+
+
+def test_csv_export_is_bounded_and_safe_from_formulas(client, published):
+    from records.models import CreditRecord
+
+    CreditRecord.objects.filter(pk=published["fine"].pk).update(content='=HYPERLINK("http://x")')
+    response = client.get("/search/export.csv", {"q": "腾讯"})
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert [r[3] for r in rows[1:]] == ["深市监罚〔2026〕1号", "深市监罚〔2026〕2号"]
+    assert rows[1][6].startswith("'=")
+    assert client.get("/search/export.csv").status_code == 400
+
+
+def test_search_is_throttled_per_client_with_a_plain_message(client, published, settings):
+    from credit_portal import ratelimit
+
+    for _ in range(120):
+        ratelimit.allow("public-search:127.0.0.1", limit=120, window=60)
+    response = client.get("/", {"q": "腾讯"})
+    assert response.status_code == 429
+    assert "Too many requests" in response.content.decode()
+    other = client.get("/", {"q": "腾讯"}, REMOTE_ADDR="10.0.0.9")
+    assert other.status_code == 200
+
+
+def test_a_page_costs_the_same_queries_for_few_or_many_records(client, reviewer, entity):
+    actor = actor_for_user(reviewer)
+
+    def count_queries():
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get("/", {"q": "腾讯"})
+        assert response.status_code == 200
+        return len(ctx.captured_queries), len(response.context["results"])
+
+    for n in range(5):
+        services.record_create(actor=actor, data=punishment(entity, f"N-{n}"), provenance="api")
+    publication.publish_due(actor=SWEEP, today=date(2026, 10, 9))
+    few = count_queries()
+    for n in range(5, 40):
+        services.record_create(actor=actor, data=punishment(entity, f"N-{n}"), provenance="api")
+    publication.publish_due(actor=SWEEP, today=date(2026, 10, 9))
+    many = count_queries()
+    assert few[1] == 5 and many[1] == 20
+    assert few[0] == many[0] <= 8
+
+
+class TestPublicApi:
+    def test_search_without_credentials(self, client, published):
+        response = client.get("/api/v1/public/records/", {"q": "腾讯"})
+        assert response.status_code == 200
+        assert [r["decision_number"] for r in response.json()["results"]] == [
+            "深市监罚〔2026〕1号",
+            "深市监罚〔2026〕2号",
+        ]
+        response = client.get("/api/v1/public/records/", {"q": "深市监罚〔2026〕3号"})
+        [person] = response.json()["results"]
+        assert person["party_name"] == "王**"
+        assert person["fields"]["legal_rep_name"] == "王**"
+        assert f.resident_id() not in response.content.decode()
+
+    def test_bad_filter_is_400(self, client):
+        response = client.get("/api/v1/public/records/", {"date_from": "not-a-date"})
+        assert response.status_code == 400
+        assert "date_from" in response.json()["errors"]
+
+    def test_throttled_per_client(self, client, published):
+        from credit_portal.api.throttling import ClientRateThrottle
+
+        original = ClientRateThrottle.THROTTLE_RATES
+        ClientRateThrottle.THROTTLE_RATES = {**original, "anon": "2/min"}
+        try:
+            codes = [client.get("/api/v1/public/records/").status_code for _ in range(3)]
+        finally:
+            ClientRateThrottle.THROTTLE_RATES = original
+        assert codes == [200, 200, 429]
