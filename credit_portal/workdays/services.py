@@ -248,6 +248,27 @@ def deadline_days(key: str, on: date) -> int:
     return days
 
 
+class DeadlineSchedule:
+    """Every version of one deadline rule, loaded once: for bulk work that needs the rule in force
+    on many different dates (a file of decisions) without a query per row."""
+
+    def __init__(self, key: str):
+        self.key = key
+        self._rules = list(
+            DeadlineRule.objects.filter(key=key)
+            .order_by("-effective_from")
+            .values_list("effective_from", "working_days")
+        )
+        if not self._rules:
+            raise LookupError(f"unknown deadline rule {key!r}")
+
+    def days(self, on: date) -> int:
+        for effective_from, days in self._rules:
+            if effective_from <= on:
+                return days
+        raise LookupError(f"no deadline rule {self.key!r} is in force on {on.isoformat()}")
+
+
 def deadline(key: str, start: date) -> date:
     """The last day of the deadline ``key`` started on ``start`` (``start`` itself not counted)."""
     return add_working_days(start, deadline_days(key, start))

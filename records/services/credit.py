@@ -167,8 +167,8 @@ def _validator(actor: Actor) -> RecordValidator:
     return RecordValidator(department=actor.department, today=timezone.localdate())
 
 
-def _publish_days(today: date) -> int:
-    return workdays.deadline_days("disclosure.publish", today)
+def _publish_days(decided: date) -> int:
+    return workdays.deadline_days("disclosure.publish", decided)
 
 
 @transaction.atomic
@@ -271,6 +271,7 @@ def records_import(*, actor: Actor, rows: list[tuple[int, RecordInput]], provena
             )
         }
         calendar = workdays.get_calendar()
+        publish = workdays.DeadlineSchedule("disclosure.publish")
         new: list[tuple[int, CreditRecord]] = []
         for row, clean in cleaned:
             current = existing.get(clean.decision_number)
@@ -295,7 +296,7 @@ def records_import(*, actor: Actor, rows: list[tuple[int, RecordInput]], provena
                         )
                     )
                 continue
-            plan = disclosure_plan(clean, validator, calendar, _publish_days(clean.decision_date))
+            plan = disclosure_plan(clean, validator, calendar, publish.days(clean.decision_date))
             new.append(
                 (
                     row,
