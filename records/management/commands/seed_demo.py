@@ -10,6 +10,8 @@ from datetime import date, timedelta
 from django.contrib.auth.models import Permission
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
+from django.db.models import Count
+from django.utils import timezone
 from stdnum.cn import ric
 
 from credit_portal.accounts import services as accounts
@@ -19,9 +21,10 @@ from credit_portal.accounts.models import Department, Division, User
 from credit_portal.audit import services as audit
 from credit_portal.progress import Progress
 from records import services
+from records.fields import RecordInput
 from records.identifiers import entity_type_of, make_uscc, organisation_code
-from records.models import EntityClaim, EntityMembership, MarketEntity, Person
-from records.services import EntityInput, PersonInput
+from records.models import CreditRecord, EntityClaim, EntityMembership, MarketEntity, Person
+from records.services import EntityInput, PersonInput, publication
 
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - printed for the demo; never used outside seed_demo
 
@@ -99,6 +102,18 @@ TRADES = [
 CITIES = {"440305": ("深圳", "Shenzhen", "SZ-AMR"), "440306": ("深圳", "Shenzhen", "SZ-AMR"),
           "440300": ("深圳", "Shenzhen", "SZ-AMR"), "440106": ("广州", "Guangzhou", "GZ-AMR"),
           "440100": ("广州", "Guangzhou", "GZ-AMR")}  # fmt: skip
+PUNISHMENT_BASES = [
+    "《中华人民共和国产品质量法》第四十九条",
+    "《中华人民共和国食品安全法》第一百二十四条",
+    "《中华人民共和国广告法》第五十五条",
+    "《中华人民共和国价格法》第四十条",
+]
+PUNISHMENT_FACTS = [
+    "销售不符合保障人体健康和人身、财产安全的国家标准的产品",
+    "经营超过保质期的食品",
+    "发布虚假广告，欺骗、误导消费者",
+    "未明码标价，收取未予标明的费用",
+]
 BIRTHPLACES = ["440104", "440105", "440303", "440304", "110101", "330102", "420102", "510104"]
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
 GIVEN = [
@@ -187,6 +202,7 @@ class Command(BaseCommand):
         users = self._users(system, departments)
         self._registry(actor_for_user(users["sz_clerk"]), count=300)
         self._claims(users)
+        self._records(users)
         if entities is not None:
             if entities < 0:
                 raise CommandError("--entities must be zero or more")
@@ -278,6 +294,103 @@ class Command(BaseCommand):
                 code=second.code,
                 role="agent",
                 statement="本人为该公司授权经办人，可提供授权委托书。",
+            )
+
+    # --- credit records ---------------------------------------------------------------------------
+    def _records(self, users) -> None:
+        """Punishments and permits of the demo entities, as the departments' systems would send
+        them (idempotent on department + decision number). Older ones are published at once, as
+        the disclosure sweep would have done; the most recent wait for the sweep, and a few are
+        drafts awaiting review, so the disclosure board has something to show."""
+        today = timezone.localdate()
+        by_department: dict[str, list] = {}
+        for i in range(300):
+            entity = demo_entity(i)
+            dept = CITIES[entity.division][2]
+            rnd = random.Random(10_000 + i)
+            if rnd.random() < 0.55:
+                continue
+            decided = today - timedelta(days=rnd.randrange(1, 720))
+            prefix = "深市监" if dept == "SZ-AMR" else "穗市监"
+            if rnd.random() < 0.6:
+                fine = rnd.choice(["0.5", "1", "2", "5", "10", "20"])
+                data = RecordInput(
+                    item="admin_punishment",
+                    code=entity.code,
+                    decision_number=f"{prefix}罚〔{decided.year}〕{1000 + i}号",
+                    decision_date=decided,
+                    legal_basis=rnd.choice(PUNISHMENT_BASES),
+                    severity=rnd.choice(["general", "general", "serious"]),
+                    content=f"罚款人民币{fine}万元",
+                    fields={
+                        "party_category": "legal_person",
+                        "facts": rnd.choice(PUNISHMENT_FACTS),
+                        "punishment_category": "fine",
+                        "fine_amount": fine,
+                        "legal_rep_name": entity.legal_representative.name,
+                        "legal_rep_id_number": entity.legal_representative.id_number,
+                    },
+                )
+            else:
+                data = RecordInput(
+                    item="admin_permit",
+                    code=entity.code,
+                    decision_number=f"{prefix}许〔{decided.year}〕{2000 + i}号",
+                    decision_date=decided,
+                    legal_basis="《中华人民共和国食品安全法》第三十五条",
+                    content="准予食品经营许可",
+                    valid_from=decided,
+                    valid_to=decided + timedelta(days=5 * 365),
+                    fields={
+                        "party_category": "legal_person",
+                        "decision_doc_name": "食品经营许可决定书",
+                        "permit_category": "ordinary",
+                        "certificate_name": "食品经营许可证",
+                        "certificate_number": f"JY{entity.division}{i:08d}",
+                        "permit_status": "valid",
+                    },
+                )
+            by_department.setdefault(dept, []).append(data)
+        actors = {"SZ-AMR": actor_for_user(users["sz_reviewer"]), "GZ-AMR": actor_for_user(users["gz_clerk"])}
+        for dept, rows in by_department.items():
+            services.records_import(actor=actors[dept], rows=list(enumerate(rows, start=1)), provenance="api")
+        # What the sweep would have published over the past two years, each on its due date (the
+        # sweep publishes earliest-due first, so a limit of "those due that day" is exact). Records
+        # decided in the last days are left for the running sweep.
+        system = system_actor("seed_demo")
+        pending = (
+            CreditRecord.objects.filter(disclosure="pending", status="effective", disclosure_due_on__lt=today)
+            .values("disclosure_due_on")
+            .annotate(n=Count("id"))
+            .order_by("disclosure_due_on")
+        )
+        for row in pending:
+            publication.publish_due(actor=system, today=row["disclosure_due_on"], limit=row["n"])
+        # Three drafts entered by the clerk this week, awaiting sz_reviewer.
+        clerk = actor_for_user(users["sz_clerk"])
+        for n in range(3):
+            number = f"深市监罚〔{today.year}〕{9000 + n}号"
+            if CreditRecord.objects.filter(department=clerk.department, decision_number=number).exists():
+                continue
+            entity = demo_entity(n * 7)
+            services.record_create(
+                actor=clerk,
+                data=RecordInput(
+                    item="admin_punishment",
+                    code=entity.code,
+                    decision_number=number,
+                    decision_date=today - timedelta(days=n + 1),
+                    legal_basis=PUNISHMENT_BASES[0],
+                    severity="general",
+                    content="罚款人民币3万元",
+                    fields={
+                        "party_category": "legal_person",
+                        "facts": PUNISHMENT_FACTS[n],
+                        "punishment_category": "fine",
+                        "fine_amount": "3",
+                    },
+                ),
+                provenance="form",
             )
 
     # --- at scale --------------------------------------------------------------------------------
