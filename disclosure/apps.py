@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class DisclosureConfig(AppConfig):
     name = "disclosure"
     verbose_name = _("Disclosure and credit reports")
+
+    def ready(self) -> None:
+        from disclosure import staff_panels  # noqa: F401 - registers the dashboard panel and nav item

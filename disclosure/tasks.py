@@ -1,0 +1,27 @@
+"""Celery tasks of the disclosure app. Beat runs ``sweep_disclosures`` every 5 minutes
+(``CELERY_BEAT_SCHEDULE["disclosure-sweep"]``)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+from celery import shared_task
+
+from disclosure import sweeps
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task
+def sweep_disclosures(today: str | None = None) -> dict:
+    """Publish what is due, end what has run its period, warn departments of deadlines at risk.
+    Idempotent; safe to run concurrently. ``today`` (ISO date) is for an operator replaying a day:
+    beat passes nothing and the sweep uses the local date. Returns the counts, also logged."""
+    counts = sweeps.sweep(today=date.fromisoformat(today) if today else None)
+    logger.info(
+        "Disclosure sweep %s: %s",
+        counts["today"],
+        ", ".join(f"{k}={v}" for k, v in counts.items() if k != "today"),
+    )
+    return counts

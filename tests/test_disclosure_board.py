@@ -1,0 +1,442 @@
+"""The disclosure board (staff), the on-time rates (staff chart, table and CSV; public page) and the
+dashboard panel. The board's clock is set by the tests (``views_board.current_date``) and the
+periods are chosen by query parameters: nothing here depends on the real date."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, datetime
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from credit_portal.accounts.actors import actor_for_user
+from credit_portal.accounts.capabilities import StaffRole
+from disclosure import charts, selectors, staff_panels, views_board
+from records import services
+from records.models import CreditRecord
+from tests import factories as f
+from tests.test_records import punishment
+
+pytestmark = pytest.mark.django_db
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")  # settings.TIME_ZONE
+TODAY = date(2026, 10, 14)  # Wednesday; the next working day is Thursday 15 October
+DECIDED = date(2026, 9, 30)  # due 15 October (National Day holiday in between)
+BOARD = "/staff/disclosure/"
+ON_TIME = "/staff/disclosure/on-time/"
+ON_TIME_CSV = "/staff/disclosure/on-time.csv"
+PUBLIC = "/disclosure/on-time/"
+PUBLIC_CSV = "/disclosure/on-time.csv"
+
+
+def at(year, month, day, hour=10, minute=0) -> datetime:
+    """An aware datetime, local time (Asia/Shanghai)."""
+    return datetime(year, month, day, hour, minute, tzinfo=SHANGHAI)
+
+
+def record(actor, entity, number, decided=DECIDED, **state) -> CreditRecord:
+    """A record written through the service, then put in the state the test needs."""
+    created = services.record_create(
+        actor=actor, data=punishment(entity, number, decided=decided), provenance="form"
+    )
+    if state:
+        CreditRecord.objects.filter(pk=created.pk).update(**state)
+        created.refresh_from_db()
+    return created
+
+
+def published(actor, entity, number, when, late=0, **state) -> CreditRecord:
+    return record(
+        actor, entity, number, disclosure="published", published_at=when, published_late_days=late, **state
+    )
+
+
+@pytest.fixture(autouse=True)
+def board_clock(monkeypatch):
+    monkeypatch.setattr(views_board, "current_date", lambda: TODAY)
+
+
+@pytest.fixture
+def clerk_actor(clerk):
+    return actor_for_user(clerk)
+
+
+@pytest.fixture
+def reviewer_actor(reviewer):
+    return actor_for_user(reviewer)
+
+
+@pytest.fixture
+def other_clerk_actor(other_department):
+    return actor_for_user(f.staff(other_department, StaffRole.CLERK, "other_clerk"))
+
+
+@pytest.fixture
+def board_records(clerk_actor, reviewer_actor, other_clerk_actor, entity, other_entity):
+    """One record for each of the board's sections (and some for none), as of 14 October 2026."""
+    withdrawn = {"status": "revoked", "disclosure": "withdrawn", "withdrawal_due_on": date(2026, 10, 9)}
+    return {
+        "due_today": record(clerk_actor, entity, "DUE-TODAY", disclosure_due_on=TODAY),
+        "at_risk": record(clerk_actor, entity, "AT-RISK"),  # due 15 October
+        "overdue": record(clerk_actor, entity, "OVERDUE", disclosure_due_on=date(2026, 10, 12)),
+        "later": record(clerk_actor, entity, "LATER", decided=date(2026, 10, 12)),  # due 21 October
+        "late": published(reviewer_actor, entity, "LATE-RECENT", at(2026, 9, 20), late=3),
+        "late_old": published(reviewer_actor, entity, "LATE-OLD", at(2026, 5, 6), late=2),
+        "on_time": published(reviewer_actor, entity, "ON-TIME", at(2026, 9, 21)),
+        "withdrawn_ok": record(
+            reviewer_actor,
+            entity,
+            "WITHDRAWN-OK",
+            published_at=at(2026, 9, 1),
+            published_late_days=0,
+            withdrawn_at=at(2026, 10, 9, 23, 30),
+            **withdrawn,
+        ),
+        "withdrawn_late": record(
+            reviewer_actor,
+            entity,
+            "WITHDRAWN-LATE",
+            published_at=at(2026, 9, 1),
+            published_late_days=0,
+            withdrawn_at=at(2026, 10, 12),
+            **withdrawn,
+        ),
+        # Revoked before it was ever published: nothing was withdrawn from public view.
+        "never_public": record(
+            reviewer_actor, entity, "NEVER-PUBLIC", withdrawn_at=at(2026, 10, 12), **withdrawn
+        ),
+        "theirs": record(
+            other_clerk_actor, other_entity, "THEIRS-OVERDUE", disclosure_due_on=date(2026, 10, 12)
+        ),
+    }
+
+
+def _numbers(response) -> list[str]:
+    return [r.decision_number for r in response.context["page_obj"]]
+
+
+# --- the board -----------------------------------------------------------------------------------
+
+
+class TestBoard:
+    def test_counts_and_lists_for_the_department(self, client_for, clerk, board_records):
+        client = client_for(clerk)
+        response = client.get(BOARD)
+        assert response.status_code == 200
+        counts = response.context["counts"]
+        assert {k: counts[k] for k in selectors.SECTION_KEYS} == {
+            "due_today": 1,
+            "at_risk": 2,  # due today and due tomorrow
+            "overdue": 1,  # not the other department's
+            "late": 1,  # 20 September is in the last 3 months; 6 May is not
+            "withdrawn": 2,
+            "not_withdrawn": 0,
+        }
+        assert counts["withdrawn_late"] == 1
+        assert response.context["section"] == "overdue"
+        assert _numbers(response) == ["OVERDUE"]
+        row = response.context["page_obj"][0]
+        assert row.overdue_days == 2  # 13 and 14 October
+        assert f'href="/staff/records/{board_records["overdue"].pk}/"' in response.text
+        assert "THEIRS-OVERDUE" not in response.text
+
+        assert _numbers(client.get(BOARD, {"section": "due_today"})) == ["DUE-TODAY"]
+        assert _numbers(client.get(BOARD, {"section": "at_risk"})) == ["DUE-TODAY", "AT-RISK"]
+
+    def test_published_late_in_the_chosen_period_with_the_delay(self, client_for, clerk, board_records):
+        client = client_for(clerk)
+        response = client.get(BOARD, {"section": "late"})
+        assert _numbers(response) == ["LATE-RECENT"]
+        assert response.context["period"] == selectors.Period(date(2026, 7, 14), TODAY)
+        assert response.context["page_obj"][0].published_late_days == 3
+
+        response = client.get(BOARD, {"section": "late", "since": "2026-04-01", "until": "2026-10-14"})
+        assert _numbers(response) == ["LATE-RECENT", "LATE-OLD"]
+        assert response.context["counts"]["late"] == 2
+        response = client.get(BOARD, {"section": "late", "since": "2026-05-01", "until": "2026-05-31"})
+        assert _numbers(response) == ["LATE-OLD"]
+
+    def test_withdrawn_after_revocation_with_whether_within_the_deadline(
+        self, client_for, clerk, board_records
+    ):
+        response = client_for(clerk).get(BOARD, {"section": "withdrawn"})
+        rows = {r.decision_number: r for r in response.context["page_obj"]}
+        assert set(rows) == {"WITHDRAWN-OK", "WITHDRAWN-LATE"}
+        # Withdrawn at 23:30 local on the due day: in time (the UTC date would be the same day too).
+        assert (rows["WITHDRAWN-OK"].withdrawn_in_time, rows["WITHDRAWN-OK"].withdrawn_on) == (
+            True,
+            date(2026, 10, 9),
+        )
+        # Due Friday 9 October, withdrawn Monday 12: 2 working days late (Saturday 10 was a working day).
+        assert (rows["WITHDRAWN-LATE"].withdrawn_in_time, rows["WITHDRAWN-LATE"].withdrawal_late_days) == (
+            False,
+            2,
+        )
+        assert "No, 2 working days late" in response.text
+
+    def test_still_published_after_the_withdrawal_deadline_is_shown(self, client_for, clerk, board_records):
+        CreditRecord.objects.filter(pk=board_records["on_time"].pk).update(
+            status="revoked", withdrawal_due_on=date(2026, 10, 12)
+        )
+        response = client_for(clerk).get(BOARD, {"section": "not_withdrawn"})
+        assert response.context["counts"]["not_withdrawn"] == 1
+        assert _numbers(response) == ["ON-TIME"]
+        assert response.context["page_obj"][0].withdrawal_overdue_days == 2
+
+    def test_the_credit_office_sees_every_department_and_can_filter(
+        self, client_for, credit_officer, other_department, board_records
+    ):
+        client = client_for(credit_officer)
+        response = client.get(BOARD)
+        assert response.context["counts"]["overdue"] == 2
+        assert _numbers(response) == ["OVERDUE", "THEIRS-OVERDUE"]
+        assert "Test department GZ-TEST" in response.text  # the department column
+
+        response = client.get(BOARD, {"department": other_department.pk})
+        assert response.context["counts"]["overdue"] == 1
+        assert response.context["counts"]["at_risk"] == 0
+        assert _numbers(response) == ["THEIRS-OVERDUE"]
+
+    def test_a_department_filter_is_ignored_for_other_staff(
+        self, client_for, clerk, other_department, board_records
+    ):
+        response = client_for(clerk).get(BOARD, {"department": other_department.pk})
+        assert "department" not in response.context["form"].fields
+        assert _numbers(response) == ["OVERDUE"]
+
+    def test_bad_parameters_fall_back_to_the_defaults(self, client_for, clerk, board_records):
+        response = client_for(clerk).get(
+            BOARD, {"section": "everything", "since": "2026-10-14", "until": "2026-01-01", "page": "x"}
+        )
+        assert response.status_code == 200
+        assert response.context["section"] == "overdue"
+        assert response.context["period"] == selectors.Period(date(2026, 7, 14), TODAY)
+        assert "The period must not end before it starts." in response.text
+
+    def test_query_count_does_not_grow_with_the_rows(
+        self, client_for, clerk_actor, credit_officer, entity, board_records
+    ):
+        client = client_for(credit_officer)
+        client.get(BOARD)  # warm up (session, content types)
+
+        def count(section):
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(BOARD, {"section": section})
+            assert response.status_code == 200
+            return len(queries), response
+
+        before = {s: count(s)[0] for s in selectors.SECTION_KEYS}
+        for n in range(60):
+            record(clerk_actor, entity, f"MORE-{n}", disclosure_due_on=date(2026, 10, 12))
+        after = {s: count(s)[0] for s in selectors.SECTION_KEYS}
+        assert after == before
+        assert max(after.values()) <= 12
+        _, response = count("overdue")
+        assert len(response.context["page_obj"]) == 50  # 50 a page
+        assert response.context["page_obj"].paginator.count == 62
+
+    def test_anonymous_is_sent_to_sign_in_and_entity_users_are_refused(self, client_for, entity_user):
+        for url in (BOARD, ON_TIME, ON_TIME_CSV):
+            response = client_for(None).get(url)
+            assert response.status_code == 302
+            assert response["Location"].startswith(f"/staff/login/?next={url}")
+            assert client_for(entity_user).get(url).status_code == 403
+
+    def test_every_staff_role_may_look(self, client_for, clerk, reviewer, department_admin, credit_officer):
+        for user in (clerk, reviewer, department_admin, credit_officer):
+            assert client_for(user).get(BOARD).status_code == 200
+
+
+class TestDashboard:
+    def test_panel_counts_and_nav_item(self, client_for, clerk, board_records, monkeypatch):
+        monkeypatch.setattr(staff_panels, "timezone", SimpleNamespace(localdate=lambda: TODAY))
+        response = client_for(clerk).get("/staff/")
+        assert response.status_code == 200
+        panels = dict(response.context["panels"])
+        assert panels["staff/disclosure/panel.html"] == {"at_risk": 2, "overdue": 1, "all_departments": False}
+        assert 'href="/staff/disclosure/"' in response.text  # navigation
+        assert "Disclosure deadlines" in response.text
+
+    def test_panel_for_the_credit_office_counts_every_department(self, credit_officer, board_records):
+        actor = actor_for_user(credit_officer)
+        assert selectors.pending_counts(actor, today=TODAY) == {"due_today": 1, "at_risk": 2, "overdue": 2}
+
+
+# --- on-time rates -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def rates(reviewer_actor, entity, other_entity, other_department):
+    """Department SZ-TEST: August 1 on time; September 3 on time and 1 late; October 1 on time
+    (published at 00:30 on 1 October, local time: still 30 September in UTC). GZ-TEST: September
+    1 late. Outside the 12 months: one in October 2025."""
+    mine = [
+        ("AUG-1", at(2026, 8, 12), 0),
+        ("SEP-1", at(2026, 9, 2), 0),
+        ("SEP-2", at(2026, 9, 15), 0),
+        ("SEP-3", at(2026, 9, 30, 23, 59), 0),
+        ("SEP-LATE", at(2026, 9, 18), 4),
+        ("OCT-1", at(2026, 10, 1, 0, 30), 0),
+        ("OLD", at(2025, 10, 31), 5),
+    ]
+    for number, when, late in mine:
+        published(reviewer_actor, entity, number, when, late)
+    theirs = actor_for_user(f.staff(other_department, StaffRole.REVIEWER, "other_reviewer_2"))
+    published(theirs, other_entity, "GZ-SEP-LATE", at(2026, 9, 9), 2)
+
+
+class TestOnTimeRates:
+    def test_the_numbers_exactly_in_one_query(self, rates, django_assert_num_queries):
+        with django_assert_num_queries(1):
+            rows = selectors.on_time_rows(until=date(2026, 10, 14))
+        table = selectors.on_time_table(rows, date(2026, 10, 14))
+        assert [m.isoformat() for m in (table.first, table.last)] == ["2025-11-01", "2026-10-01"]
+        by_code = {d.code: d for d in table.departments}
+        sz, gz = by_code["SZ-TEST"], by_code["GZ-TEST"]
+        cells = dict(zip([m.strftime("%Y-%m") for m in table.months], sz.cells, strict=True))
+        assert (cells["2026-08"].published, cells["2026-08"].on_time, cells["2026-08"].percent) == (
+            1,
+            1,
+            100.0,
+        )
+        assert (cells["2026-09"].published, cells["2026-09"].on_time, cells["2026-09"].percent) == (
+            4,
+            3,
+            75.0,
+        )
+        assert (cells["2026-10"].published, cells["2026-10"].percent) == (1, 100.0)
+        assert cells["2026-07"] is None and cells["2025-11"] is None
+        assert (sz.total.published, sz.total.on_time, sz.total.percent) == (6, 5, 83.3)
+        assert (gz.total.published, gz.total.on_time, gz.total.percent) == (1, 0, 0.0)
+
+    def test_staff_page_chart_and_table_for_the_department(self, client_for, clerk, rates):
+        response = client_for(clerk).get(ON_TIME, {"until": "2026-10"})
+        assert response.status_code == 200
+        text = response.text
+        title = "On-time publication rate by department, 2025-11 to 2026-10"
+        assert '<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img"' in text
+        assert 'aria-labelledby="on-time-chart-title on-time-chart-desc"' in text
+        assert f'<title id="on-time-chart-title">{title}</title>' in text
+        assert '<desc id="on-time-chart-desc">' in text
+        assert "Test department SZ-TEST: 83.3% (5/6)" in text  # the text alternative
+        assert '<table id="on-time-table">' in text
+        assert f"{title}: data table" in text
+        assert "75.0%<br><small>3/4</small>" in text
+        assert "GZ-TEST" not in text  # another department's
+        assert "<script" not in text and "http://" not in text.replace("http://www.w3.org/2000/svg", "")
+
+    def test_credit_office_sees_every_department_and_can_filter(
+        self, client_for, credit_officer, other_department, rates
+    ):
+        client = client_for(credit_officer)
+
+        def shown(**params):
+            response = client.get(ON_TIME, {"until": "2026-10", **params})
+            return [d.code for d in response.context["table"].departments]
+
+        assert shown() == ["GZ-TEST", "SZ-TEST"]
+        assert shown(department=other_department.pk) == ["GZ-TEST"]
+
+    def test_csv_export(self, client_for, clerk, rates):
+        response = client_for(clerk).get(ON_TIME_CSV, {"until": "2026-10"})
+        assert response.status_code == 200
+        assert response["Content-Type"] == "text/csv; charset=utf-8"
+        assert response["Content-Disposition"] == 'attachment; filename="on-time-rates-2025-11-2026-10.csv"'
+        content = response.content.decode("utf-8")
+        assert content.startswith("\ufeff")
+        rows = list(csv.reader(io.StringIO(content.removeprefix("\ufeff"))))
+        assert rows[0] == [
+            "Department code",
+            "Department",
+            "Month of publication",
+            "Records published",
+            "Published on time",
+            "Published late",
+            "On-time rate (%)",
+        ]
+        assert len(rows) == 1 + 12  # one department, 12 months
+        assert ["SZ-TEST", "Test department SZ-TEST", "2026-09", "4", "3", "1", "75.0"] in rows
+        assert ["SZ-TEST", "Test department SZ-TEST", "2026-07", "0", "0", "0", ""] in rows
+
+    def test_csv_cells_cannot_become_formulas(self, client_for, credit_officer, rates):
+        evil = f.department("EVIL", name_zh="@恶意", name_en='=HYPERLINK("http://evil.example","x")')
+        CreditRecord.objects.filter(decision_number="AUG-1").update(department=evil)
+        rows = list(
+            csv.reader(io.StringIO(client_for(credit_officer).get(ON_TIME_CSV, {"until": "2026-10"}).text))
+        )
+        names = {row[1] for row in rows[1:] if row[0] == "EVIL"}
+        assert names == {'\'=HYPERLINK("http://evil.example","x")'}
+        assert views_board.safe_cells(["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx", "ok", 5, "a=b"]) == [
+            "'=1+1",
+            "'+1",
+            "'-1",
+            "'@SUM(A1)",
+            "'\tx",
+            "'\rx",
+            "ok",
+            "5",
+            "a=b",
+        ]
+
+    def test_chart_svg_is_escaped_and_accessible(self):
+        svg = charts.line_chart(
+            chart_id="c",
+            title="<Rates & more>",
+            description="desc",
+            labels=["2026-09", "2026-10", "2026-11"],
+            series=[charts.Series("<b>Dept</b>", [50.0, None, 100.0], ["1/2", "", "3/3"])],
+        )
+        assert '<title id="c-title">&lt;Rates &amp; more&gt;</title>' in svg
+        assert "<b>" not in svg and "&lt;b&gt;Dept&lt;/b&gt;" in svg
+        assert svg.count("<polyline") == 0  # the gap leaves two single points
+        assert svg.count("<circle") == 3  # two points and the legend's marker
+        assert "&lt;b&gt;Dept&lt;/b&gt; · 2026-09: 50% (1/2)" in svg
+
+
+class TestPublicPage:
+    def test_anonymous_sees_rates_and_the_rule_without_personal_data(self, client_for, rates, entity):
+        response = client_for(None).get(PUBLIC, {"until": "2026-10"})
+        assert response.status_code == 200
+        text = response.text
+        assert "The 7-working-day rule" in text
+        assert "Test department SZ-TEST" in text and "Test department GZ-TEST" in text
+        assert "75.0%<br><small>3/4</small>" in text
+        assert 'role="img"' in text
+        for private in ("SEP-LATE", "AUG-1", entity.code, entity.name_zh, entity.name_en, "马某某"):
+            assert private not in text
+        assert "department" not in response.context["form"].fields
+
+    def test_department_names_in_the_active_language(self, client_for, rates):
+        text = client_for(None).get(PUBLIC, {"until": "2026-10"}, HTTP_ACCEPT_LANGUAGE="zh-hans").text
+        assert "测试部门SZ-TEST" in text and "Test department SZ-TEST" not in text
+
+    def test_the_aggregate_is_cached_for_ten_minutes(
+        self, client_for, rates, reviewer_actor, entity, django_assert_max_num_queries
+    ):
+        client = client_for(None)
+        assert "3/4" in client.get(PUBLIC, {"until": "2026-10"}).text
+        published(reviewer_actor, entity, "SEP-4", at(2026, 9, 25))
+        with django_assert_max_num_queries(0):
+            assert "3/4" in client.get(PUBLIC, {"until": "2026-10"}).text  # from the cache
+        key = views_board.PUBLIC_CACHE_KEY.format(month="2026-10")
+        redis = cache._cache.get_client(key)
+        assert 590 <= redis.ttl(cache.make_and_validate_key(key)) <= 600
+        cache.delete(key)
+        assert "4/5" in client.get(PUBLIC, {"until": "2026-10"}).text
+
+    def test_public_csv(self, client_for, rates):
+        response = client_for(None).get(PUBLIC_CSV, {"until": "2026-10"})
+        assert response.status_code == 200
+        rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+        assert ["GZ-TEST", "Test department GZ-TEST", "2026-09", "1", "0", "1", "0.0"] in rows
+
+    def test_a_bad_month_falls_back_to_this_month(self, client_for):
+        response = client_for(None).get(PUBLIC, {"until": "1850-13"})
+        assert response.status_code == 200
+        assert response.context["table"].last == TODAY.replace(day=1)
