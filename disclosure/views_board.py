@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET
 from credit_portal.accounts.actors import PUBLIC, Actor
 from credit_portal.accounts.capabilities import Cap
 from credit_portal.accounts.models import Department
+from credit_portal.csvsafe import safe_row
 from credit_portal.web.decorators import staff_required
 from disclosure import charts, selectors
 from disclosure.selectors import OnTimeTable, Period
@@ -31,7 +32,6 @@ PAGE_SIZE = 50
 PUBLIC_CACHE_SECONDS = 10 * 60
 PUBLIC_CACHE_KEY = "disclosure:on-time:v1:{month}"
 # Characters that make a spreadsheet read a cell as a formula (CSV injection).
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 MONTH_FORMATS = ["%Y-%m", "%Y-%m-%d"]
 FIRST_MONTH, LAST_MONTH = date(2000, 1, 1), date(2099, 12, 1)
 
@@ -300,7 +300,7 @@ def _csv(table: OnTimeTable) -> HttpResponse:
         for month, cell in zip(table.months, department.cells, strict=True):
             cell = cell or selectors.Rate(0, 0)
             writer.writerow(
-                safe_cells(
+                safe_row(
                     [
                         department.code,
                         department.name,
@@ -313,12 +313,3 @@ def _csv(table: OnTimeTable) -> HttpResponse:
                 )
             )
     return response
-
-
-def safe_cells(values: list) -> list[str]:
-    """Cells as text, a cell that a spreadsheet would take for a formula prefixed with ``'``."""
-    cells = []
-    for value in values:
-        text = str(value)
-        cells.append("'" + text if text.startswith(FORMULA_PREFIXES) else text)
-    return cells

@@ -17,6 +17,7 @@ from django.test.utils import CaptureQueriesContext
 
 from credit_portal.accounts.actors import actor_for_user
 from credit_portal.accounts.capabilities import StaffRole
+from credit_portal.csvsafe import safe_row
 from disclosure import charts, selectors, staff_panels, views_board
 from records import services
 from records.models import CreditRecord
@@ -372,7 +373,7 @@ class TestOnTimeRates:
         )
         names = {row[1] for row in rows[1:] if row[0] == "EVIL"}
         assert names == {'\'=HYPERLINK("http://evil.example","x")'}
-        assert views_board.safe_cells(["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx", "ok", 5, "a=b"]) == [
+        assert safe_row(["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx", "ok", 5, "a=b"]) == [
             "'=1+1",
             "'+1",
             "'-1",

@@ -125,6 +125,23 @@ class CreditRecord(models.Model):
                 name="record_public_date_idx",
                 condition=Q(disclosure="published"),
             ),
+            # The board and the on-time rates read by department and publication or withdrawal time;
+            # the sweep checks revoked records still published past their withdrawal deadline.
+            models.Index(
+                fields=["department", "published_at"],
+                name="record_published_at_idx",
+                condition=Q(published_at__isnull=False),
+            ),
+            models.Index(
+                fields=["department", "withdrawn_at"],
+                name="record_withdrawn_at_idx",
+                condition=Q(withdrawn_at__isnull=False),
+            ),
+            models.Index(
+                fields=["withdrawal_due_on"],
+                name="record_withdrawal_due_idx",
+                condition=Q(disclosure="published", withdrawal_due_on__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

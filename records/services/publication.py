@@ -7,7 +7,7 @@ size of the table."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from django.db import connection, transaction
 
@@ -26,10 +26,13 @@ class Published:
     late_days: int
 
 
-def publish_due(*, actor: Actor, today: date, limit: int = 5000) -> list[Published]:
+def publish_due(
+    *, actor: Actor, today: date, limit: int = 5000, at: datetime | None = None
+) -> list[Published]:
     """Publish up to ``limit`` records awaiting publication whose status lets them stand. A record
     published after its due date is marked late, with the delay in working days (calendar in SQL:
-    ``cp_working_days_between``)."""
+    ``cp_working_days_between``). ``at`` is the publication time, now unless a past day is being
+    replayed (demo data), so that ``published_at`` and the lateness count the same day."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             """
@@ -42,13 +45,13 @@ def publish_due(*, actor: Actor, today: date, limit: int = 5000) -> list[Publish
             )
             UPDATE records_creditrecord r
                SET disclosure = 'published',
-                   published_at = now(),
+                   published_at = COALESCE(%(at)s, now()),
                    published_late_days = cp_working_days_between(r.disclosure_due_on, %(today)s)
               FROM due
              WHERE r.id = due.id
             RETURNING r.id, r.department_id, r.published_late_days
             """,
-            {"live": list(LIVE), "limit": limit, "today": today},
+            {"live": list(LIVE), "limit": limit, "today": today, "at": at},
         )
         rows = [Published(*row) for row in cursor.fetchall()]
         if rows:

@@ -5,7 +5,7 @@ Idempotent: running it again adds nothing that is already there."""
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.contrib.auth.models import Permission
 from django.core.management.base import BaseCommand, CommandError
@@ -365,7 +365,9 @@ class Command(BaseCommand):
             .order_by("disclosure_due_on")
         )
         for row in pending:
-            publication.publish_due(actor=system, today=row["disclosure_due_on"], limit=row["n"])
+            day = row["disclosure_due_on"]
+            at = timezone.make_aware(datetime.combine(day, time(10, 0)))
+            publication.publish_due(actor=system, today=day, limit=row["n"], at=at)
         # Three drafts entered by the clerk this week, awaiting sz_reviewer.
         clerk = actor_for_user(users["sz_clerk"])
         for n in range(3):
