@@ -1,15 +1,14 @@
 """Objections and complaints through the three web doors.
 
 Public: object to a published record as a person, report a complaint or tip-off, follow either by
-its reference. The public forms are rate-limited per client address (counters in the shared
-cache), without a captcha. Businesses (``/my/``): the entities' records, objecting to them, the
+its reference. The public forms are rate-limited per client address (``credit_portal.ratelimit``,
+counters in Redis), without a captcha. Businesses (``/my/``): the entities' records, objecting to them, the
 objections made and their answers. Staff: the department's queues and the answer forms."""
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
@@ -18,8 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from rest_framework.settings import api_settings
 
+from credit_portal import ratelimit
 from credit_portal.accounts.actors import PUBLIC, Actor
 from credit_portal.accounts.capabilities import Cap
 from credit_portal.errors import Conflict
@@ -39,30 +38,10 @@ RATE_WINDOW_SECONDS = 3600
 RATE_LIMITS = {"objection": 10, "complaint": 10, "track": 30}
 
 
-def client_address(request) -> str:
-    """The client's address: ``REMOTE_ADDR``, or, when the operator declared ``NUM_PROXIES``
-    trusted proxies in front of the portal (DRF setting), the address the first of them saw.
-    ``X-Forwarded-For`` is never trusted otherwise: a client could name any address in it."""
-    remote = request.META.get("REMOTE_ADDR", "") or "unknown"
-    proxies = api_settings.NUM_PROXIES
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    if proxies and forwarded:
-        hops = [h.strip() for h in forwarded.split(",") if h.strip()]
-        if hops:
-            return hops[-min(proxies, len(hops))]
-    return remote
-
-
 def over_limit(request, bucket: str) -> bool:
-    """Count one attempt for the client in ``bucket``; True once it exceeds the hourly limit."""
-    key = f"feedback-rate:{bucket}:{client_address(request)}"
-    cache.add(key, 0, timeout=RATE_WINDOW_SECONDS)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=RATE_WINDOW_SECONDS)
-        count = 1
-    return count > RATE_LIMITS[bucket]
+    """Count one attempt of the client (its address) in ``bucket``; True beyond the hourly limit."""
+    key = f"feedback-{bucket}:{ratelimit.client_ip(request)}"
+    return not ratelimit.allow(key, limit=RATE_LIMITS[bucket], window=RATE_WINDOW_SECONDS)
 
 
 def _too_many(request, form: forms.Form, template: str, context: dict, *, lookups: bool = False):
@@ -72,7 +51,15 @@ def _too_many(request, form: forms.Form, template: str, context: dict, *, lookup
         if lookups
         else _("Too many submissions from your network in the last hour. Please try again later."),
     )
-    return render(request, template, {**context, "form": form}, status=429)
+    response = render(request, template, {**context, "form": form}, status=429)
+    response["Retry-After"] = str(RATE_WINDOW_SECONDS)
+    return response
+
+
+def _already_decided(request, exc: ValidationError, url_name: str, pk: int):
+    """The object was answered meanwhile (its form is no longer shown): say so on its page."""
+    messages.error(request, " ".join(exc.message_dict["status"]))
+    return redirect(url_name, pk=pk)
 
 
 def _add_service_errors(form: forms.Form, errors: dict[str, list[str]], aliases: dict | None = None) -> None:
@@ -491,6 +478,8 @@ def staff_objection_detail(request, pk: int):
                 revoke=upheld and data["outcome"] == "revoke",
             )
         except ValidationError as exc:
+            if "status" in exc.message_dict:
+                return _already_decided(request, exc, "staff:objection_detail", objection.pk)
             _add_service_errors(form, exc.message_dict)
         else:
             messages.success(request, _("Objection answered."))
@@ -553,6 +542,8 @@ def staff_complaint_detail(request, pk: int):
                 actor=request.actor, complaint_id=complaint.pk, answer=form.cleaned_data["answer"]
             )
         except ValidationError as exc:
+            if "status" in exc.message_dict:
+                return _already_decided(request, exc, "staff:complaint_detail", complaint.pk)
             _add_service_errors(form, exc.message_dict)
         else:
             messages.success(request, _("Complaint answered."))
@@ -574,6 +565,8 @@ def staff_complaint_transfer(request, pk: int):
                 reason=form.cleaned_data["reason"],
             )
         except ValidationError as exc:
+            if "status" in exc.message_dict:
+                return _already_decided(request, exc, "staff:complaint_detail", complaint.pk)
             _add_service_errors(form, exc.message_dict)
         else:
             messages.success(request, _("Complaint transferred."))
