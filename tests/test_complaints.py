@@ -275,15 +275,17 @@ class TestApi:
         assert set(response.json()["errors"]) == fields
         assert counts() == before
 
-    def test_another_departments_reference_is_not_returned(self, token_for, department, other_department):
-        post_json(token_for(department, [SCOPE]), "/api/v1/complaints/", api_body(department=department.code))
+    def test_ticket_ids_are_per_hotline_system(self, token_for, department, other_department):
+        """Two departments' hotlines may use the same ticket id: each gets its own complaint, and
+        neither sees the other's."""
+        first = post_json(
+            token_for(department, [SCOPE]), "/api/v1/complaints/", api_body(department=department.code)
+        )
         other = token_for(other_department, [SCOPE])
-        before = counts()
         response = post_json(other, "/api/v1/complaints/", api_body(department=department.code))
-        assert response.status_code == 400
-        assert set(response.json()["errors"]) == {"external_reference"}
-        assert "tracking_number" not in response.content.decode()
-        assert counts() == before
+        assert response.status_code == 201
+        assert response.json()["tracking_number"] != first.json()["tracking_number"]
+        assert other.get(f"/api/v1/complaints/{first.json()['tracking_number']}/").status_code == 404
 
     @pytest.mark.parametrize(
         ("who", "expected"),

@@ -94,6 +94,10 @@ class Complaint(models.Model):
     external_reference = models.CharField(
         _("hotline reference"), max_length=64, blank=True, validators=[no_nul]
     )
+    # The department whose hotline system submitted it through the API (None for the website).
+    submitted_by = models.ForeignKey(
+        Department, null=True, blank=True, on_delete=models.PROTECT, related_name="submitted_complaints"
+    )
     entity = models.ForeignKey(
         MarketEntity, null=True, blank=True, on_delete=models.PROTECT, related_name="complaints"
     )
@@ -129,7 +133,8 @@ class Complaint(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(
-                fields=["channel", "external_reference"],
+                # Ticket ids are unique within one department's hotline system, not across departments.
+                fields=["channel", "submitted_by", "external_reference"],
                 condition=~Q(external_reference=""),
                 name="complaint_unique_hotline_reference",
             ),

@@ -24,7 +24,6 @@ from credit_portal.accounts.actors import Actor
 from credit_portal.accounts.capabilities import Cap
 from credit_portal.accounts.models import Department
 from credit_portal.audit import services as audit
-from credit_portal.audit.models import AuditEvent
 from credit_portal.notices import services as notices
 from credit_portal.workdays import services as workdays
 from records.fields import Errors
@@ -80,18 +79,8 @@ def complaint_by_tracking_number(value: Any) -> Complaint | None:
 
 
 def _submitted_by_department(complaint: Complaint, department_id: int | None) -> bool:
-    """Whether a token of ``department_id`` submitted ``complaint`` (the audit trail records it,
-    in the same transaction as the complaint itself)."""
-    return (
-        department_id is not None
-        and AuditEvent.objects.filter(
-            target_type=Complaint._meta.label_lower,
-            target_id=str(complaint.pk),
-            action=SUBMITTED,
-            actor_kind="token",
-            actor_department_id=department_id,
-        ).exists()
-    )
+    """Whether a token of ``department_id`` submitted ``complaint``."""
+    return department_id is not None and complaint.submitted_by_id == department_id
 
 
 def complaint_for_hotline(actor: Actor, tracking_number: str) -> Complaint:
@@ -169,15 +158,10 @@ def complaint_submit(
         )
         if external_reference:
             existing = Complaint.objects.filter(
-                channel=channel, external_reference=external_reference
+                channel=channel, submitted_by_id=actor.department_id, external_reference=external_reference
             ).first()
             if existing is not None:
-                if _submitted_by_department(existing, actor.department_id):
-                    return existing, False
-                errors.add(
-                    "external_reference",
-                    _("Another department's system already used this reference; use your own ticket ids."),
-                )
+                return existing, False
 
     if kind not in Complaint.Kind.values:
         errors.add("kind", _("Choose complaint or tip-off."))
@@ -219,6 +203,7 @@ def complaint_submit(
         kind=kind,
         channel=channel,
         external_reference=external_reference,
+        submitted_by=actor.department if channel == Channel.API else None,
         entity=entity,
         entity_name=entity_name,
         description=description,
@@ -238,9 +223,11 @@ def complaint_submit(
             if external_reference:
                 # The same ticket posted twice at once: the other request recorded it.
                 existing = Complaint.objects.filter(
-                    channel=channel, external_reference=external_reference
+                    channel=channel,
+                    submitted_by_id=actor.department_id,
+                    external_reference=external_reference,
                 ).first()
-                if existing is not None and _submitted_by_department(existing, actor.department_id):
+                if existing is not None:
                     return existing, False
             if (
                 attempt + 1 < _ATTEMPTS
