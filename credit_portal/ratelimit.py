@@ -6,12 +6,20 @@ from __future__ import annotations
 
 from functools import wraps
 
+from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 
 
 def client_ip(request) -> str:
+    """The client's address: behind ``NUM_PROXIES`` trusted proxies, the one the outermost saw."""
+    proxies = getattr(settings, "NUM_PROXIES", 0)
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if proxies and forwarded:
+        hops = [h.strip() for h in forwarded.split(",") if h.strip()]
+        if hops:
+            return hops[-min(proxies, len(hops))]
     return request.META.get("REMOTE_ADDR", "unknown")
 
 

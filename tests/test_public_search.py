@@ -205,3 +205,15 @@ class TestPublicApi:
         finally:
             ClientRateThrottle.THROTTLE_RATES = original
         assert codes == [200, 200, 429]
+
+
+def test_client_address_behind_a_trusted_proxy(rf, settings):
+    from credit_portal.ratelimit import client_ip
+
+    request = rf.get("/", HTTP_X_FORWARDED_FOR="203.0.113.7, 10.0.0.2", REMOTE_ADDR="10.0.0.1")
+    settings.NUM_PROXIES = 0
+    assert client_ip(request) == "10.0.0.1"  # without a trusted proxy the header is not believed
+    settings.NUM_PROXIES = 1
+    assert client_ip(request) == "10.0.0.2"
+    settings.NUM_PROXIES = 2
+    assert client_ip(request) == "203.0.113.7"

@@ -41,6 +41,9 @@ if env.str("EMAIL_URL", default=""):
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
 USE_X_FORWARDED_PROTO = env.bool("USE_X_FORWARDED_PROTO", default=False)
+# How many reverse proxies in front of the portal append to X-Forwarded-For: per-client limits then
+# count the address the outermost proxy saw. 0 (no proxy): the connection's own address.
+NUM_PROXIES = env.int("NUM_PROXIES", default=0)
 API_THROTTLE_ANON = env.str("API_THROTTLE_ANON", default="60/min")
 API_THROTTLE_TOKEN = env.str("API_THROTTLE_TOKEN", default="600/min")
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
@@ -197,6 +200,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "EXCEPTION_HANDLER": "credit_portal.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
+    "NUM_PROXIES": NUM_PROXIES,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Credit Portal API",
