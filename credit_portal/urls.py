@@ -8,14 +8,14 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
 from credit_portal.web import views as web_views
-from credit_portal.workdays import views as workdays_views
 from credit_portal.web import views_my as web_my
 from credit_portal.web import views_staff as web_staff
+from credit_portal.workdays import views as workdays_views
 from disclosure import urls_board as disclosure_urls_board
 from disclosure import urls_public as disclosure_urls_public
 from records import urls as records_urls
-from records import urls_imports as records_urls_imports
 from records import urls_feedback as records_urls_feedback
+from records import urls_imports as records_urls_imports
 
 staff_patterns = [
     path("", web_staff.dashboard, name="dashboard"),

@@ -136,7 +136,7 @@ def _decimal(value: Any) -> str:
         raise ValidationError(_("Not a number: %(value)s."), params={"value": str(value)[:40]}) from None
     if not number.is_finite() or number < 0 or number > Decimal("1e12"):
         raise ValidationError(_("Give a non-negative amount."))
-    return str(number.quantize(Decimal("0.000001")).normalize())
+    return format(number.quantize(Decimal("0.000001")).normalize(), "f")
 
 
 def _identity(number: Any, id_type: str) -> dict[str, str]:

@@ -22,6 +22,7 @@ def _claims_panel(actor: Actor) -> dict:
 
 staff_nav.add(NavItem(_("Entity registry"), "staff:registry", Cap.ENTITIES_READ, order=10))
 staff_nav.add(NavItem(_("Credit records"), "staff:records", Cap.RECORDS_READ, order=15))
+staff_nav.add(NavItem(_("File imports"), "staff:import_list", Cap.RECORDS_WRITE, order=16))
 staff_nav.add(NavItem(_("Entity claims"), "staff:claims", Cap.CLAIMS_REVIEW, order=20))
 staff_nav.add(NavItem(_("Catalogue"), "staff:catalogue", Cap.RECORDS_READ, order=80))
 dashboard_panels.add(

@@ -4,7 +4,6 @@ from django.urls import path
 
 from records import api, api_records, views_catalogue, views_my, views_records, views_staff
 
-
 staff_patterns = [
     path("entities/", views_staff.registry, name="registry"),
     path("entities/new/", views_staff.entity_create, name="entity_create"),

@@ -47,6 +47,10 @@ NUM_PROXIES = env.int("NUM_PROXIES", default=0)
 API_THROTTLE_ANON = env.str("API_THROTTLE_ANON", default="60/min")
 API_THROTTLE_TOKEN = env.str("API_THROTTLE_TOKEN", default="600/min")
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+# Largest file of credit records accepted for import, and how long uploaded files are kept after
+# their import finished (they may hold identity numbers in clear; the records keep them encrypted).
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=100 * 1024 * 1024)
+IMPORT_FILE_RETENTION_DAYS = env.int("IMPORT_FILE_RETENTION_DAYS", default=30)
 # The portal's public address, for links in emails (e.g. https://credit.example.gov.cn).
 PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="")
 # ---------------------------------------------------------------------------------------------
@@ -233,7 +237,14 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_RESULT_BACKEND = REDIS_URL
 CELERY_RESULT_EXPIRES = 24 * 3600
 CELERY_TASK_IGNORE_RESULT = True
+# Imports and PDF rendering have queues of their own, so a big file never holds up the sweeps.
+CELERY_TASK_ROUTES = {"records.tasks.import_file": {"queue": "imports"}}
 CELERY_BEAT_SCHEDULE = {
+    "resume-stale-imports": {"task": "records.tasks.resume_stale_imports", "schedule": crontab(minute="*/5")},
+    "purge-import-files": {
+        "task": "records.tasks.purge_import_files",
+        "schedule": crontab(hour=3, minute=10),
+    },
     "verify-audit-chain": {
         "task": "credit_portal.audit.tasks.verify_audit_chain",
         "schedule": crontab(hour=2, minute=30),
