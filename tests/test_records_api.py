@@ -227,3 +227,89 @@ class TestChangeFeed:
         api = token_for(department, "records:read")
         assert api.get("/api/v1/changes/", {"cursor": "abc"}).status_code == 400
         assert api.get("/api/v1/changes/", {"cursor": -1}).status_code == 400
+
+
+# --- the permission matrix of the records doors and the feed --------------------------------------
+
+ACTORS = [
+    "anonymous",
+    "entity_user",
+    "other_entity_user",
+    "other_department_clerk",
+    "clerk",
+    "token_without_scope",
+    "token_read",
+    "token_write",
+    "other_department_token_write",
+]
+
+
+@pytest.fixture
+def as_actor(request, client_for, token_for, department, other_department):
+    def make(name):
+        if name == "anonymous":
+            return client_for(None)
+        if name == "token_without_scope":
+            return token_for(department, "entities:read")
+        if name == "token_read":
+            return token_for(department, "records:read")
+        if name == "token_write":
+            return token_for(department, "records:write")
+        if name == "other_department_token_write":
+            return token_for(other_department, "records:write,records:read")
+        return client_for(request.getfixturevalue(name))
+
+    return make
+
+
+@pytest.fixture
+def a_record(reviewer, entity):
+    return services.record_create(
+        actor=actor_for_user(reviewer), data=punishment(entity, "M-1"), provenance="api"
+    )
+
+
+READ_EXPECTED = {
+    "anonymous": 401, "entity_user": 403, "other_entity_user": 403, "other_department_clerk": 200, "clerk": 200,
+    "token_without_scope": 403, "token_read": 200, "token_write": 403, "other_department_token_write": 200,
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+@pytest.mark.parametrize("url", ["/api/v1/records/", "/api/v1/records/{pk}/", "/api/v1/changes/"])
+def test_read_matrix(as_actor, actor, url, a_record):
+    response = as_actor(actor).get(url.format(pk=a_record.pk))
+    assert response.status_code == READ_EXPECTED[actor]
+    if response.status_code != 200:
+        assert a_record.decision_number not in response.content.decode()
+
+
+WRITE_EXPECTED = {
+    # Changing a record: only its own department's writers; others learn nothing (404 after scope).
+    "anonymous": 401, "entity_user": 403, "other_entity_user": 403, "other_department_clerk": 404, "clerk": 200,
+    "token_without_scope": 403, "token_read": 403, "token_write": 200, "other_department_token_write": 404,
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+def test_revoke_matrix(as_actor, actor, a_record):
+    client = as_actor(actor)
+    before = counts()
+    response = post(client, f"/api/v1/records/{a_record.pk}/revoke/", {"reason": "撤销"})
+    assert response.status_code == WRITE_EXPECTED[actor]
+    a_record.refresh_from_db()
+    if WRITE_EXPECTED[actor] == 200:
+        assert a_record.status == "revoked"
+    else:
+        assert a_record.status == "effective"
+        assert counts() == before
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+def test_missing_record_is_indistinguishable_from_another_departments(as_actor, actor, a_record):
+    client = as_actor(actor)
+    missing = client.get("/api/v1/records/999999/")
+    if READ_EXPECTED[actor] == 200:
+        assert missing.status_code == 404
+    else:
+        assert missing.status_code == READ_EXPECTED[actor]
