@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from credit_portal import personal_data
@@ -325,12 +326,12 @@ class RecordValidator:
             if rule is not None and not (rule.min_months <= months <= rule.max_months):
                 errors.add(
                     "disclosure_months",
-                    _("Between %(min)d and %(max)d months for a %(severity)s violation under %(basis)s.")
+                    _("Between %(min)d and %(max)d months for a violation of this severity (%(severity)s) under %(basis)s.")
                     % {
                         "min": rule.min_months,
                         "max": rule.max_months,
-                        "severity": severity,
-                        "basis": rule.basis_en,
+                        "severity": Severity(severity).label,
+                        "basis": rule.basis_en if (get_language() or "").startswith("en") else rule.basis_zh,
                     },
                 )
 

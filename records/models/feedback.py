@@ -103,7 +103,7 @@ class Complaint(models.Model):
     )
     entity_name = models.CharField(_("entity named"), max_length=200, validators=[no_nul])
     description = models.TextField(_("what happened"), max_length=5000, validators=[no_nul])
-    submitter_name = models.CharField(_("your name"), max_length=100, blank=True, validators=[no_nul])
+    submitter_name = models.CharField(_("submitter's name"), max_length=100, blank=True, validators=[no_nul])
     contact_cipher = models.TextField(blank=True)
     contact_masked = models.CharField(_("contact"), max_length=80, blank=True)
     department = models.ForeignKey(
