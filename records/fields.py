@@ -326,7 +326,9 @@ class RecordValidator:
             if rule is not None and not (rule.min_months <= months <= rule.max_months):
                 errors.add(
                     "disclosure_months",
-                    _("Between %(min)d and %(max)d months for a violation of this severity (%(severity)s) under %(basis)s.")
+                    _(
+                        "Between %(min)d and %(max)d months for a violation of this severity (%(severity)s) under %(basis)s."
+                    )
                     % {
                         "min": rule.min_months,
                         "max": rule.max_months,
