@@ -29,7 +29,14 @@ from credit_portal.workdays import services as workdays
 from records.fields import Errors
 from records.identifiers import normalise_uscc, validate_uscc
 from records.models import Complaint, MarketEntity
-from records.services.objections import clean_into, contact_into, normalise_code, one_line, random_code
+from records.services.objections import (
+    clean_into,
+    contact_into,
+    escalate_answer_deadlines,
+    normalise_code,
+    one_line,
+    random_code,
+)
 
 Status = Complaint.Status
 Channel = Complaint.Channel
@@ -353,17 +360,15 @@ def complaints_escalate(*, actor: Actor, today: date) -> dict[str, int]:
         .select_related("department")
         .order_by("answer_due_on", "pk")
     )
-    counts = {"due_soon": 0, "overdue": 0, "notices": 0}
-    for complaint in due:
-        overdue = complaint.answer_due_on < today
-        counts["overdue" if overdue else "due_soon"] += 1
+
+    def content_for(complaint: Complaint, overdue: bool) -> dict:
         name = one_line(complaint.entity_name, 120)
         due_on = f"{complaint.answer_due_on:%Y-%m-%d}"
         if overdue:
             subject_zh, subject_en = f"投诉举报答复已超期：{name}", f"Complaint answer overdue: {name}"
         else:
             subject_zh, subject_en = f"投诉举报答复即将到期：{name}", f"Complaint answer due soon: {name}"
-        content = {
+        return {
             "kind": "complaints.escalated",
             "subject_zh": one_line(subject_zh),
             "subject_en": one_line(subject_en),
@@ -372,10 +377,12 @@ def complaints_escalate(*, actor: Actor, today: date) -> dict[str, int]:
             "link": reverse("staff:complaint_detail", args=[complaint.pk]),
             "dedupe_key": f"complaint.escalated:{complaint.pk}:{today.isoformat()}",
         }
-        with transaction.atomic():
-            for capability in (Cap.COMPLAINTS_HANDLE, Cap.TOKENS_MANAGE):
-                sent = notices.notify_department(
-                    actor=actor, department=complaint.department, capability=capability, **content
-                )
-                counts["notices"] += len(sent)
-    return counts
+
+    return escalate_answer_deadlines(
+        actor=actor,
+        items=due,
+        today=today,
+        capability=Cap.COMPLAINTS_HANDLE,
+        department_of=lambda c: c.department,
+        content_for=content_for,
+    )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -560,6 +561,33 @@ def objection_contact_reveal(*, actor: Actor, objection_id: int) -> str:
 # --- escalation ---------------------------------------------------------------------------------
 
 
+def escalate_answer_deadlines(
+    *,
+    actor: Actor,
+    items: list,
+    today: date,
+    capability: str,
+    department_of: Callable[[Any], Any],
+    content_for: Callable[[Any, bool], dict],
+) -> dict[str, int]:
+    """Shared by objections and complaints: for each item overdue or due within one working day,
+    notify its department's staff holding ``capability`` and its administrators, once per item per
+    day (the dedupe key carries the date). ``content_for(item, overdue)`` gives the notice's text
+    and link. Returns counts (due soon, overdue, notices sent)."""
+    counts = {"due_soon": 0, "overdue": 0, "notices": 0}
+    for item in items:
+        overdue = item.answer_due_on < today
+        counts["overdue" if overdue else "due_soon"] += 1
+        content = content_for(item, overdue)
+        with transaction.atomic():
+            for cap in (capability, Cap.TOKENS_MANAGE):
+                sent = notices.notify_department(
+                    actor=actor, department=department_of(item), capability=cap, **content
+                )
+                counts["notices"] += len(sent)
+    return counts
+
+
 def objections_escalate(*, actor: Actor, today: date) -> dict[str, int]:
     """Remind the recording department's staff who answer objections, and its administrators, of
     every pending objection overdue or due within one working day: once per objection per day,
@@ -570,18 +598,15 @@ def objections_escalate(*, actor: Actor, today: date) -> dict[str, int]:
         .select_related("record", "record__department")
         .order_by("answer_due_on", "pk")
     )
-    counts = {"due_soon": 0, "overdue": 0, "notices": 0}
-    for objection in due:
-        overdue = objection.answer_due_on < today
-        counts["overdue" if overdue else "due_soon"] += 1
-        record = objection.record
-        number = one_line(record.decision_number, 120)
+
+    def content_for(objection: Objection, overdue: bool) -> dict:
+        number = one_line(objection.record.decision_number, 120)
         due_on = f"{objection.answer_due_on:%Y-%m-%d}"
         if overdue:
             subject_zh, subject_en = f"异议答复已超期：{number}", f"Objection answer overdue: {number}"
         else:
             subject_zh, subject_en = f"异议答复即将到期：{number}", f"Objection answer due soon: {number}"
-        content = {
+        return {
             "kind": "objections.escalated",
             "subject_zh": one_line(subject_zh),
             "subject_en": one_line(subject_en),
@@ -590,10 +615,12 @@ def objections_escalate(*, actor: Actor, today: date) -> dict[str, int]:
             "link": reverse("staff:objection_detail", args=[objection.pk]),
             "dedupe_key": f"objection.escalated:{objection.pk}:{today.isoformat()}",
         }
-        with transaction.atomic():
-            for capability in (Cap.OBJECTIONS_ANSWER, Cap.TOKENS_MANAGE):
-                sent = notices.notify_department(
-                    actor=actor, department=record.department, capability=capability, **content
-                )
-                counts["notices"] += len(sent)
-    return counts
+
+    return escalate_answer_deadlines(
+        actor=actor,
+        items=due,
+        today=today,
+        capability=Cap.OBJECTIONS_ANSWER,
+        department_of=lambda o: o.record.department,
+        content_for=content_for,
+    )
