@@ -24,6 +24,19 @@ MAX_PAGE = 50  # deeper pages are for scrapers; narrow the search instead
 EXPORT_ROWS = 1000
 
 
+class KnownCountPaginator(Paginator):
+    """A paginator told its (capped) count: Django's own would COUNT every match of a common query,
+    which on millions of records costs more than the whole page."""
+
+    def __init__(self, object_list, per_page, *, count: int):
+        super().__init__(object_list, per_page)
+        self._known_count = count
+
+    @property
+    def count(self) -> int:
+        return self._known_count
+
+
 def _query(form: PublicSearchForm) -> search.PublicQuery:
     d = form.cleaned_data
     return search.PublicQuery(
@@ -50,7 +63,11 @@ def home(request):
                 number = min(max(int(request.GET.get("page", 1)), 1), MAX_PAGE)
             except ValueError:
                 number = 1
-            page = Paginator(result.matches, PAGE_SIZE).get_page(number) if count else None
+            page = (
+                KnownCountPaginator(result.matches, PAGE_SIZE, count=count).get_page(number)
+                if count
+                else None
+            )
             context.update(
                 searched=True,
                 query=query,
