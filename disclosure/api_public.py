@@ -14,7 +14,6 @@ from disclosure.forms import PublicSearchForm
 from disclosure.presentation import mask_person_name, party_name
 from records import search as text_search
 from records.fields import public_field_values
-from records.identifiers import normalise_uscc
 from records.models import CreditRecord
 
 
@@ -77,7 +76,7 @@ class PublicRecordList(ThrottleFirstMixin, generics.ListAPIView):
         qs = search._filtered(search.published(), query).select_related("entity", "item", "department")
         text = " ".join(query.q.split())
         if text:
-            condition = Q(decision_number=text) | Q(entity__code=normalise_uscc(text))
+            condition = search.exact_condition(text)
             parsed = text_search.parse(text)
             if parsed.tsquery:
                 condition |= text_search.matches(parsed)

@@ -70,17 +70,26 @@ class SearchResult:
         return min(n, COUNT_CAP), n > COUNT_CAP
 
 
+def exact_condition(text: str) -> Q:
+    """Records whose decision number is ``text``, or whose entity has the code ``text``. The entity
+    is resolved first, so that the condition stays on indexed columns of the records table alone
+    (an OR across a join would scan every record)."""
+    condition = Q(decision_number=text)
+    code = normalise_uscc(text)
+    if len(code) == 18:
+        entity_id = MarketEntity.objects.filter(code=code).values_list("pk", flat=True).first()
+        if entity_id is not None:
+            condition |= Q(entity_id=entity_id)
+    return condition
+
+
 def search_records(query: PublicQuery) -> SearchResult:
     related = ("entity", "item", "department")
     base = _filtered(published(), query).select_related(*related)
     text = " ".join(query.q.split())[:200]
     if not text:
         return SearchResult(exact=[], matches=base.order_by("-decision_date", "-id"))
-    exact_condition = Q(decision_number=text)
-    code = normalise_uscc(text)
-    if len(code) == 18:
-        exact_condition |= Q(entity__code=code)
-    exact = list(base.filter(exact_condition).order_by("-decision_date", "-id")[:50])
+    exact = list(base.filter(exact_condition(text)).order_by("-decision_date", "-id")[:50])
     parsed = text_search.parse(text)
     if parsed.tsquery:
         matches = base.filter(text_search.matches(parsed))
