@@ -21,20 +21,7 @@ from records.models import CreditRecord
 
 PAGE_SIZE = 20
 MAX_PAGE = 50  # deeper pages are for scrapers; narrow the search instead
-EXPORT_ROWS = 1000
-
-
-class KnownCountPaginator(Paginator):
-    """A paginator told its (capped) count: Django's own would COUNT every match of a common query,
-    which on millions of records costs more than the whole page."""
-
-    def __init__(self, object_list, per_page, *, count: int):
-        super().__init__(object_list, per_page)
-        self._known_count = count
-
-    @property
-    def count(self) -> int:
-        return self._known_count
+EXPORT_ROWS = search.COUNT_CAP
 
 
 def _query(form: PublicSearchForm) -> search.PublicQuery:
@@ -57,25 +44,22 @@ def home(request):
     if form.is_bound and form.is_valid():
         query = _query(form)
         if not query.is_empty:
-            result = search.search_records(query)
-            count, capped = result.capped_count()
             try:
                 number = min(max(int(request.GET.get("page", 1)), 1), MAX_PAGE)
             except ValueError:
                 number = 1
-            page = (
-                KnownCountPaginator(result.matches, PAGE_SIZE, count=count).get_page(number)
-                if count
-                else None
-            )
+            result = search.search_records(query, page=number, page_size=PAGE_SIZE)
             context.update(
                 searched=True,
                 query=query,
                 exact=[public_view(r) for r in result.exact],
-                page_obj=page,
-                results=[public_view(r) for r in page] if page else [],
-                count=count,
-                capped=capped,
+                page=result,
+                results=[public_view(r) for r in result.records],
+                count=result.count,
+                capped=result.capped,
+                at_least=result.at_least,
+                next_page=number + 1 if result.has_next and number < MAX_PAGE else None,
+                previous_page=number - 1 if number > 1 else None,
                 entities=search.search_entities(query.q, division=query.division) if query.q else [],
                 max_page=MAX_PAGE,
             )
@@ -114,7 +98,7 @@ def export_csv(request):
         return HttpResponse(
             _("Search for something first."), status=400, content_type="text/plain; charset=utf-8"
         )
-    result = search.search_records(_query(form))
+    query = _query(form)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="credit-records.csv"'
     response.write("\ufeff")
@@ -123,7 +107,8 @@ def export_csv(request):
         [_("Party"), _("Unified social credit code"), _("Kind of information"), _("Decision document number"),
          _("Decision date"), _("Department"), _("Content"), _("Status")]
     )  # fmt: skip
-    rows: list[CreditRecord] = [*result.exact, *result.matches[: EXPORT_ROWS - len(result.exact)]]
+    result = search.search_records(query, page=1, page_size=EXPORT_ROWS)
+    rows: list[CreditRecord] = [*result.exact, *result.records]
     for r in rows:
         writer.writerow(
             safe_row(

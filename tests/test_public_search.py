@@ -163,8 +163,8 @@ def test_a_page_costs_the_same_queries_for_few_or_many_records(client, reviewer,
             response = client.get("/", {"q": "腾讯"})
         assert response.status_code == 200
         # Counting every match of a common query costs more than the page: counts are capped.
-        counts = [q["sql"] for q in ctx.captured_queries if "COUNT(" in q["sql"]]
-        assert counts and all("LIMIT" in sql for sql in counts), counts
+        counts = [q["sql"] for q in ctx.captured_queries if "count(" in q["sql"].lower()]
+        assert counts and all("limit" in sql.lower() for sql in counts), counts
         return len(ctx.captured_queries), len(response.context["results"])
 
     for n in range(5):

@@ -1,0 +1,354 @@
+"""The public search measured in process: ``GET /?q=...`` through ``django.test.Client`` (every request
+from a different REMOTE_ADDR, so the per-client rate limit never triggers), with the time of every SQL
+statement the view runs taken by a ``connection.execute_wrapper``; and, over the same records table,
+pg_trgm and ILIKE for comparison."""
+
+from __future__ import annotations
+
+import math
+import random
+import re
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.db import OperationalError, connection, transaction
+from django.test import Client
+
+from records import search as text_search
+
+LIVE = ("effective", "under_objection", "corrected")
+
+KINDS: list[tuple[str, str]] = [
+    ("zh2_rare", "zh 2-char, rare"),
+    ("zh2_medium", "zh 2-char, medium"),
+    ("zh2_common", "zh 2-char, very common"),
+    ("zh4", "zh 4-char"),
+    ("zh4_common", "zh 4-char, very common"),
+    ("en", "English word"),
+    ("en_common", "English word, very common"),
+    ("uscc", "credit code (exact)"),
+    ("decision", "decision number (exact)"),
+]
+CJK_KINDS = ("zh2_rare", "zh2_medium", "zh2_common", "zh4", "zh4_common")
+WARMUP_BUDGET = 30.0  # seconds of warm-up per kind at most
+COMPARE_BUDGET = 90.0  # seconds per comparison column and kind at most
+
+# Which statement of the view a SQL text is.
+CATEGORIES = ("page", "capped_count", "full_count", "exact", "entities", "other")
+
+
+_FROM = re.compile(r'\sFROM "(\w+)"')
+_LIMIT = re.compile(r"LIMIT (\d+)(?:\s+OFFSET \d+)?\s*$")
+
+
+def classify(sql: str) -> str:
+    if sql.startswith("SELECT COUNT(*) FROM (SELECT") and "records_creditrecord" in sql:
+        return "capped_count"
+    if sql.startswith('SELECT COUNT(*) AS "__count" FROM "records_creditrecord"'):
+        return "full_count"
+    table = _FROM.search(sql)
+    table = table.group(1) if table else ""
+    if table == "records_marketentity":
+        return "entities"
+    if table != "records_creditrecord":
+        return "other"
+    limit = _LIMIT.search(sql)
+    if limit and int(limit.group(1)) == 50:
+        return "exact"
+    if limit and int(limit.group(1)) <= 20:
+        return "page"  # the Paginator's slice: LIMIT 20, or the number of matches when fewer
+    return "other"
+
+
+def pct(values: list[float], p: float) -> float:
+    """Nearest-rank percentile."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, math.ceil(p / 100 * len(ordered)) - 1))]
+
+
+# ---------------------------------------------------------------------------------------------
+# Terms, drawn from the data
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class Terms:
+    by_kind: dict[str, list[str]]
+    share: dict[str, dict[str, float]]  # kind -> term -> share of published records matching (sample)
+    sample_size: int
+    published: int
+
+
+def _cjk_runs(text: str) -> list[str]:
+    return re.findall(f"[{text_search.CJK}]+", text)
+
+
+def draw_terms(seed: int = 42, sample_target: int = 60_000) -> Terms:
+    """Sample published records and cut query terms from them, bucketed by how many records match."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM records_creditrecord WHERE disclosure = 'published' AND status = ANY(%s)",
+            [list(LIVE)],
+        )
+        published = cursor.fetchone()[0]
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = 'records_creditrecord'::regclass")
+        total = max(cursor.fetchone()[0], published, 1)
+        percent = min(100.0, 100.0 * sample_target * 1.3 / total)
+        cursor.execute(
+            f"""
+            SELECT r.party_name, r.party_name_en, r.decision_number, e.code
+              FROM records_creditrecord r TABLESAMPLE SYSTEM ({percent:.4f}) REPEATABLE (7)
+              JOIN records_marketentity e ON e.id = r.entity_id
+             WHERE r.disclosure = 'published' AND r.status = ANY(%s)
+             LIMIT %s
+            """,  # noqa: S608 - a number formatted here
+            [list(LIVE), sample_target],
+        )
+        rows = cursor.fetchall()
+    n = max(len(rows), 1)
+    bigram_df: Counter[str] = Counter()
+    quad_df: Counter[str] = Counter()
+    word_df: Counter[str] = Counter()
+    for name, name_en, _number, _code in rows:
+        bigrams, quads = set(), set()
+        for run in _cjk_runs(name):
+            bigrams.update(run[i : i + 2] for i in range(len(run) - 1))
+            quads.update(run[i : i + 4] for i in range(len(run) - 3))
+        bigram_df.update(bigrams)
+        quad_df.update(quads)
+        word_df.update(
+            {w for w in re.findall(r"[a-z0-9]+", name_en.lower()) if len(w) >= 3 and not w.isdigit()}
+        )
+
+    # Share of records whose whole document (name, English name, decision number) matches a token.
+    doc_df: Counter[str] = Counter()
+    for name, name_en, number, _code in rows:
+        doc_df.update(set(text_search.tokens(f"{name} {name_en} {number}")))
+
+    def bucket(
+        df: Counter[str], low: float, high: float, *, max_count: int | None = None
+    ) -> dict[str, float]:
+        out = {}
+        for term, count in df.items():
+            share = count / n
+            if low <= share < high and (max_count is None or count <= max_count):
+                out[term] = share
+        return out
+
+    share = {
+        "zh2_rare": bucket(bigram_df, 0, 1, max_count=2),
+        "zh2_medium": bucket(bigram_df, 0.002, 0.05),
+        "zh2_common": bucket(bigram_df, 0.15, 1.01),
+        "zh4": bucket(quad_df, 0, 0.05),
+        "zh4_common": bucket(quad_df, 0.15, 1.01),
+        "en": bucket(word_df, 0, 0.05),
+        "en_common": bucket(word_df, 0.15, 1.01),
+    }
+    # The bigram estimate counts the document's tokens, including the decision number (市监, 监罚...).
+    for term in share["zh2_rare"] | share["zh2_medium"] | share["zh2_common"]:
+        for kind in ("zh2_rare", "zh2_medium", "zh2_common"):
+            if term in share[kind]:
+                share[kind][term] = doc_df.get(term, 0) / n or share[kind][term]
+    rng = random.Random(seed)  # noqa: S311 - choosing benchmark queries
+    by_kind: dict[str, list[str]] = {}
+    for kind, terms in share.items():
+        pool = sorted(terms)
+        rng.shuffle(pool)
+        by_kind[kind] = pool
+    by_kind["uscc"] = rng.sample(sorted({r[3] for r in rows}), min(5000, len({r[3] for r in rows})))
+    by_kind["decision"] = rng.sample(sorted({r[2] for r in rows}), min(5000, len({r[2] for r in rows})))
+    share["uscc"] = {}
+    share["decision"] = {}
+    return Terms(by_kind=by_kind, share=share, sample_size=len(rows), published=published)
+
+
+# ---------------------------------------------------------------------------------------------
+# Requests
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class Sample:
+    term: str
+    server_ms: float
+    status: int
+    sql_ms: dict[str, float]
+    statements: list[tuple[str, float, str, object]]
+
+
+@dataclass
+class KindResult:
+    kind: str
+    label: str
+    samples: list[Sample] = field(default_factory=list)
+    distinct_terms: int = 0
+    share_median: float | None = None
+    compare: dict[str, list[tuple[float, int]]] = field(default_factory=dict)  # name -> (ms, rows)
+
+    def server(self) -> list[float]:
+        return [s.server_ms for s in self.samples]
+
+    def sql(self, category: str) -> list[float]:
+        return [s.sql_ms[category] for s in self.samples if category in s.sql_ms]
+
+
+class SqlTimer:
+    def __init__(self) -> None:
+        self.statements: list[tuple[str, float, str, object]] = []
+
+    def __call__(self, execute, sql, params, many, context):
+        t0 = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.statements.append((classify(sql), (time.perf_counter() - t0) * 1000, sql, params))
+
+
+class Requester:
+    """``GET /?q=term`` with a new client address every time."""
+
+    def __init__(self) -> None:
+        self.client = Client(HTTP_HOST="localhost")
+        self.counter = 0
+
+    def address(self) -> str:
+        self.counter += 1
+        k = self.counter
+        return f"10.{(k >> 16) & 255}.{(k >> 8) & 255}.{k & 255}"
+
+    def get(self, term: str) -> Sample:
+        timer = SqlTimer()
+        with connection.execute_wrapper(timer):
+            t0 = time.perf_counter()
+            response = self.client.get("/", {"q": term}, REMOTE_ADDR=self.address(), secure=True)
+            server_ms = (time.perf_counter() - t0) * 1000
+        sql_ms: dict[str, float] = {}
+        for category, ms, _sql, _params in timer.statements:
+            sql_ms[category] = sql_ms.get(category, 0.0) + ms
+        sql_ms["all"] = sum(ms for _c, ms, _s, _p in timer.statements)
+        return Sample(term, server_ms, response.status_code, sql_ms, timer.statements)
+
+
+def cycle(terms: list[str], start: int, count: int) -> list[str]:
+    if not terms:
+        return []
+    return [terms[(start + i) % len(terms)] for i in range(count)]
+
+
+def measure_kind(
+    requester: Requester, kind: str, label: str, terms: Terms, *, requests: int, warmup: int
+) -> KindResult:
+    pool = terms.by_kind.get(kind, [])
+    result = KindResult(kind, label)
+    if not pool:
+        return result
+    # Warm-up terms first, then the measured ones: different terms where the pool is large enough.
+    # The warm-up stops early after WARMUP_BUDGET seconds (it is there for the caches, not for counting).
+    started = time.monotonic()
+    for term in cycle(pool, 0, warmup):
+        requester.get(term)
+        if time.monotonic() - started > WARMUP_BUDGET:
+            break
+    measured = cycle(pool, warmup if len(pool) > warmup + requests else 0, requests)
+    result.distinct_terms = len(set(measured))
+    shares = [terms.share.get(kind, {}).get(t) for t in measured]
+    shares = [s for s in shares if s is not None]
+    result.share_median = sorted(shares)[len(shares) // 2] if shares else None
+    for term in measured:
+        sample = requester.get(term)
+        if sample.status != 200:
+            raise RuntimeError(f"GET /?q={term} answered {sample.status}")
+        result.samples.append(sample)
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# pg_trgm and ILIKE over the same table
+# ---------------------------------------------------------------------------------------------
+TRGM_INDEX = "bench_trgm_party_name_idx"
+SIMILARITY_SQL = (
+    "SELECT id FROM records_creditrecord WHERE party_name %% %s "
+    "ORDER BY similarity(party_name, %s) DESC LIMIT 20"
+)
+# The records page query of the view with the text match replaced by ILIKE on the party name.
+ILIKE_SQL = (
+    "SELECT id FROM records_creditrecord WHERE disclosure = 'published' "
+    "AND status IN ('effective', 'under_objection', 'corrected') AND party_name ILIKE %s "
+    "ORDER BY decision_date DESC, id DESC LIMIT 20"
+)
+
+
+def trgm_available() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm'")
+        return cursor.fetchone() is not None
+
+
+def trgm_index_exists() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s)", [TRGM_INDEX])
+        return cursor.fetchone()[0] is not None
+
+
+def create_trgm_index() -> tuple[float, str]:
+    t0 = time.monotonic()
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        cursor.execute("SET maintenance_work_mem = '1GB'")
+        cursor.execute(
+            f"CREATE INDEX IF NOT EXISTS {TRGM_INDEX} ON records_creditrecord USING gin (party_name gin_trgm_ops)"
+        )
+        cursor.execute("RESET maintenance_work_mem")
+        cursor.execute("ANALYZE records_creditrecord")
+        cursor.execute("SELECT pg_size_pretty(pg_relation_size(%s::regclass))", [TRGM_INDEX])
+        size = cursor.fetchone()[0]
+    return time.monotonic() - t0, size
+
+
+def drop_trgm_index() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP INDEX IF EXISTS {TRGM_INDEX}")
+
+
+def timed_sql(statement: str, params: list, *, timeout_ms: int = 0) -> tuple[float, int]:
+    """(milliseconds, rows) of one statement; rows -1 when it hit ``timeout_ms``."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        if timeout_ms:
+            cursor.execute(f"SET LOCAL statement_timeout = {int(timeout_ms)}")
+        t0 = time.perf_counter()
+        try:
+            with transaction.atomic():
+                cursor.execute(statement, params)
+                rows = len(cursor.fetchall())
+        except OperationalError as exc:
+            if "statement timeout" not in str(exc):
+                raise
+            rows = -1
+        return (time.perf_counter() - t0) * 1000, rows
+
+
+def compare(
+    result: KindResult, name: str, make: Callable[[str], tuple[str, list]], count: int, timeout_ms: int = 0
+) -> None:
+    """Time ``make(term)`` for the first ``count`` measured terms (fewer when COMPARE_BUDGET runs out)."""
+    started = time.monotonic()
+    out = result.compare[name] = []
+    for term in [s.term for s in result.samples][:count]:
+        out.append(timed_sql(*make(term), timeout_ms=timeout_ms))
+        if time.monotonic() - started > COMPARE_BUDGET:
+            break
+
+
+def similarity_query(term: str) -> tuple[str, list]:
+    return SIMILARITY_SQL, [term, term]
+
+
+def ilike_query(term: str) -> tuple[str, list]:
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return ILIKE_SQL, [f"%{escaped}%"]
+
+
+def explain(sql: str, params) -> list[str]:
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+        return [row[0] for row in cursor.fetchall()]

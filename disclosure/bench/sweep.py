@@ -1,0 +1,254 @@
+"""The deadline sweep measured: ``publish_due`` looped until nothing is due, for exactly ``due``
+records awaiting publication, at two table sizes.
+
+The small size is measured either in the real table while it is being loaded (first run) or in a
+copy of its first rows in schema ``bench_small`` (same columns, same indexes under the same names),
+reached through ``search_path``: ``publish_due`` names its tables without a schema."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.db import connection, transaction
+
+from credit_portal.accounts.actors import system_actor
+from disclosure.bench import data
+from records.services.publication import LIVE, publish_due
+
+SMALL_SCHEMA = "bench_small"
+LIVE_SQL = "ARRAY['effective', 'under_objection', 'corrected']"
+PROTOTYPE_INDEX = "bench_proto_pending_live_due_idx"
+PROTOTYPE_SQL = (
+    "CREATE INDEX {name} ON {table} (disclosure_due_on, id) "
+    "WHERE disclosure = 'pending' AND status IN ('effective', 'under_objection', 'corrected')"
+)
+
+# The selection of publish_due, as it runs there (same text, same parameters).
+SELECTION = """
+SELECT id FROM records_creditrecord
+WHERE disclosure = 'pending' AND status = ANY(%(live)s)
+ORDER BY disclosure_due_on, id
+LIMIT %(limit)s
+FOR UPDATE SKIP LOCKED
+"""
+STATEMENT = """
+WITH due AS (
+    SELECT id FROM records_creditrecord
+    WHERE disclosure = 'pending' AND status = ANY(%(live)s)
+    ORDER BY disclosure_due_on, id
+    LIMIT %(limit)s
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE records_creditrecord r
+   SET disclosure = 'published',
+       published_at = now(),
+       published_late_days = cp_working_days_between(r.disclosure_due_on, %(today)s)
+  FROM due
+ WHERE r.id = due.id
+RETURNING r.id, r.department_id, r.published_late_days
+"""
+
+
+@dataclass
+class SweepResult:
+    label: str
+    table_rows: int
+    pending_drafts: int
+    due: int
+    runs: list[float] = field(default_factory=list)  # seconds per complete sweep
+    batches: list[list[float]] = field(default_factory=list)  # seconds per publish_due call
+    selection_plan: list[str] = field(default_factory=list)
+    statement_plan: list[str] = field(default_factory=list)
+    load: float = 0.0
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.runs) if self.runs else float("nan")
+
+    def as_dict(self) -> dict:
+        return {
+            "label": self.label,
+            "table_rows": self.table_rows,
+            "pending_drafts": self.pending_drafts,
+            "due": self.due,
+            "runs": self.runs,
+            "batches": self.batches,
+            "selection_plan": self.selection_plan,
+            "load": self.load,
+        }
+
+    @classmethod
+    def from_dict(cls, value: dict) -> SweepResult:
+        return cls(**{k: value[k] for k in cls.__dataclass_fields__ if k in value})
+
+
+class _Rollback(Exception):
+    pass
+
+
+def _set_search_path(schema: str | None) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET search_path = {schema}, public" if schema else "RESET search_path")
+
+
+def make_due(due: int, today: date) -> int:
+    """Put exactly ``due`` standing published records (the latest decided) back to awaiting
+    publication, due yesterday or earlier: one set-based UPDATE. Returns the records now due."""
+    yesterday = today - timedelta(days=1)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            """
+            WITH pick AS (
+                SELECT id FROM records_creditrecord
+                 WHERE disclosure = 'published' AND status = 'effective'
+                 ORDER BY decision_date DESC, id DESC
+                 LIMIT %(due)s
+            )
+            UPDATE records_creditrecord r
+               SET disclosure = 'pending', published_at = NULL, published_late_days = NULL,
+                   disclosure_due_on = LEAST(cp_add_working_days(r.decision_date, 7), %(yesterday)s)
+              FROM pick
+             WHERE r.id = pick.id
+            """,
+            {"due": due, "yesterday": yesterday},
+        )
+        cursor.execute(
+            "SELECT count(*) FROM records_creditrecord WHERE disclosure = 'pending' AND status = ANY(%s)",
+            [list(LIVE)],
+        )
+        return cursor.fetchone()[0]
+
+
+def explain_selection(limit: int = 5000) -> list[str]:
+    """EXPLAIN (ANALYZE, BUFFERS) of the sweep's selection, in a transaction rolled back."""
+    lines: list[str] = []
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + SELECTION, {"live": list(LIVE), "limit": limit})
+            lines = [row[0] for row in cursor.fetchall()]
+            raise _Rollback
+    except _Rollback:
+        pass
+    return lines
+
+
+def explain_statement(today: date, limit: int = 5000) -> list[str]:
+    """EXPLAIN (ANALYZE, BUFFERS) of the whole publishing statement, rolled back."""
+    lines: list[str] = []
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                "EXPLAIN (ANALYZE, BUFFERS) " + STATEMENT,
+                {"live": list(LIVE), "limit": limit, "today": today},
+            )
+            lines = [row[0] for row in cursor.fetchall()]
+            raise _Rollback
+    except _Rollback:
+        pass
+    return lines
+
+
+def measure(
+    *, label: str, due: int, today: date, repeats: int, schema: str | None = None, loadavg=None
+) -> SweepResult:
+    actor = system_actor("bench")
+    _set_search_path(schema)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM records_creditrecord")
+            rows = cursor.fetchone()[0]
+            cursor.execute("SELECT count(*) FROM records_creditrecord WHERE disclosure = 'pending'")
+            already = cursor.fetchone()[0]
+        result = SweepResult(label=label, table_rows=rows, pending_drafts=already, due=due)
+        for repeat in range(repeats + 1):
+            now_due = make_due(due, today)
+            if now_due != due:
+                raise RuntimeError(f"expected {due} records due, found {now_due}")
+            if repeat == repeats:
+                # After the measured runs (EXPLAIN ANALYZE of the UPDATE leaves dead row versions
+                # behind): the plans, then an unmeasured sweep to publish the records again.
+                result.selection_plan = explain_selection()
+                result.statement_plan = explain_statement(today)
+            batches = []
+            published = 0
+            started = time.perf_counter()
+            while True:
+                t0 = time.perf_counter()
+                rows_published = publish_due(actor=actor, today=today)
+                batches.append(time.perf_counter() - t0)
+                published += len(rows_published)
+                if not rows_published:
+                    break
+            if published != due:
+                raise RuntimeError(f"publish_due published {published} records, expected {due}")
+            if repeat < repeats:
+                result.runs.append(time.perf_counter() - started)
+                result.batches.append(batches)
+        if loadavg is not None:
+            result.load = loadavg()[0]
+        return result
+    finally:
+        _set_search_path(None)
+
+
+def small_copy_ready(rows: int) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s)", [f"{SMALL_SCHEMA}.records_creditrecord"])
+        if cursor.fetchone()[0] is None:
+            return False
+        cursor.execute(f"SELECT count(*) FROM {SMALL_SCHEMA}.records_creditrecord")  # noqa: S608
+        return cursor.fetchone()[0] == rows
+
+
+def build_small_copy(rows: int, say) -> float:
+    """A copy of the first ``rows`` records in schema bench_small, with the same indexes (same names)
+    and constraints except the foreign keys. Kept for the next run."""
+    t0 = time.monotonic()
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP SCHEMA IF EXISTS {SMALL_SCHEMA} CASCADE")
+        cursor.execute(f"CREATE SCHEMA {SMALL_SCHEMA}")
+        cursor.execute(
+            f"CREATE TABLE {SMALL_SCHEMA}.records_creditrecord (LIKE public.records_creditrecord "
+            "INCLUDING DEFAULTS INCLUDING GENERATED INCLUDING IDENTITY INCLUDING CONSTRAINTS)"
+        )
+        columns = ", ".join(data.RECORD_COLUMNS)
+        cursor.execute(
+            f"INSERT INTO {SMALL_SCHEMA}.records_creditrecord ({columns}) "  # noqa: S608 - constants
+            f"SELECT {columns} FROM public.records_creditrecord WHERE id < %s ORDER BY id",
+            [data.RECORD_ID_BASE + rows],
+        )
+        cursor.execute(
+            """
+            SELECT i.relname, pg_get_indexdef(i.oid)
+              FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
+             WHERE x.indrelid = 'public.records_creditrecord'::regclass
+            """
+        )
+        for _name, definition in cursor.fetchall():
+            if "bench_" in definition:
+                continue  # a prototype or comparison index of this benchmark, not the application's
+            cursor.execute(
+                definition.replace(
+                    " ON public.records_creditrecord ", f" ON {SMALL_SCHEMA}.records_creditrecord "
+                )
+            )
+    with connection.cursor() as cursor:
+        cursor.execute(f"VACUUM (ANALYZE) {SMALL_SCHEMA}.records_creditrecord")
+    seconds = time.monotonic() - t0
+    say(
+        f"  built {SMALL_SCHEMA}.records_creditrecord: the first {rows:,} records and their indexes, {seconds:.1f}s"
+    )
+    return seconds
+
+
+def with_prototype_index(schema: str | None, create: bool) -> None:
+    table = f"{schema}.records_creditrecord" if schema else "public.records_creditrecord"
+    with connection.cursor() as cursor:
+        if create:
+            cursor.execute(PROTOTYPE_SQL.format(name=PROTOTYPE_INDEX, table=table))
+            cursor.execute(f"ANALYZE {table}")
+        else:
+            cursor.execute(f"DROP INDEX IF EXISTS {schema or 'public'}.{PROTOTYPE_INDEX}")
