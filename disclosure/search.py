@@ -196,6 +196,8 @@ def search_records(query: PublicQuery, *, page: int = 1, page_size: int = 20) ->
     exact_ids = {r.pk for r in exact}
     if not text:
         ids, covered = _browse(query, limit=max(offset + page_size, COUNT_CAP) + 1)
+    elif text_search.parse(text).code:
+        ids, covered = [], True  # a unified social credit code: its records are the exact hits
     else:
         wanted = offset + page_size + len(exact_ids) + 1
         ids, covered = _text_matches(query, limit=COUNT_CAP + len(exact_ids) + 1, window=WINDOW)
