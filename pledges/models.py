@@ -1,0 +1,294 @@
+"""Matters where a pledge may be used, their pledge templates and pre-permit education; permit
+applications made with pledges; pledges of every kind and how they were kept."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from credit_portal.accounts.models import Department
+from records.models import CreditRecord, IndustryAssociation, MarketEntity, no_nul
+
+
+def _local(zh: str, en: str) -> str:
+    return en if (get_language() or "").startswith("en") and en else zh
+
+
+class Matter(models.Model):
+    """A matter (事项): a kind of permit a department grants, published with the pledge that may be
+    used for it (承诺制), the materials a pledge may stand in for, and compliance material."""
+
+    department = models.ForeignKey(
+        Department, verbose_name=_("department"), on_delete=models.PROTECT, related_name="matters"
+    )
+    code = models.SlugField(_("code"), max_length=64)
+    name_zh = models.CharField(_("name (Chinese)"), max_length=200, validators=[no_nul])
+    name_en = models.CharField(_("name (English)"), max_length=200, blank=True, validators=[no_nul])
+    description_zh = models.TextField(_("description (Chinese)"), blank=True, validators=[no_nul])
+    description_en = models.TextField(_("description (English)"), blank=True, validators=[no_nul])
+    pledge_allowed = models.BooleanField(_("a pledge may be used"), default=True)
+    materials_due_days = models.PositiveSmallIntegerField(
+        _("working days to supply missing materials"),
+        default=20,
+        help_text=_("Counted from acceptance; the day of acceptance is not counted."),
+    )
+    statutory_days = models.PositiveSmallIntegerField(_("statutory time limit (working days)"), default=20)
+    is_published = models.BooleanField(_("published"), default=True)
+
+    class Meta:
+        ordering = ["department__code", "code"]
+        verbose_name = _("matter")
+        verbose_name_plural = _("matters")
+        constraints = [models.UniqueConstraint(fields=["department", "code"], name="matter_unique_code")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return _local(self.name_zh, self.name_en)
+
+    @property
+    def description(self) -> str:
+        return _local(self.description_zh, self.description_en)
+
+    def current_template(self) -> PledgeTemplate | None:
+        return self.templates.order_by("-version").first()
+
+
+class MatterMaterial(models.Model):
+    """A material an application for the matter needs; some may be replaced for a while by a pledge."""
+
+    matter = models.ForeignKey(Matter, on_delete=models.CASCADE, related_name="materials")
+    name_zh = models.CharField(_("name (Chinese)"), max_length=200, validators=[no_nul])
+    name_en = models.CharField(_("name (English)"), max_length=200, blank=True, validators=[no_nul])
+    pledge_may_replace = models.BooleanField(_("a pledge may stand in for it"), default=False)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["matter", "order", "id"]
+        verbose_name = _("material")
+        verbose_name_plural = _("materials")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return _local(self.name_zh, self.name_en)
+
+
+class PledgeTemplate(models.Model):
+    """The standard text of the matter's pledge, versioned: a signed pledge keeps the version and the
+    exact words signed, whatever the template becomes later."""
+
+    matter = models.ForeignKey(Matter, on_delete=models.CASCADE, related_name="templates")
+    version = models.PositiveIntegerField(_("version"))
+    text_zh = models.TextField(_("pledge (Chinese)"), validators=[no_nul])
+    text_en = models.TextField(_("pledge (English)"), blank=True, validators=[no_nul])
+    consequences_zh = models.TextField(_("what breaking it means (Chinese)"), validators=[no_nul])
+    consequences_en = models.TextField(_("what breaking it means (English)"), blank=True, validators=[no_nul])
+    published_at = models.DateTimeField(_("published at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["matter", "-version"]
+        verbose_name = _("pledge template")
+        verbose_name_plural = _("pledge templates")
+        constraints = [models.UniqueConstraint(fields=["matter", "version"], name="pledge_template_version")]
+
+    def __str__(self) -> str:
+        return f"{self.matter} v{self.version}"
+
+    @property
+    def text(self) -> str:
+        return _local(self.text_zh, self.text_en)
+
+    @property
+    def consequences(self) -> str:
+        return _local(self.consequences_zh, self.consequences_en)
+
+
+class ComplianceMaterial(models.Model):
+    """Pre-permit education for a matter: what the law asks, links, a short checklist. Free, and
+    never a condition of anything: an application proceeds whether or not it was read."""
+
+    matter = models.ForeignKey(Matter, on_delete=models.CASCADE, related_name="education")
+    title_zh = models.CharField(_("title (Chinese)"), max_length=200, validators=[no_nul])
+    title_en = models.CharField(_("title (English)"), max_length=200, blank=True, validators=[no_nul])
+    body_zh = models.TextField(_("text (Chinese)"), validators=[no_nul])
+    body_en = models.TextField(_("text (English)"), blank=True, validators=[no_nul])
+    # [{"title": ..., "url": ...}] and [{"zh": ..., "en": ...}]
+    links = models.JSONField(_("links"), default=list, blank=True)
+    checklist = models.JSONField(_("checklist"), default=list, blank=True)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["matter", "order", "id"]
+        verbose_name = _("compliance material")
+        verbose_name_plural = _("compliance material")
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def title(self) -> str:
+        return _local(self.title_zh, self.title_en)
+
+    @property
+    def body(self) -> str:
+        return _local(self.body_zh, self.body_en)
+
+
+class EducationAcknowledgement(models.Model):
+    """That a user read a matter's compliance material, for an entity. Recorded, never required."""
+
+    matter = models.ForeignKey(Matter, on_delete=models.CASCADE, related_name="acknowledgements")
+    entity = models.ForeignKey(MarketEntity, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    acknowledged_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["matter", "entity", "user"], name="education_ack_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} read {self.matter}"
+
+
+class PermitApplication(models.Model):
+    """An application for a matter by an entity, with or without a pledge."""
+
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", _("Submitted")
+        ACCEPTED = "accepted", _("Accepted")
+        ACCEPTED_PENDING_MATERIALS = "accepted_pending", _("Accepted with materials to follow")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    number = models.CharField(_("application number"), max_length=24, unique=True)
+    matter = models.ForeignKey(Matter, on_delete=models.PROTECT, related_name="applications")
+    entity = models.ForeignKey(MarketEntity, on_delete=models.PROTECT, related_name="permit_applications")
+    applicant = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.SUBMITTED)
+    submitted_at = models.DateTimeField(_("submitted at"), default=timezone.now)
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decision_reason = models.TextField(_("reasons"), blank=True, validators=[no_nul])
+    processing_days = models.PositiveSmallIntegerField(_("working days to a decision"), null=True, blank=True)
+    missing_materials = models.ManyToManyField(MatterMaterial, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["-submitted_at"]
+        verbose_name = _("permit application")
+        verbose_name_plural = _("permit applications")
+        indexes = [models.Index(fields=["matter", "status"], name="application_matter_idx")]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class MaterialSubmission(models.Model):
+    """A material supplied for an application (at once, or later against a pledge)."""
+
+    application = models.ForeignKey(PermitApplication, on_delete=models.CASCADE, related_name="submissions")
+    material = models.ForeignKey(MatterMaterial, on_delete=models.PROTECT, related_name="+")
+    file = models.FileField(upload_to="materials/%Y/%m/")
+    original_name = models.CharField(max_length=255)
+    submitted_at = models.DateTimeField(default=timezone.now)
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["application", "submitted_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["application", "material"], name="material_once_per_application")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application} {self.material}"
+
+
+class Pledge(models.Model):
+    """A credit pledge (信用承诺): made with a permit application, published voluntarily to the public,
+    or registered by an industry association for a member. The exact words signed are kept."""
+
+    class Kind(models.TextChoices):
+        PERMIT = "permit", _("Pledge with a permit application")
+        PUBLIC = "public", _("Voluntary public pledge")
+        ASSOCIATION = "association", _("Industry association pledge")
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("In force")
+        OVERDUE = "overdue", _("Materials overdue: being checked")
+        FULFILLED = "fulfilled", _("Kept")
+        BROKEN = "broken", _("Broken")
+
+    number = models.CharField(_("pledge number"), max_length=24, unique=True)
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    entity = models.ForeignKey(MarketEntity, on_delete=models.PROTECT, related_name="pledges")
+    application = models.OneToOneField(
+        PermitApplication, null=True, blank=True, on_delete=models.PROTECT, related_name="pledge"
+    )
+    template = models.ForeignKey(
+        PledgeTemplate, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    association = models.ForeignKey(
+        IndustryAssociation, null=True, blank=True, on_delete=models.PROTECT, related_name="pledges"
+    )
+    department = models.ForeignKey(
+        Department,
+        verbose_name=_("department that oversees it"),
+        on_delete=models.PROTECT,
+        related_name="pledges",
+    )
+    text_signed = models.TextField(_("text signed"), validators=[no_nul])
+    consequences = models.TextField(_("what breaking it means"), blank=True, validators=[no_nul])
+    signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    signer_name = models.CharField(_("signed by"), max_length=100, validators=[no_nul])
+    signed_at = models.DateTimeField(_("signed at"), default=timezone.now)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    materials_due_on = models.DateField(_("materials due by"), null=True, blank=True)
+    settled_at = models.DateTimeField(_("kept or broken at"), null=True, blank=True)
+    settled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    breach_reason = models.TextField(_("how it was broken"), blank=True, validators=[no_nul])
+    record = models.ForeignKey(
+        CreditRecord,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("The pledge's credit record."),
+    )
+    performance_record = models.ForeignKey(
+        CreditRecord,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("The record of how it was kept."),
+    )
+
+    class Meta:
+        ordering = ["-signed_at"]
+        verbose_name = _("credit pledge")
+        verbose_name_plural = _("credit pledges")
+        indexes = [
+            models.Index(
+                fields=["materials_due_on"],
+                name="pledge_materials_due_idx",
+                condition=Q(status="active", materials_due_on__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number

@@ -27,6 +27,15 @@ class Cap(models.TextChoices):
     OBJECTIONS_ANSWER = "objections:answer", _("Answer objections to the department's records")
     COMPLAINTS_HANDLE = "complaints:handle", _("Handle complaints and tip-offs routed to the department")
     COMPLAINTS_SUBMIT = "complaints:write", _("Submit complaints from a hotline system")
+    PLEDGES_MANAGE = (
+        "pledges:manage",
+        _("Publish matters and pledge templates, decide applications, settle pledges"),
+    )
+    REPORTS_REQUEST = "reports:request", _("Request credit reports on any entity")
+    ORGANISATIONS_MANAGE = (
+        "organisations:manage",
+        _("Register industry associations and credit service agencies"),
+    )
     # Held by entity users for the entities they are members of.
     OWN_ENTITY = "my:entity", _("Act for one's own entity")
 
@@ -38,13 +47,14 @@ class StaffRole(models.TextChoices):
     CREDIT_OFFICE = "credit_office", _("Credit office")
 
 
-_CLERK = {Cap.ENTITIES_READ, Cap.ENTITIES_WRITE, Cap.RECORDS_READ, Cap.RECORDS_WRITE}
+_CLERK = {Cap.ENTITIES_READ, Cap.ENTITIES_WRITE, Cap.RECORDS_READ, Cap.RECORDS_WRITE, Cap.REPORTS_REQUEST}
 _REVIEWER = _CLERK | {
     Cap.CLAIMS_REVIEW,
     Cap.PERSONS_IDENTITY,
     Cap.RECORDS_CONFIRM,
     Cap.OBJECTIONS_ANSWER,
     Cap.COMPLAINTS_HANDLE,
+    Cap.PLEDGES_MANAGE,
 }
 _DEPARTMENT_ADMIN = _REVIEWER | {Cap.TOKENS_MANAGE, Cap.AUDIT_READ}
 
@@ -53,7 +63,8 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     StaffRole.REVIEWER: frozenset(_REVIEWER),
     StaffRole.DEPARTMENT_ADMIN: frozenset(_DEPARTMENT_ADMIN),
     StaffRole.CREDIT_OFFICE: frozenset(
-        _DEPARTMENT_ADMIN | {Cap.CALENDAR_MANAGE, Cap.ALL_DEPARTMENTS, Cap.CATALOGUE_MANAGE}
+        _DEPARTMENT_ADMIN
+        | {Cap.CALENDAR_MANAGE, Cap.ALL_DEPARTMENTS, Cap.CATALOGUE_MANAGE, Cap.ORGANISATIONS_MANAGE}
     ),
 }
 
@@ -61,7 +72,14 @@ ENTITY_MEMBER_CAPABILITIES: frozenset[str] = frozenset({Cap.OWN_ENTITY})
 
 # What an agency token may be granted. Seeing identity numbers unmasked is for named staff only.
 TOKEN_SCOPES: frozenset[str] = frozenset(
-    {Cap.ENTITIES_READ, Cap.ENTITIES_WRITE, Cap.RECORDS_READ, Cap.RECORDS_WRITE, Cap.COMPLAINTS_SUBMIT}
+    {
+        Cap.ENTITIES_READ,
+        Cap.ENTITIES_WRITE,
+        Cap.RECORDS_READ,
+        Cap.RECORDS_WRITE,
+        Cap.COMPLAINTS_SUBMIT,
+        Cap.REPORTS_REQUEST,
+    }
 )
 
 

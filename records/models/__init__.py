@@ -5,6 +5,7 @@ from records.models.catalogue import CatalogueItem, DisclosurePeriodRule, Severi
 from records.models.credit import CreditRecord, RecordChange, RecordVersion
 from records.models.feedback import Complaint, Objection
 from records.models.imports import ImportJob
+from records.models.organisations import CreditServiceAgency, IndustryAssociation
 from records.models.registry import (
     EntityClaim,
     EntityMembership,
@@ -22,6 +23,7 @@ __all__ = [
     "CatalogueItem",
     "Complaint",
     "CreditRecord",
+    "CreditServiceAgency",
     "DisclosurePeriodRule",
     "EntityClaim",
     "EntityMembership",
@@ -29,6 +31,7 @@ __all__ = [
     "EntityType",
     "ImportJob",
     "Industry",
+    "IndustryAssociation",
     "MarketEntity",
     "MarketEntityGroupObjectPermission",
     "Objection",
