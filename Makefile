@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.installed
 
-.PHONY: run test lint format check-deploy messages clean clean-data venv
+.PHONY: run test bench lint format check-deploy messages clean clean-data venv
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Credit Portal needs Python 3.11 or newer" if sys.version_info < (3, 11) else 0)'
@@ -25,6 +25,11 @@ test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m credit_portal.devstack test $(PYTEST_ARGS)
+
+## Performance benchmark of the public search and the disclosure sweep on its own database
+## (credit_portal_bench: generated once, kept). Arguments: make bench BENCH_ARGS='--records 200000'.
+bench: $(STAMP)
+	$(PY) -m credit_portal.devstack bench $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/lint-imports

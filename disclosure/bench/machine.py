@@ -13,7 +13,7 @@ SETTINGS = (
     "shared_buffers", "effective_cache_size", "work_mem", "maintenance_work_mem", "jit",
     "max_parallel_workers_per_gather", "random_page_cost", "synchronous_commit",
 )  # fmt: skip
-TABLES = ("records_creditrecord", "records_marketentity")
+TABLES = ("records_creditrecord", "records_marketentity", "disclosure_publicindexentry")
 
 
 def loadavg() -> tuple[float, float, float, str]:
@@ -101,6 +101,9 @@ def table_sizes() -> list[tuple[str, int, str, str, str]]:
     out = []
     with connection.cursor() as cursor:
         for table in TABLES:
+            cursor.execute("SELECT to_regclass(%s)", [table])
+            if cursor.fetchone()[0] is None:
+                continue
             cursor.execute(
                 """
                 SELECT c.reltuples::bigint, pg_size_pretty(pg_relation_size(c.oid)),
@@ -146,7 +149,7 @@ def report(title: str, write) -> dict:
     else:
         write("  other sessions  none")
     for table, rows, heap, indexes, total in table_sizes():
-        write(f"  {table:<22} {rows:>12,} rows   heap {heap:>8}   indexes {indexes:>8}   total {total:>8}")
+        write(f"  {table:<27} {rows:>10,} rows   heap {heap:>8}   indexes {indexes:>8}   total {total:>8}")
     cpus = os.cpu_count() or 1
     loaded = one > 0.5 * cpus
     write(

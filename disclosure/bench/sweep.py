@@ -194,19 +194,69 @@ def measure(
         _set_search_path(None)
 
 
+PUBLIC_INDEX = "disclosure_publicindexentry"
+# Triggers of the records table that are copied onto the small copy: their functions name their tables
+# without a schema, so through search_path they write to the copies in bench_small. Any other trigger
+# is left out (it could write to the real tables) and said so.
+COPIED_TRIGGER_FUNCTIONS = ("disclosure_index_record",)
+
+
+def _exists(cursor, name: str) -> bool:
+    cursor.execute("SELECT to_regclass(%s)", [name])
+    return cursor.fetchone()[0] is not None
+
+
+def _triggers(cursor, table: str) -> list[tuple[str, str, str]]:
+    cursor.execute(
+        """
+        SELECT t.tgname, p.proname, pg_get_triggerdef(t.oid)
+          FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid
+         WHERE t.tgrelid = %s::regclass AND NOT t.tgisinternal
+         ORDER BY t.tgname
+        """,
+        [table],
+    )
+    return cursor.fetchall()
+
+
 def small_copy_ready(rows: int) -> bool:
+    """The copy exists with ``rows`` records, its triggers, and the public index if the app has one."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT to_regclass(%s)", [f"{SMALL_SCHEMA}.records_creditrecord"])
-        if cursor.fetchone()[0] is None:
+        if not _exists(cursor, f"{SMALL_SCHEMA}.records_creditrecord"):
             return False
         cursor.execute(f"SELECT count(*) FROM {SMALL_SCHEMA}.records_creditrecord")  # noqa: S608
-        return cursor.fetchone()[0] == rows
+        if cursor.fetchone()[0] != rows:
+            return False
+        if _exists(cursor, f"public.{PUBLIC_INDEX}") != _exists(cursor, f"{SMALL_SCHEMA}.{PUBLIC_INDEX}"):
+            return False
+        wanted = {
+            n
+            for n, f, _d in _triggers(cursor, "public.records_creditrecord")
+            if f in COPIED_TRIGGER_FUNCTIONS
+        }
+        have = {n for n, _f, _d in _triggers(cursor, f"{SMALL_SCHEMA}.records_creditrecord")}
+        return wanted == have
+
+
+def _copy_indexes(cursor, table: str) -> None:
+    cursor.execute(
+        """
+        SELECT pg_get_indexdef(x.indexrelid)
+          FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
+         WHERE x.indrelid = %s::regclass AND i.relname NOT LIKE 'bench%%'
+        """,
+        [f"public.{table}"],
+    )
+    for (definition,) in cursor.fetchall():
+        cursor.execute(definition.replace(f" ON public.{table} ", f" ON {SMALL_SCHEMA}.{table} "))
 
 
 def build_small_copy(rows: int, say) -> float:
-    """A copy of the first ``rows`` records in schema bench_small, with the same indexes (same names)
-    and constraints except the foreign keys. Kept for the next run."""
+    """A copy of the first ``rows`` records in schema bench_small, with the same indexes (same names),
+    CHECK constraints and triggers, and a copy of their rows of the public index (with its indexes)
+    when the application has one; no foreign keys. Kept for the next run."""
     t0 = time.monotonic()
+    limit = data.RECORD_ID_BASE + rows
     with connection.cursor() as cursor:
         cursor.execute(f"DROP SCHEMA IF EXISTS {SMALL_SCHEMA} CASCADE")
         cursor.execute(f"CREATE SCHEMA {SMALL_SCHEMA}")
@@ -218,28 +268,43 @@ def build_small_copy(rows: int, say) -> float:
         cursor.execute(
             f"INSERT INTO {SMALL_SCHEMA}.records_creditrecord ({columns}) "  # noqa: S608 - constants
             f"SELECT {columns} FROM public.records_creditrecord WHERE id < %s ORDER BY id",
-            [data.RECORD_ID_BASE + rows],
+            [limit],
         )
-        cursor.execute(
-            """
-            SELECT i.relname, pg_get_indexdef(i.oid)
-              FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
-             WHERE x.indrelid = 'public.records_creditrecord'::regclass
-            """
-        )
-        for _name, definition in cursor.fetchall():
-            if "bench_" in definition:
-                continue  # a prototype or comparison index of this benchmark, not the application's
+        _copy_indexes(cursor, "records_creditrecord")
+        copied = []
+        if _exists(cursor, f"public.{PUBLIC_INDEX}"):
             cursor.execute(
-                definition.replace(
-                    " ON public.records_creditrecord ", f" ON {SMALL_SCHEMA}.records_creditrecord "
-                )
+                f"CREATE TABLE {SMALL_SCHEMA}.{PUBLIC_INDEX} (LIKE public.{PUBLIC_INDEX} "
+                "INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"
             )
+            cursor.execute(
+                f"INSERT INTO {SMALL_SCHEMA}.{PUBLIC_INDEX} SELECT * FROM public.{PUBLIC_INDEX} "  # noqa: S608
+                "WHERE record_id < %s ORDER BY decision_date, record_id",
+                [limit],
+            )
+            _copy_indexes(cursor, PUBLIC_INDEX)
+            copied.append(f"{PUBLIC_INDEX} (the public index)")
+        for name, function, definition in _triggers(cursor, "public.records_creditrecord"):
+            if function in COPIED_TRIGGER_FUNCTIONS:
+                cursor.execute(
+                    definition.replace(
+                        " ON public.records_creditrecord ", f" ON {SMALL_SCHEMA}.records_creditrecord "
+                    )
+                )
+                copied.append(f"trigger {name}")
+            else:
+                say(
+                    f"  NOTE: trigger {name} ({function}) not copied to {SMALL_SCHEMA}: it might write to real tables"
+                )
     with connection.cursor() as cursor:
         cursor.execute(f"VACUUM (ANALYZE) {SMALL_SCHEMA}.records_creditrecord")
+        if _exists(cursor, f"{SMALL_SCHEMA}.{PUBLIC_INDEX}"):
+            cursor.execute(f"VACUUM (ANALYZE) {SMALL_SCHEMA}.{PUBLIC_INDEX}")
     seconds = time.monotonic() - t0
     say(
-        f"  built {SMALL_SCHEMA}.records_creditrecord: the first {rows:,} records and their indexes, {seconds:.1f}s"
+        f"  built {SMALL_SCHEMA}.records_creditrecord: the first {rows:,} records with their indexes"
+        + (", " + ", ".join(copied) if copied else "")
+        + f", in {seconds:.1f}s"
     )
     return seconds
 

@@ -33,7 +33,7 @@ from django.utils import timezone
 from credit_portal.accounts import services as accounts
 from credit_portal.accounts.actors import system_actor
 from credit_portal.accounts.models import Department, Division
-from disclosure.bench import data, load, machine, prototype
+from disclosure.bench import data, load, machine
 from disclosure.bench import search as bench_search
 from disclosure.bench import sweep as bench_sweep
 from records.management.commands.seed_demo import DEPARTMENTS as DEMO_DEPARTMENTS
@@ -41,6 +41,7 @@ from records.models import CatalogueItem
 
 RECORDS = "records_creditrecord"
 ENTITIES = "records_marketentity"
+PUBLIC_INDEX = "disclosure_publicindexentry"  # kept by triggers on the records table, when present
 
 
 def _ms(value: float) -> str:
@@ -99,7 +100,7 @@ class Command(BaseCommand):
         machine.report("machine at the start", self.w)
         self._preflight()
         load.ensure_state_tables()
-        for table in (ENTITIES, RECORDS):
+        for table in (ENTITIES, RECORDS, PUBLIC_INDEX):
             load.restore_secondary(table, jobs=o["jobs"], say=self.w)  # after an interrupted load
         if o["reset"]:
             self._reset()
@@ -326,10 +327,26 @@ class Command(BaseCommand):
             + ("dropped for the load, rebuilt after" if drop else "kept")
             + (f"; records spread over {entity_span:,} entities" if entity_span else "")
         )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT t.tgname FROM pg_trigger t WHERE t.tgrelid = %s::regclass AND NOT t.tgisinternal",
+                [table],
+            )
+            triggers = [row[0] for row in cursor.fetchall()]
+            cursor.execute("SELECT to_regclass(%s)", [PUBLIC_INDEX])
+            public_index = table == RECORDS and cursor.fetchone()[0] is not None
+        if triggers:
+            w(f"    triggers stay on during the load (they keep derived data right): {', '.join(triggers)}")
         t_drop = time.monotonic()
         if drop:
             dropped = load.drop_secondary(table)
-            w(f"    dropped {len(dropped)} indexes/constraints in {time.monotonic() - t_drop:.1f}s")
+            if public_index:
+                dropped += load.drop_secondary(PUBLIC_INDEX)
+            w(
+                f"    dropped {len(dropped)} indexes/constraints"
+                + (f" (with those of {PUBLIC_INDEX}, which the triggers fill)" if public_index else "")
+                + f" in {time.monotonic() - t_drop:.1f}s"
+            )
         rows, copy_seconds = load.copy_chunks(
             table=table,
             columns=columns,
@@ -344,8 +361,12 @@ class Command(BaseCommand):
         if drop:
             w("    rebuilding:")
             rebuild = load.restore_secondary(table, jobs=jobs, say=w)
+            if public_index:
+                rebuild += load.restore_secondary(PUBLIC_INDEX, jobs=jobs, say=w)
             w(f"    rebuilt in {rebuild:,.1f}s")
         vacuum = load.vacuum_analyze(table)
+        if public_index:
+            vacuum += load.vacuum_analyze(PUBLIC_INDEX)
         w(f"    VACUUM (ANALYZE) {vacuum:,.1f}s")
         total_seconds = copy_seconds + rebuild + (time.monotonic() - t_drop - copy_seconds - rebuild - vacuum)
         w(
@@ -428,7 +449,9 @@ class Command(BaseCommand):
     def _print_trial(self, trial: dict) -> None:
         rows = trial["rows"]
         keep, drop = trial["keep"], trial["drop"]
-        self.w(f"  Index strategy trial ({rows:,} records, load average {trial.get('load1', 0):.2f}):")
+        self.w(
+            f"  Index strategy trial ({rows:,} records into scratch tables without triggers, load average {trial.get('load1', 0):.2f}):"
+        )
         self.w(f"    keep indexes + FKs:  COPY {keep['total']:6.1f}s = {rows / keep['total']:>7,.0f} rows/s")
         self.w(
             f"    drop, COPY, rebuild: COPY {drop['copy']:6.1f}s + rebuild {drop['rebuild']:5.1f}s = "
@@ -473,6 +496,12 @@ class Command(BaseCommand):
             )
             for line in r.selection_plan[:18]:
                 self.w("        " + line)
+            if r.statement_plan:
+                self.w(
+                    "      EXPLAIN (ANALYZE, BUFFERS) of one whole publishing statement (up to 5,000 rows, rolled back), top:"
+                )
+                for line in r.statement_plan[:2]:
+                    self.w("        " + line.strip())
 
     def _sweeps(self) -> None:
         w, o = self.w, self.opts
@@ -595,6 +624,26 @@ class Command(BaseCommand):
 
     def _comparisons(self, results) -> None:
         w, o = self.w, self.opts
+        self.direct = bench_search.public_index_exists()
+        if self.direct:
+            w(
+                "  prototype: the text match as one statement on the public index, newest first, LIMIT 201 "
+                f"(up to {o['compare']} terms per kind) ..."
+            )
+            for r in results:
+                if r.samples:
+                    bench_search.compare(
+                        r, "direct", bench_search.direct_query, o["compare"], timeout_ms=60_000
+                    )
+                    bench_search.compare_fn(r, "window5k", bench_search.small_window, o["compare"])
+        w(
+            f"  prototype: the entities, shortest first among the first 1,000 matches (up to {o['compare']} terms) ..."
+        )
+        for r in results:
+            if r.samples and r.sql("entities"):
+                bench_search.compare(
+                    r, "entities", bench_search.entity_query, o["compare"], timeout_ms=60_000
+                )
         if not bench_search.trgm_available():
             w(
                 "  pg_trgm is not available on this server (the embedded PostgreSQL ships no contrib): no pg_trgm columns"
@@ -630,12 +679,12 @@ class Command(BaseCommand):
         w, target = self.w, self.opts["target_ms"]
         p = bench_search.pct
         w("")
-        w(f"  Server time of GET /?q=  and the SQL of the view (ms; target: p95 <= {target:g} ms)")
+        w(f"  Server time of GET /?q= and the main SQL of the view (ms; target: p95 <= {target:g} ms)")
         w(
             f"  {'kind':<27} {'reqs':>4} {'terms':>5} {'match':>6} │ {'server p50':>10} {'p95':>7} {'p99':>7} │"
-            f" {'page p50':>8} {'p95':>7} │ {'capped count':>12} {'p95':>7} │ {'verdict':<7}"
+            f" {'text match p50':>14} {'p95':>7} │ {'count p50':>9} {'p95':>7} │ {'verdict':<7}"
         )
-        w("  " + "─" * 125)
+        w("  " + "─" * 122)
         for r in results:
             if not r.samples:
                 w(f"  {r.label:<27} no terms of this kind in the data")
@@ -645,42 +694,103 @@ class Command(BaseCommand):
             verdict = "ok" if p(server, 95) <= target else "MISS"
             w(
                 f"  {r.label:<27} {len(server):>4} {r.distinct_terms:>5} {share:>6} │ {_ms(p(server, 50)):>10} "
-                f"{_ms(p(server, 95)):>7} {_ms(p(server, 99)):>7} │ {_ms(p(r.sql('page'), 50)):>8} "
-                f"{_ms(p(r.sql('page'), 95)):>7} │ {_ms(p(r.sql('capped_count'), 50)):>12} "
-                f"{_ms(p(r.sql('capped_count'), 95)):>7} │ {verdict:<7}"
+                f"{_ms(p(server, 95)):>7} {_ms(p(server, 99)):>7} │ {_ms(p(r.sql('match'), 50)):>14} "
+                f"{_ms(p(r.sql('match'), 95)):>7} │ {_ms(p(r.sql('count'), 50)):>9} "
+                f"{_ms(p(r.sql('count'), 95)):>7} │ {verdict:<7}"
             )
         w(
             "  terms: distinct terms measured; match: median number of published records a term matches (estimated"
         )
-        w("  from the sample; for 2-char terms over the whole indexed document: names and decision number)")
+        w("  from the sample; for 2-char terms over the whole indexed document: names and decision number).")
+        w("  text match: the statement(s) matching the text (search_vector @@ query), summed per request;")
+        w(
+            "  count: the capped count(s) of the same request. Both timed in the request (connection.execute_wrapper)."
+        )
         w("")
         w("  The other statements of the same requests (ms, p50 / p95)")
         w(
-            f"  {'kind':<27} │ {'paginator count':>15} {'':>7} │ {'exact match':>11} {'':>7} │ {'entities':>8} {'':>7} │"
-            f" {'all SQL':>7} {'':>7} │ {'SQL/req':>7} │ {'outside SQL p50':>15}"
+            f"  {'kind':<27} │ {'full count':>10} {'':>7} │ {'page rows':>9} {'':>7} │ {'exact':>7} {'':>7} │"
+            f" {'entities':>8} {'':>7} │ {'all SQL':>7} {'':>7} │ {'SQL/req':>7} │ {'2 matches':>9} │ {'outside SQL':>11} {'':>6}"
         )
-        w("  " + "─" * 125)
+        w("  " + "─" * 136)
         for r in results:
             if not r.samples:
                 continue
             outside = [s.server_ms - s.sql_ms.get("all", 0.0) for s in r.samples]
             per_request = sum(len(s.statements) for s in r.samples) / len(r.samples)
+            second = sum(1 for s in r.samples if sum(1 for st in s.statements if st[0] == "match") > 1)
 
             def pair(category: str, r=r) -> str:
                 values = r.sql(category)
                 return f"{_ms(p(values, 50)):>7} {_ms(p(values, 95)):>7}"
 
             w(
-                f"  {r.label:<27} │ {pair('full_count'):>23} │ {pair('exact'):>19} │ {pair('entities'):>16} │"
-                f" {pair('all'):>15} │ {per_request:>7.1f} │ {_ms(p(outside, 50)):>15}"
+                f"  {r.label:<27} │ {pair('full_count'):>18} │ {pair('rows'):>17} │ {pair('exact'):>15} │"
+                f" {pair('entities'):>16} │ {pair('all'):>15} │ {per_request:>7.1f} │ {second / len(r.samples):>9.0%} │"
+                f" {_ms(p(outside, 50)):>11} {_ms(p(outside, 95)):>6}"
             )
-        w("  paginator count: the uncapped SELECT COUNT(*) the Paginator runs for page_obj (num_pages)")
+        w("  full count: an uncapped COUNT(*) of every match (none when the view only counts up to its cap);")
+        w(
+            "  page rows: the page's records fetched by id; 2 matches: share of requests that ran a second text"
+        )
+        w(
+            "  match (the whole index after a window that held too few); outside SQL: server time minus all SQL,"
+        )
+        w("  p50 and p95 (middleware, form, ORM, templates, the Redis rate-limit counter).")
+        if getattr(self, "direct", False):
+            w("")
+            w(
+                "  Prototypes, same terms (ms). View: the text match statements and counts of each request now."
+            )
+            w(
+                "  One statement: the match as one query on the public index, newest first, LIMIT 201 (planner's"
+            )
+            w(
+                f"  choice of index). Window {bench_search.SMALL_WINDOW:,}: the newest {bench_search.SMALL_WINDOW:,} index rows first, the"
+            )
+            w("  whole index only when they hold fewer than 21 matches, no count of the index.")
+            w(
+                f"  {'kind':<27} │ {'view p50':>8} {'p95':>6} │ {'one statement p50':>17} {'p95':>6} {'p99':>6} │"
+                f" {'window 5k p50':>13} {'p95':>6} {'p99':>6} │ {'rows':>5}"
+            )
+            w("  " + "─" * 112)
+            for r in results:
+                direct, window = r.compare.get("direct", []), r.compare.get("window5k", [])
+                if not direct:
+                    continue
+                now = [s.sql_ms.get("match", 0.0) + s.sql_ms.get("count", 0.0) for s in r.samples]
+                d = [ms for ms, _n in direct]
+                wn = [ms for ms, _n in window]
+                rows = [n for _ms_, n in direct if n >= 0]
+                w(
+                    f"  {r.label:<27} │ {_ms(p(now, 50)):>8} {_ms(p(now, 95)):>6} │ {_ms(p(d, 50)):>17} "
+                    f"{_ms(p(d, 95)):>6} {_ms(p(d, 99)):>6} │ {_ms(p(wn, 50)):>13} {_ms(p(wn, 95)):>6} "
+                    f"{_ms(p(wn, 99)):>6} │ {sum(rows) / max(len(rows), 1):>5.0f}"
+                )
+        if any(r.compare.get("entities") for r in results):
+            w("")
+            w("  Prototype for the entities shown above the results (ms): now (shortest name first over all")
+            w("  matches, through the length index) vs shortest first among the first 1,000 matches")
+            w(
+                f"  {'kind':<27} │ {'now p50':>8} {'p95':>7} {'p99':>7} │ {'prototype p50':>13} {'p95':>6} {'p99':>6} {'n':>4}"
+            )
+            w("  " + "─" * 90)
+            for r in results:
+                values = r.compare.get("entities", [])
+                if not values:
+                    continue
+                now = r.sql("entities")
+                t = [ms for ms, _n in values]
+                w(
+                    f"  {r.label:<27} │ {_ms(p(now, 50)):>8} {_ms(p(now, 95)):>7} {_ms(p(now, 99)):>7} │ "
+                    f"{_ms(p(t, 50)):>13} {_ms(p(t, 95)):>6} {_ms(p(t, 99)):>6} {len(values):>4}"
+                )
         if getattr(self, "trgm", None) is None:
             return
         w("")
         w("  Against pg_trgm and ILIKE on party_name, same table, same terms (ms; rows = mean rows returned)")
         w(
-            f"  {'kind':<27} │ {'tsvector page p50':>17} {'p95':>6} │ {'trgm % similarity p50':>21} {'p95':>6} {'rows':>5} │"
+            f"  {'kind':<27} │ {'app match p50':>17} {'p95':>6} │ {'trgm % similarity p50':>21} {'p95':>6} {'rows':>5} │"
             f" {'ILIKE+trgm p50':>14} {'p95':>6} │ {'ILIKE no index p50':>18} {'p95':>6} {'n':>3}"
         )
         w("  " + "─" * 136)
@@ -697,7 +807,7 @@ class Command(BaseCommand):
 
             sim, ilike, seq = stats("similarity"), stats("ilike_trgm"), stats("ilike_seq")
             w(
-                f"  {r.label:<27} │ {_ms(p(r.sql('page'), 50)):>17} {_ms(p(r.sql('page'), 95)):>6} │ {sim[0]:>21} "
+                f"  {r.label:<27} │ {_ms(p(r.sql('match'), 50)):>17} {_ms(p(r.sql('match'), 95)):>6} │ {sim[0]:>21} "
                 f"{sim[1]:>6} {sim[2]:>5} │ {ilike[0]:>14} {ilike[1]:>6} │ {seq[0]:>18} {seq[1]:>6} {seq[3]:>3}"
             )
         seconds, size = self.trgm
@@ -749,39 +859,3 @@ class Command(BaseCommand):
             w("    " + text[:900] + (" ..." if len(text) > 900 else ""))
             for line in bench_search.explain(statement[2], statement[3])[:28]:
                 w("      " + line)
-        if not self.opts["no_prototypes"]:
-            self._what_if(results, requester)
-
-    def _what_if(self, results, requester) -> None:
-        """Every kind again, same terms, with the three changes of ``disclosure.bench.prototype`` patched
-        into this process (the application's code is not changed)."""
-        w, target = self.w, self.opts["target_ms"]
-        p = bench_search.pct
-        w("")
-        w("  What if (patched into this process only, see disclosure/bench/prototype.py):")
-        w("    1. the Paginator takes the view's capped count instead of counting every match;")
-        w("    2. a credit code is looked up in the registry first; records are then filtered on entity_id;")
-        w(
-            "    3. with few matches (count not capped) the page is ordered by decision_date + 0, so the planner"
-        )
-        w("       starts from the GIN index instead of walking the date index until it has seen every match.")
-        w(
-            f"  {'kind':<27} │ {'server p50':>10} {'p95':>7} {'p99':>7} {'(was p95)':>10} │ {'page p95':>8} │"
-            f" {'capped p95':>10} │ {'pag. count':>10} │ {'exact p95':>9} │ {'verdict':<7}"
-        )
-        w("  " + "─" * 118)
-        self.after = []
-        with prototype.patched():
-            for r in results:
-                if not r.samples:
-                    continue
-                after = bench_search.KindResult(r.kind, r.label, distinct_terms=r.distinct_terms)
-                after.samples = [requester.get(s.term) for s in r.samples]
-                self.after.append(after)
-                server = after.server()
-                w(
-                    f"  {r.label:<27} │ {_ms(p(server, 50)):>10} {_ms(p(server, 95)):>7} {_ms(p(server, 99)):>7} "
-                    f"{'(' + _ms(p(r.server(), 95)) + ')':>10} │ {_ms(p(after.sql('page'), 95)):>8} │ "
-                    f"{_ms(p(after.sql('capped_count'), 95)):>10} │ {_ms(p(after.sql('full_count'), 95)):>10} │ "
-                    f"{_ms(p(after.sql('exact'), 95)):>9} │ {'ok' if p(server, 95) <= target else 'MISS':<7}"
-                )
