@@ -1,8 +1,24 @@
 from django import forms
+from django.core.cache import cache
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from credit_portal.accounts.models import Department
 from records.models import CatalogueItem
+
+
+def _choices() -> tuple[list, list]:
+    """The filter choices, cached for five minutes per language: the catalogue and the departments
+    change a few times a year, the search page is asked thousands of times a minute."""
+    key = f"disclosure:search-choices:{get_language()}"
+    cached = cache.get(key)
+    if cached is None:
+        cached = (
+            [(i.code, i.name) for i in CatalogueItem.objects.filter(is_active=True, use_scope="public")],
+            [(d.code, d.name) for d in Department.objects.filter(is_active=True).order_by("code")],
+        )
+        cache.set(key, cached, 300)
+    return cached
 
 
 class PublicSearchForm(forms.Form):
@@ -26,12 +42,9 @@ class PublicSearchForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["item"].choices = [("", _("All"))] + [
-            (i.code, i.name) for i in CatalogueItem.objects.filter(is_active=True, use_scope="public")
-        ]
-        self.fields["department"].choices = [("", _("All"))] + [
-            (d.code, d.name) for d in Department.objects.filter(is_active=True).order_by("code")
-        ]
+        items, departments = _choices()
+        self.fields["item"].choices = [("", _("All")), *items]
+        self.fields["department"].choices = [("", _("All")), *departments]
 
     def clean(self):
         data = super().clean()

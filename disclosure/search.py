@@ -3,16 +3,11 @@ are enough), English words, unified social credit code or decision document numb
 
 Relevance first, then date: exact hits on a code or a decision number come first, then text matches
 newest first. Text matches are read from the public index (``disclosure.models.PublicIndexEntry``),
-a narrow table in publication order, in two steps:
-
-1. the newest ``WINDOW`` index rows that pass the filters are checked against the query (a short walk
-   down the date index, cheap whatever the query: a common word fills the page at once, a rare one
-   simply finds few rows);
-2. only when that window holds too few matches for the page asked for does the search ask the whole
-   index, which PostgreSQL then answers through the GIN index — cheaply, since the query is rare.
-
-Totals are counted up to ``COUNT_CAP``; when the window answered the page without covering the
-whole index, the page says "at least N" rather than paying for an exact count. See docs/adr/0002.
+a narrow table in publication order, in one statement that asks for one row more than the page:
+PostgreSQL walks the date index for a common query (a page is a few pages of the table) and reads
+the GIN index for a rare one. Its choice rests on detailed statistics of the index's tokens. An exact
+total is given when the results fit the page; otherwise "more than N", because counting every match
+of a common query costs more than the page. See docs/adr/0002.
 """
 
 from __future__ import annotations
@@ -31,9 +26,9 @@ from records import search as text_search
 from records.identifiers import normalise_uscc
 from records.models import CatalogueItem, CreditRecord, MarketEntity
 
-WINDOW = 50_000
 LONE_CHARACTER_WINDOW = 5_000
-COUNT_CAP = 200
+ENTITY_CANDIDATES = 1_000
+COUNT_CAP = 200  # rows of a search export
 PUBLIC_STATUSES = CreditRecord.LIVE_STATUSES
 _RELATED = ("entity", "item", "department")
 
@@ -98,9 +93,8 @@ class SearchPage:
 
     exact: list[CreditRecord]
     records: list[CreditRecord]
-    count: int  # text matches found (exact hits not included)
-    capped: bool  # more than COUNT_CAP
-    at_least: bool  # the count is a lower bound: the whole index was not read
+    count: int  # text matches: exact when not ``capped``, else those up to the end of this page
+    capped: bool  # there are more matches than this page shows
     has_next: bool
     number: int
     page_size: int
@@ -134,46 +128,37 @@ def _index_filters(query: PublicQuery) -> tuple[list[str], list]:
     return where, params
 
 
-def _text_matches(query: PublicQuery, *, limit: int, window: int | None) -> tuple[list[int], bool]:
-    """Record ids of text matches, newest first, at most ``limit``; and whether the rows read were
-    all the index holds for these filters (so that the count is exact)."""
+def _text_matches(query: PublicQuery, *, limit: int) -> list[int]:
+    """Record ids of text matches, newest first, at most ``limit``, in one statement on the public
+    index: PostgreSQL walks the date index for a common query and reads the GIN index for a rare one
+    (its statistics on the index's tokens are kept detailed for that: migration 0005)."""
     parsed = text_search.parse(query.text)
     where, params = _index_filters(query)
-    filters = ("WHERE " + " AND ".join(where)) if where else ""
     if parsed.tsquery:
-        match, match_params = "search_vector @@ %s::tsquery", [parsed.tsquery]
+        where.append("search_vector @@ %s::tsquery")
+        params.append(parsed.tsquery)
+        source = "disclosure_publicindexentry"
     elif parsed.needs_substring_scan:
-        # A lone Chinese character: no bigram holds it. Look at the party names of the newest rows
-        # only (a small window, never the whole table), and say that the count is a lower bound.
-        match = (
-            "EXISTS (SELECT 1 FROM records_creditrecord r WHERE r.id = record_id AND r.party_name LIKE %s)"
+        # A lone Chinese character: no bigram holds it. Look at the party names of the newest
+        # published rows only, never the whole table.
+        like = "%" + query.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        where.append(
+            "EXISTS (SELECT 1 FROM records_creditrecord r WHERE r.id = w.record_id AND r.party_name LIKE %s)"
         )
-        match_params = ["%" + query.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"]
-        window = min(window or LONE_CHARACTER_WINDOW, LONE_CHARACTER_WINDOW)
+        params.append(like)
+        source = (
+            "(SELECT * FROM disclosure_publicindexentry ORDER BY decision_date DESC, record_id DESC "  # noqa: S608
+            f"LIMIT {int(LONE_CHARACTER_WINDOW)}) w"
+        )
     else:
-        return [], True
-    order = "ORDER BY decision_date DESC, record_id DESC"
-    if window is not None:
-        sql = (
-            f"SELECT record_id FROM (SELECT record_id, decision_date, search_vector FROM disclosure_publicindexentry "  # noqa: S608
-            f"{filters} {order} LIMIT %s) w WHERE {match} {order} LIMIT %s"
-        )
-        args = [*params, window, *match_params, limit]
-    else:
-        sql = f"SELECT record_id FROM disclosure_publicindexentry {filters} {'AND' if where else 'WHERE'} {match} {order} LIMIT %s"  # noqa: S608
-        args = [*params, *match_params, limit]
+        return []
+    sql = (
+        f"SELECT record_id FROM {source} WHERE {' AND '.join(where)} "  # noqa: S608 - fixed fragments, values bound
+        "ORDER BY decision_date DESC, record_id DESC LIMIT %s"
+    )
     with connection.cursor() as cursor:
-        cursor.execute(sql, args)
-        ids = [row[0] for row in cursor.fetchall()]
-    if window is None:
-        return ids, True
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT count(*) FROM (SELECT 1 FROM disclosure_publicindexentry {filters} LIMIT %s) s",  # noqa: S608
-            [*params, window + 1],
-        )
-        covered = cursor.fetchone()[0] <= window
-    return ids, covered
+        cursor.execute(sql, [*params, limit])
+        return [row[0] for row in cursor.fetchall()]
 
 
 def _in_order(ids: list[int]) -> list[CreditRecord]:
@@ -182,7 +167,11 @@ def _in_order(ids: list[int]) -> list[CreditRecord]:
 
 
 def search_records(query: PublicQuery, *, page: int = 1, page_size: int = 20) -> SearchPage:
-    """A page of published records for ``query``: exact hits (page 1 only) and text matches."""
+    """A page of published records for ``query``: exact hits (page 1 only), then text matches.
+
+    The page is read with one row more than it shows, which says whether there is a next page; the
+    total is known only when there is not (a common query's exact total would cost more than the
+    page), so a full page says "more than N"."""
     text = query.text
     offset = (page - 1) * page_size
     exact: list[CreditRecord] = []
@@ -194,33 +183,29 @@ def search_records(query: PublicQuery, *, page: int = 1, page_size: int = 20) ->
             .order_by("-decision_date", "-id")[:50]
         )
     exact_ids = {r.pk for r in exact}
+    limit = offset + page_size + len(exact_ids) + 1
     if not text:
-        ids, covered = _browse(query, limit=max(offset + page_size, COUNT_CAP) + 1)
+        ids = _browse(query, limit=limit)
     elif text_search.parse(text).code:
-        ids, covered = [], True  # a unified social credit code: its records are the exact hits
+        ids = []  # a unified social credit code: its records are the exact hits
     else:
-        wanted = offset + page_size + len(exact_ids) + 1
-        ids, covered = _text_matches(query, limit=COUNT_CAP + len(exact_ids) + 1, window=WINDOW)
-        if not covered and len(ids) < wanted and not text_search.parse(text).needs_substring_scan:
-            ids, covered = _text_matches(query, limit=COUNT_CAP + len(exact_ids) + 1, window=None)
+        ids = _text_matches(query, limit=limit)
     ids = [i for i in ids if i not in exact_ids]
-    capped = len(ids) > COUNT_CAP
-    count = min(len(ids), COUNT_CAP)
     page_ids = ids[offset : offset + page_size]
+    has_next = len(ids) > offset + page_size
     return SearchPage(
         exact=exact if page == 1 else [],
         records=_in_order(page_ids),
-        count=count,
-        capped=capped,
-        at_least=not covered and not capped,
-        has_next=len(ids) > offset + page_size,
+        count=len(ids) if not has_next else offset + page_size,
+        capped=has_next,
+        has_next=has_next,
         number=page,
         page_size=page_size,
         ids=page_ids,
     )
 
 
-def _browse(query: PublicQuery, *, limit: int) -> tuple[list[int], bool]:
+def _browse(query: PublicQuery, *, limit: int) -> list[int]:
     """Filters without text: the newest matching index rows."""
     qs = PublicIndexEntry.objects.all()
     if query.item:
@@ -233,8 +218,7 @@ def _browse(query: PublicQuery, *, limit: int) -> tuple[list[int], bool]:
         qs = qs.filter(decision_date__gte=query.date_from)
     if query.date_to:
         qs = qs.filter(decision_date__lte=query.date_to)
-    ids = list(qs.order_by("-decision_date", "-record_id").values_list("record_id", flat=True)[:limit])
-    return ids, True
+    return list(qs.order_by("-decision_date", "-record_id").values_list("record_id", flat=True)[:limit])
 
 
 def search_entities(text: str, *, division: str = "", limit: int = 10) -> list[MarketEntity]:
@@ -257,7 +241,14 @@ def search_entities(text: str, *, division: str = "", limit: int = 10) -> list[M
         qs = qs.filter(name_zh__contains=text)
     else:
         return []
-    return list(qs.order_by(Length("name_zh"), "id")[:limit])
+    # Shortest names first among the first ENTITY_CANDIDATES matches: ranking every match of a
+    # common word ("有限") would read the whole registry.
+    candidates = qs.values("pk")[:ENTITY_CANDIDATES]
+    return list(
+        MarketEntity.objects.select_related("division")
+        .filter(pk__in=candidates)
+        .order_by(Length("name_zh"), "id")[:limit]
+    )
 
 
 def entity_records(entity: MarketEntity) -> QuerySet[CreditRecord]:

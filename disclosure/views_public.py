@@ -57,7 +57,6 @@ def home(request):
                 results=[public_view(r) for r in result.records],
                 count=result.count,
                 capped=result.capped,
-                at_least=result.at_least,
                 next_page=number + 1 if result.has_next and number < MAX_PAGE else None,
                 previous_page=number - 1 if number > 1 else None,
                 entities=search.search_entities(query.q, division=query.division) if query.q else [],

@@ -71,32 +71,23 @@ def many(actor, entity):
     publication.publish_due(actor=SWEEP, today=date(2026, 10, 9))
 
 
-def test_window_answers_a_common_query_and_says_at_least(many, monkeypatch):
-    monkeypatch.setattr(search, "WINDOW", 10)
+def test_a_full_page_says_there_is_more_without_counting(many):
     page = search.search_records(search.PublicQuery(q="腾讯"), page=1, page_size=5)
     assert [r.decision_number for r in page.records] == ["W-24", "W-23", "W-22", "W-21", "W-20"]
-    assert (page.count, page.at_least, page.capped, page.has_next) == (10, True, False, True)
+    assert (page.count, page.capped, page.has_next) == (5, True, True)
 
 
-def test_past_the_window_the_whole_index_answers(many, monkeypatch):
-    monkeypatch.setattr(search, "WINDOW", 10)
-    page = search.search_records(search.PublicQuery(q="腾讯"), page=3, page_size=5)
-    assert [r.decision_number for r in page.records] == ["W-14", "W-13", "W-12", "W-11", "W-10"]
-    assert (page.count, page.at_least) == (25, False)
+def test_the_last_page_knows_the_exact_total(many):
+    page = search.search_records(search.PublicQuery(q="腾讯"), page=5, page_size=5)
+    assert [r.decision_number for r in page.records] == ["W-04", "W-03", "W-02", "W-01", "W-00"]
+    assert (page.count, page.capped, page.has_next) == (25, False, False)
 
 
-def test_a_rare_query_falls_through_the_window(actor, many, other_entity, monkeypatch):
+def test_a_rare_query_among_common_ones(actor, many, other_entity):
     services.record_create(
         actor=actor, data=punishment(other_entity, "RARE-1", decided=date(2026, 1, 5)), provenance="api"
     )
     publication.publish_due(actor=SWEEP, today=date(2026, 10, 9))
-    monkeypatch.setattr(search, "WINDOW", 10)  # the rare record is older than the window
     page = search.search_records(search.PublicQuery(q="星辰贸易"))
     assert [r.decision_number for r in page.records] == ["RARE-1"]
-    assert (page.count, page.at_least) == (1, False)
-
-
-def test_count_is_capped(many, monkeypatch):
-    monkeypatch.setattr(search, "COUNT_CAP", 7)
-    page = search.search_records(search.PublicQuery(q="腾讯"), page=1, page_size=5)
-    assert (page.count, page.capped) == (7, True)
+    assert (page.count, page.capped) == (1, False)

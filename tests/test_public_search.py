@@ -162,14 +162,15 @@ def test_a_page_costs_the_same_queries_for_few_or_many_records(client, reviewer,
         with CaptureQueriesContext(connection) as ctx:
             response = client.get("/", {"q": "腾讯"})
         assert response.status_code == 200
-        # Counting every match of a common query costs more than the page: counts are capped.
-        counts = [q["sql"] for q in ctx.captured_queries if "count(" in q["sql"].lower()]
-        assert counts and all("limit" in sql.lower() for sql in counts), counts
+        # Counting every match of a common query costs more than the page: the page is read with one
+        # row more instead, and nothing is counted.
+        assert not [q["sql"] for q in ctx.captured_queries if "count(" in q["sql"].lower()]
         return len(ctx.captured_queries), len(response.context["results"])
 
     for n in range(5):
         services.record_create(actor=actor, data=punishment(entity, f"N-{n}"), provenance="api")
     publication.publish_due(actor=SWEEP, today=date(2026, 10, 9))
+    count_queries()  # the filter choices are cached after the first request
     few = count_queries()
     for n in range(5, 40):
         services.record_create(actor=actor, data=punishment(entity, f"N-{n}"), provenance="api")

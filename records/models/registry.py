@@ -10,7 +10,6 @@ from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import ProhibitNullCharactersValidator
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Length
 from django.utils import timezone
 from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
@@ -125,9 +124,6 @@ class MarketEntity(models.Model):
         ordering = ["code"]
         indexes = [
             GinIndex(fields=["search_vector"], name="entity_search_gin"),
-            # Search results come shortest name first; for a very common query the planner walks this
-            # index and stops at a page instead of ranking every match.
-            models.Index(Length("name_zh"), "id", name="entity_name_length_idx"),
             models.Index(fields=["division", "code"], name="entity_division_idx"),
         ]
         constraints = [
