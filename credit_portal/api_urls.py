@@ -3,6 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 
 from disclosure import urls_public as disclosure_urls_public
+from disclosure import urls_reports as disclosure_urls_reports
 from records import urls as records_urls
 from records import urls_feedback as records_urls_feedback
 
@@ -10,6 +11,7 @@ v1_patterns = [
     *records_urls.api_patterns,
     *records_urls_feedback.api_patterns,
     *disclosure_urls_public.api_patterns,
+    *disclosure_urls_reports.api_patterns,
 ]
 
 urlpatterns = [

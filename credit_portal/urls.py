@@ -13,6 +13,8 @@ from credit_portal.web import views_staff as web_staff
 from credit_portal.workdays import views as workdays_views
 from disclosure import urls_board as disclosure_urls_board
 from disclosure import urls_public as disclosure_urls_public
+from disclosure import urls_reports as disclosure_urls_reports
+from pledges import urls as pledges_urls
 from records import urls as records_urls
 from records import urls_feedback as records_urls_feedback
 from records import urls_imports as records_urls_imports
@@ -32,12 +34,16 @@ staff_patterns = [
     *records_urls_imports.staff_patterns,
     *records_urls_feedback.staff_patterns,
     *disclosure_urls_board.staff_patterns,
+    *disclosure_urls_reports.staff_patterns,
+    *pledges_urls.staff_patterns,
 ]
 
 public_patterns = [
     *disclosure_urls_public.public_patterns,
     *records_urls_feedback.public_patterns,
     *disclosure_urls_board.public_patterns,
+    *disclosure_urls_reports.public_patterns,
+    *pledges_urls.public_patterns,
 ]
 
 my_patterns = [
@@ -46,6 +52,8 @@ my_patterns = [
     path("signup/", web_my.signup, name="signup"),
     *records_urls.my_patterns,
     *records_urls_feedback.my_patterns,
+    *disclosure_urls_reports.my_patterns,
+    *pledges_urls.my_patterns,
 ]
 
 urlpatterns = [

@@ -25,3 +25,13 @@ def sweep_disclosures(today: str | None = None) -> dict:
         ", ".join(f"{k}={v}" for k, v in counts.items() if k != "today"),
     )
     return counts
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def render_credit_report(report_id: int) -> str | None:
+    """Render one credit report (routed to the ``pdf`` queue, ``CELERY_TASK_ROUTES``). Safe to run
+    twice: a ready report is not rendered again; a failure marks the report failed with its reason."""
+    from disclosure.reports import services as reports
+
+    report = reports.report_render(report_id=report_id)
+    return report.status if report is not None else None

@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class PledgesConfig(AppConfig):
     name = "pledges"
     verbose_name = _("Credit pledges and pre-permit education")
+
+    def ready(self) -> None:
+        from pledges import staff_panels  # noqa: F401 - registers the staff navigation and dashboard panel

@@ -256,6 +256,12 @@ class Pledge(models.Model):
     signed_at = models.DateTimeField(_("signed at"), default=timezone.now)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
     materials_due_on = models.DateField(_("materials due by"), null=True, blank=True)
+    valid_until = models.DateField(
+        _("valid until"),
+        null=True,
+        blank=True,
+        help_text=_("For a voluntary or association pledge: the last day it is given for, if limited."),
+    )
     settled_at = models.DateTimeField(_("kept or broken at"), null=True, blank=True)
     settled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"

@@ -231,6 +231,9 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A pool process is replaced after this many tasks, so that memory held by a long-lived renderer
+# (WeasyPrint, fonts) cannot grow without bound; 0 keeps processes for ever.
+CELERY_WORKER_MAX_TASKS_PER_CHILD = env.int("CELERY_WORKER_MAX_TASKS_PER_CHILD", default=0)
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Results are kept only when a caller asks for them (apply_async(ignore_result=False)).
@@ -238,7 +241,10 @@ CELERY_RESULT_BACKEND = REDIS_URL
 CELERY_RESULT_EXPIRES = 24 * 3600
 CELERY_TASK_IGNORE_RESULT = True
 # Imports and PDF rendering have queues of their own, so a big file never holds up the sweeps.
-CELERY_TASK_ROUTES = {"records.tasks.import_file": {"queue": "imports"}}
+CELERY_TASK_ROUTES = {
+    "records.tasks.import_file": {"queue": "imports"},
+    "disclosure.tasks.render_credit_report": {"queue": "pdf"},
+}
 CELERY_BEAT_SCHEDULE = {
     "resume-stale-imports": {"task": "records.tasks.resume_stale_imports", "schedule": crontab(minute="*/5")},
     "purge-import-files": {
@@ -254,6 +260,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute="*/5"),
         # A run not started within its 5 minutes is dropped: the next one does the same work.
         "options": {"expires": 4 * 60},
+    },
+    # Daily: flag pledges whose materials are overdue; idempotent, so a missed day is caught up.
+    "pledges-overdue-sweep": {
+        "task": "pledges.tasks.sweep_overdue_pledges",
+        "schedule": crontab(hour=0, minute=20),
     },
 }
 

@@ -13,6 +13,8 @@ Run it on a database of its own: ``make bench`` (``python -m credit_portal.devst
    a table of ``--sweep-small`` records and in the full table.
 3. The public search: ``GET /?q=...`` in process for each kind of query, server time and the time of
    each SQL statement the view runs; pg_trgm and ILIKE over the same table for comparison.
+5. Credit reports (``--only-reports`` for these alone): median and p95 per report beside WeasyPrint
+   alone, reports per second through a Celery worker at concurrency 2, its memory over the run.
 4. Slow spots: EXPLAIN ANALYZE of the statement that makes a kind miss the target, and prototype
    indexes measured in this database (dropped again; the application's code is not changed).
 """
@@ -34,6 +36,7 @@ from credit_portal.accounts import services as accounts
 from credit_portal.accounts.actors import system_actor
 from credit_portal.accounts.models import Department, Division
 from disclosure.bench import data, load, machine
+from disclosure.bench import reports as bench_reports
 from disclosure.bench import search as bench_search
 from disclosure.bench import sweep as bench_sweep
 from records.management.commands.seed_demo import DEPARTMENTS as DEMO_DEPARTMENTS
@@ -82,6 +85,19 @@ class Command(BaseCommand):
         parser.add_argument("--target-ms", type=float, default=15.0, help="search p95 target")
         parser.add_argument("--skip-search", action="store_true")
         parser.add_argument("--skip-sweep", action="store_true")
+        parser.add_argument("--skip-reports", action="store_true")
+        parser.add_argument(
+            "--only-reports", action="store_true", help="measure the credit reports only (no generation)"
+        )
+        parser.add_argument("--reports", type=int, default=200, help="reports rendered by the Celery worker")
+        parser.add_argument("--report-samples", type=int, default=30, help="reports rendered in process")
+        parser.add_argument("--report-concurrency", type=int, default=2, help="the pdf worker's concurrency")
+        parser.add_argument(
+            "--max-tasks-per-child",
+            type=int,
+            default=None,
+            help="the pdf worker's --max-tasks-per-child (default: the setting)",
+        )
         parser.add_argument("--no-prototypes", action="store_true", help="do not try indexes or what-ifs")
         parser.add_argument("--keep-trgm", action="store_true", help="keep the comparison trigram index")
         parser.add_argument("--reset", action="store_true", help="delete all entities and records first")
@@ -113,11 +129,14 @@ class Command(BaseCommand):
         self.due = min(o["due"], max(1, self.small // 10))
         self.sweeps: dict[str, bench_sweep.SweepResult] = {}
 
-        self._generate(records_target)
-        if not o["skip_sweep"]:
-            self._sweeps()
-        if not o["skip_search"]:
-            self._search()
+        if not o["only_reports"]:
+            self._generate(records_target)
+            if not o["skip_sweep"]:
+                self._sweeps()
+            if not o["skip_search"]:
+                self._search()
+        if not o["skip_reports"]:
+            self._reports()
         self.w("")
         self.w(f"Total bench time {time.monotonic() - started:,.0f}s")
         machine.report("machine at the end", self.w)
@@ -580,6 +599,24 @@ class Command(BaseCommand):
             f"ratio {proto_ratio:.2f} (was {ratio:.2f}); full table {full.median:.2f}s -> {results['full'].median:.2f}s"
         )
         self.sweeps.update(proto_small=results["small"], proto_full=results["full"])
+
+    # -----------------------------------------------------------------------------------------
+    # 5. Credit reports
+    # -----------------------------------------------------------------------------------------
+    def _reports(self) -> None:
+        w, o = self.w, self.opts
+        w("")
+        w("== 5. Credit reports: one entity with 50 records, in process and through the pdf worker " + "=" * 7)
+        max_tasks = o["max_tasks_per_child"]
+        if max_tasks is None:
+            max_tasks = settings.CELERY_WORKER_MAX_TASKS_PER_CHILD
+        bench_reports.run(
+            count=o["reports"],
+            samples=o["report_samples"],
+            concurrency=o["report_concurrency"],
+            max_tasks_per_child=max_tasks or None,
+            say=w,
+        )
 
     # -----------------------------------------------------------------------------------------
     # 3. The public search

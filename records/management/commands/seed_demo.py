@@ -7,7 +7,9 @@ from __future__ import annotations
 import random
 from datetime import date, datetime, time, timedelta
 
+from django.apps import apps
 from django.contrib.auth.models import Permission
+from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.db.models import Count
@@ -207,8 +209,19 @@ class Command(BaseCommand):
             if entities < 0:
                 raise CommandError("--entities must be zero or more")
             self._bulk(system, departments, entities, batch_size)
+        self._stage_apps()
         if not quiet:
             self._print_logins()
+
+    def _stage_apps(self) -> None:
+        """Each app built on the records hub may ship a ``seed_<app label>_demo`` command; it runs
+        after the departments, users and entities above exist. Called by name, so the hub never
+        imports the apps built on it."""
+        commands = get_commands()
+        for config in apps.get_app_configs():
+            name = f"seed_{config.label}_demo"
+            if name in commands:
+                call_command(name, stdout=self.stdout, stderr=self.stderr)
 
     # --- departments and users -----------------------------------------------------------------
     def _departments(self, system) -> dict[str, Department]:

@@ -1,0 +1,431 @@
+"""Forms of the pledge doors. They parse; the services validate (a form never saves)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django import forms
+from django.forms import formset_factory
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from pledges.files import max_bytes
+from pledges.models import Matter, PermitApplication, Pledge
+from pledges.services import EducationInput, MaterialInput, MatterInput, PledgeSigning, Signature
+
+ACCEPT = ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"
+
+
+def _textarea(rows: int = 5):
+    return forms.Textarea(attrs={"rows": rows})
+
+
+def add_service_errors(form: forms.Form, errors: dict[str, list[str]], aliases: dict | None = None) -> None:
+    """Put a service's field errors on the form's fields (the rest above the form)."""
+    for key, messages in errors.items():
+        name = (aliases or {}).get(key, key)
+        form.add_error(name if name in form.fields else None, messages)
+
+
+class SignatureFields(forms.Form):
+    """Signing: the signer's full name typed, and a tick."""
+
+    signer_name = forms.CharField(
+        label=_("Your full name"),
+        max_length=100,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+        help_text=_("Type your full name as it is on your account: this is your signature."),
+    )
+    confirmed = forms.BooleanField(
+        label=_("I have read the pledge and what breaking it means, and I sign it for the entity."),
+        required=False,
+    )
+
+    def signature(self) -> Signature:
+        return Signature(
+            signer_name=self.cleaned_data.get("signer_name", ""),
+            confirmed=bool(self.cleaned_data.get("confirmed")),
+        )
+
+
+# --- /my/: applying -----------------------------------------------------------------------------
+
+
+class ApplicationForm(SignatureFields):
+    """One application for ``matter``: per material a file, or (where a pledge may stand in for it
+    and the matter accepts pledges) a tick that it follows; then the optional pledge."""
+
+    entity = forms.CharField(widget=forms.HiddenInput)
+    sign = forms.BooleanField(label=_("Sign the pledge with this application"), required=False)
+    template_version = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    field_order = ["entity", "sign", "template_version", "signer_name", "confirmed"]
+
+    def __init__(self, *args, matter: Matter, materials, template, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.matter = matter
+        self.materials = list(materials)
+        self.template = template
+        self.pledge_possible = matter.pledge_allowed and template is not None
+        if template is not None:
+            self.fields["template_version"].initial = template.version
+        if not self.pledge_possible:
+            for name in ("sign", "signer_name", "confirmed"):
+                del self.fields[name]
+        limit = max_bytes() // (1024 * 1024)
+        for material in self.materials:
+            self.fields[f"file_{material.pk}"] = forms.FileField(
+                label=_("File"),
+                required=False,
+                widget=forms.ClearableFileInput(attrs={"accept": ACCEPT}),
+                help_text=_("PDF, JPEG or PNG, at most %(mb)d MB.") % {"mb": limit},
+            )
+            if self.pledge_possible and material.pledge_may_replace:
+                self.fields[f"missing_{material.pk}"] = forms.BooleanField(
+                    label=_("I cannot supply it now: it follows within the deadline under the pledge"),
+                    required=False,
+                )
+
+    def material_rows(self):
+        """(material, its file field, its "follows" field or None) for the template."""
+        return [
+            (m, self[f"file_{m.pk}"], self[f"missing_{m.pk}"] if f"missing_{m.pk}" in self.fields else None)
+            for m in self.materials
+        ]
+
+    def uploads(self) -> dict[int, object]:
+        return {m.pk: f for m in self.materials if (f := self.cleaned_data.get(f"file_{m.pk}"))}
+
+    def missing(self) -> list[int]:
+        return [m.pk for m in self.materials if self.cleaned_data.get(f"missing_{m.pk}")]
+
+    def signing(self) -> PledgeSigning | None:
+        if not self.cleaned_data.get("sign"):
+            return None
+        return PledgeSigning(
+            template_version=self.cleaned_data.get("template_version"), signature=self.signature()
+        )
+
+    @property
+    def aliases(self) -> dict[str, str]:
+        out = {f"material_{m.pk}": f"file_{m.pk}" for m in self.materials}
+        out["pledge"] = "sign"
+        return out
+
+
+class PledgeSignForm(SignatureFields):
+    template_version = forms.CharField(widget=forms.HiddenInput)
+
+    def signing(self) -> PledgeSigning:
+        return PledgeSigning(
+            template_version=self.cleaned_data.get("template_version"), signature=self.signature()
+        )
+
+
+class MaterialUploadForm(forms.Form):
+    material = forms.IntegerField(widget=forms.HiddenInput)
+    file = forms.FileField(
+        label=_("File"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": ACCEPT}),
+        help_text=_("PDF, JPEG or PNG, at most 20 MB."),
+    )
+
+
+class AcknowledgeForm(forms.Form):
+    entity = forms.CharField(widget=forms.HiddenInput)
+
+
+class PublicPledgeForm(SignatureFields):
+    entity = forms.ChoiceField(label=_("For the entity"))
+    text = forms.CharField(
+        label=_("Your pledge"),
+        max_length=4000,
+        widget=_textarea(8),
+        help_text=_("What the entity undertakes, in its own words. It is published as written."),
+    )
+    valid_until = forms.DateField(
+        label=_("Valid until (optional)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Leave empty for a pledge without end."),
+    )
+
+    field_order = ["entity", "text", "valid_until", "signer_name", "confirmed"]
+
+    def __init__(self, *args, entities, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["entity"].choices = [(e.code, f"{e.name} ({e.code})") for e in entities]
+
+
+class AssociationPledgeForm(SignatureFields):
+    member = forms.ChoiceField(label=_("Member"))
+    text = forms.CharField(
+        label=_("The member's pledge"),
+        max_length=4000,
+        widget=_textarea(8),
+        help_text=_("What the member undertakes under the association's pledge system."),
+    )
+    valid_until = forms.DateField(
+        label=_("Valid until (optional)"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    field_order = ["member", "text", "valid_until", "signer_name", "confirmed"]
+
+    def __init__(self, *args, members, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["member"].choices = [("", "—")] + [(m.code, f"{m.name} ({m.code})") for m in members]
+
+
+# --- staff --------------------------------------------------------------------------------------
+
+
+class MatterForm(forms.Form):
+    code = forms.CharField(
+        label=_("Code"),
+        max_length=64,
+        help_text=_("Lower-case letters, digits and hyphens, e.g. food-business."),
+    )
+    name_zh = forms.CharField(label=_("Name (Chinese)"), max_length=200)
+    name_en = forms.CharField(label=_("Name (English)"), max_length=200, required=False)
+    description_zh = forms.CharField(
+        label=_("Description (Chinese)"), max_length=4000, required=False, widget=_textarea(4)
+    )
+    description_en = forms.CharField(
+        label=_("Description (English)"), max_length=4000, required=False, widget=_textarea(4)
+    )
+    pledge_allowed = forms.BooleanField(label=_("A pledge may be used for this matter"), required=False)
+    materials_due_days = forms.IntegerField(
+        label=_("Working days to supply missing materials"),
+        min_value=1,
+        max_value=365,
+        help_text=_("Counted from acceptance; the day of acceptance is not counted."),
+    )
+    statutory_days = forms.IntegerField(
+        label=_("Statutory time limit (working days)"), min_value=1, max_value=365
+    )
+    is_published = forms.BooleanField(label=_("Published"), required=False)
+
+    def to_input(self) -> MatterInput:
+        return MatterInput(**self.cleaned_data)
+
+    @classmethod
+    def initial_for(cls, matter: Matter) -> dict:
+        return {name: getattr(matter, name) for name in cls.base_fields}
+
+
+class MaterialForm(forms.Form):
+    id = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    name_zh = forms.CharField(label=_("Material (Chinese)"), max_length=200, required=False)
+    name_en = forms.CharField(label=_("Material (English)"), max_length=200, required=False)
+    pledge_may_replace = forms.BooleanField(label=_("A pledge may stand in for it"), required=False)
+
+
+MaterialFormSet = formset_factory(MaterialForm, extra=2, can_delete=True, max_num=40, absolute_max=60)
+
+
+def material_inputs(formset) -> list[MaterialInput]:
+    """The rows staff filled in (blank new rows ignored), in order."""
+    out = []
+    for form in formset.forms:
+        data = form.cleaned_data
+        if not data or (not data.get("id") and not (data.get("name_zh") or data.get("name_en"))):
+            continue
+        out.append(
+            MaterialInput(
+                id=data.get("id"),
+                name_zh=data.get("name_zh", ""),
+                name_en=data.get("name_en", ""),
+                pledge_may_replace=bool(data.get("pledge_may_replace")),
+                delete=bool(data.get("DELETE")),
+            )
+        )
+    return out
+
+
+def material_error_keys(formset) -> dict[int, int]:
+    """Service row index -> form index (the service sees only the filled rows)."""
+    mapping, i = {}, 0
+    for index, form in enumerate(formset.forms):
+        data = form.cleaned_data
+        if not data or (not data.get("id") and not (data.get("name_zh") or data.get("name_en"))):
+            continue
+        mapping[i] = index
+        i += 1
+    return mapping
+
+
+class TemplateForm(forms.Form):
+    text_zh = forms.CharField(label=_("Pledge (Chinese)"), max_length=8000, widget=_textarea(8))
+    text_en = forms.CharField(
+        label=_("Pledge (English)"), max_length=8000, required=False, widget=_textarea(8)
+    )
+    consequences_zh = forms.CharField(
+        label=_("What breaking it means (Chinese)"), max_length=4000, widget=_textarea(5)
+    )
+    consequences_en = forms.CharField(
+        label=_("What breaking it means (English)"), max_length=4000, required=False, widget=_textarea(5)
+    )
+
+
+class EducationForm(forms.Form):
+    title_zh = forms.CharField(label=_("Title (Chinese)"), max_length=200)
+    title_en = forms.CharField(label=_("Title (English)"), max_length=200, required=False)
+    body_zh = forms.CharField(label=_("Text (Chinese)"), max_length=20000, widget=_textarea(10))
+    body_en = forms.CharField(
+        label=_("Text (English)"), max_length=20000, required=False, widget=_textarea(10)
+    )
+    links = forms.CharField(
+        label=_("Links"),
+        required=False,
+        max_length=10000,
+        widget=_textarea(4),
+        help_text=_("One per line: title | https://address"),
+    )
+    checklist_zh = forms.CharField(
+        label=_("Checklist (Chinese)"),
+        required=False,
+        max_length=10000,
+        widget=_textarea(5),
+        help_text=_("One item per line."),
+    )
+    checklist_en = forms.CharField(
+        label=_("Checklist (English)"),
+        required=False,
+        max_length=10000,
+        widget=_textarea(5),
+        help_text=_("One item per line, in the same order as the Chinese."),
+    )
+    order = forms.IntegerField(label=_("Order"), min_value=0, max_value=1000, initial=0)
+
+    def to_input(self) -> EducationInput:
+        d = self.cleaned_data
+        links = []
+        for line in (d.get("links") or "").splitlines():
+            if not line.strip():
+                continue
+            title, bar, url = line.rpartition("|")
+            links.append({"title": title.strip() if bar else "", "url": url.strip()})
+        zh = [x.strip() for x in (d.get("checklist_zh") or "").splitlines() if x.strip()]
+        en = [x.strip() for x in (d.get("checklist_en") or "").splitlines() if x.strip()]
+        checklist = [{"zh": z, "en": en[i] if i < len(en) else ""} for i, z in enumerate(zh)]
+        checklist += [{"zh": "", "en": e} for e in en[len(zh) :]]
+        return EducationInput(
+            title_zh=d["title_zh"],
+            title_en=d.get("title_en", ""),
+            body_zh=d["body_zh"],
+            body_en=d.get("body_en", ""),
+            links=links,
+            checklist=checklist,
+            order=d.get("order") or 0,
+        )
+
+    @classmethod
+    def initial_for(cls, item) -> dict:
+        return {
+            "title_zh": item.title_zh,
+            "title_en": item.title_en,
+            "body_zh": item.body_zh,
+            "body_en": item.body_en,
+            "links": "\n".join(f"{link.get('title', '')} | {link.get('url', '')}" for link in item.links),
+            "checklist_zh": "\n".join(c.get("zh", "") for c in item.checklist),
+            "checklist_en": "\n".join(c.get("en", "") for c in item.checklist),
+            "order": item.order,
+        }
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[("approve", _("Approve: grant the permit")), ("reject", _("Reject"))],
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(
+        label=_("Reasons"),
+        max_length=4000,
+        required=False,
+        widget=_textarea(5),
+        help_text=_("Required to reject. The applicant reads them."),
+    )
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=2000, widget=_textarea(4))
+
+
+class ApplicationFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[("open", _("Awaiting a decision")), *PermitApplication.Status.choices],
+    )
+
+
+class PledgeFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=[("", _("All")), *Pledge.Status.choices]
+    )
+
+
+class PublicPledgeFilterForm(forms.Form):
+    code = forms.CharField(
+        label=_("Unified social credit code"),
+        max_length=40,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+
+
+class ReportForm(forms.Form):
+    start = forms.DateField(label=_("Decided from"), widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label=_("Decided until"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    MAX_DAYS = 366 * 5
+
+    @classmethod
+    def default_initial(cls) -> dict:
+        today = timezone.localdate()
+        return {"start": today - timedelta(days=365), "end": today}
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end:
+            if end < start:
+                self.add_error("end", _("The end of the period is before its start."))
+            elif (end - start).days > self.MAX_DAYS:
+                self.add_error("start", _("Choose a period of at most five years."))
+        return data
+
+
+# --- staff: associations ------------------------------------------------------------------------
+
+
+class AssociationRegisterForm(forms.Form):
+    code = forms.CharField(label=_("The association's unified social credit code"), max_length=40)
+    pledge_system_zh = forms.CharField(
+        label=_("The association's pledge system (Chinese)"), max_length=8000, widget=_textarea(6)
+    )
+    pledge_system_en = forms.CharField(
+        label=_("The association's pledge system (English)"),
+        max_length=8000,
+        required=False,
+        widget=_textarea(6),
+    )
+
+
+class AssociationUpdateForm(forms.Form):
+    pledge_system_zh = forms.CharField(
+        label=_("The association's pledge system (Chinese)"), max_length=8000, widget=_textarea(6)
+    )
+    pledge_system_en = forms.CharField(
+        label=_("The association's pledge system (English)"),
+        max_length=8000,
+        required=False,
+        widget=_textarea(6),
+    )
+
+
+class MemberForm(forms.Form):
+    code = forms.CharField(label=_("Member's unified social credit code"), max_length=40)

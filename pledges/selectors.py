@@ -1,0 +1,236 @@
+"""Reads of the pledges app that more than one door needs, each scoped in the query (a market
+entity sees its own, a department its own), with what the list pages show fetched up front."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Case, Count, F, FloatField, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.db.models.aggregates import Aggregate
+from django.http import Http404
+from django.utils import timezone
+
+from credit_portal.accounts.actors import Actor
+from credit_portal.accounts.capabilities import Cap
+from pledges import access
+from pledges.models import (
+    ComplianceMaterial,
+    Matter,
+    MatterMaterial,
+    PermitApplication,
+    Pledge,
+    PledgeTemplate,
+)
+from records.identifiers import normalise_uscc
+
+PLEDGE_LIST_RELATED = (
+    "entity",
+    "department",
+    "application",
+    "application__matter",
+    "association",
+    "association__entity",
+)
+OPEN_APPLICATIONS = (
+    PermitApplication.Status.SUBMITTED,
+    PermitApplication.Status.ACCEPTED,
+    PermitApplication.Status.ACCEPTED_PENDING_MATERIALS,
+)
+
+
+# --- matters ------------------------------------------------------------------------------------
+
+
+def published_matters() -> QuerySet[Matter]:
+    return (
+        Matter.objects.filter(is_published=True, department__is_active=True)
+        .select_related("department")
+        .annotate(material_count=Count("materials", distinct=True))
+        .order_by("department__code", "code")
+    )
+
+
+def published_matter(department_code: str, code: str) -> Matter:
+    """A published matter with its materials, current template and education, or 404."""
+    matter = (
+        Matter.objects.filter(
+            is_published=True, department__is_active=True, department__code=department_code.upper(), code=code
+        )
+        .select_related("department")
+        .prefetch_related(
+            Prefetch("materials", queryset=MatterMaterial.objects.order_by("order", "id")),
+            Prefetch("education", queryset=ComplianceMaterial.objects.order_by("order", "id")),
+        )
+        .first()
+    )
+    if matter is None:
+        raise Http404
+    matter.template = matter.current_template()
+    return matter
+
+
+def staff_matter_list(actor: Actor) -> QuerySet[Matter]:
+    return (
+        access.staff_matters(actor)
+        .select_related("department")
+        .annotate(
+            material_count=Count("materials", distinct=True),
+            template_version=_max_template_version(),
+            open_count=Count(
+                "applications", filter=Q(applications__status__in=OPEN_APPLICATIONS), distinct=True
+            ),
+        )
+        .order_by("department__code", "code")
+    )
+
+
+def _max_template_version():
+    from django.db.models import OuterRef, Subquery
+
+    return Subquery(
+        PledgeTemplate.objects.filter(matter=OuterRef("pk")).order_by("-version").values("version")[:1]
+    )
+
+
+# --- pledges ------------------------------------------------------------------------------------
+
+
+def public_pledges(code: str = "") -> QuerySet[Pledge]:
+    """Every pledge, newest first (pledges and their performance are public credit information)."""
+    qs = Pledge.objects.select_related(*PLEDGE_LIST_RELATED).order_by("-signed_at", "-id")
+    if code:
+        qs = qs.filter(entity__code=normalise_uscc(code))
+    return qs
+
+
+def public_pledge(number: str) -> Pledge:
+    pledge = Pledge.objects.select_related(*PLEDGE_LIST_RELATED).filter(number=str(number).upper()).first()
+    if pledge is None:
+        raise Http404
+    return pledge
+
+
+def staff_pledge_list(actor: Actor, *, status: str = "") -> QuerySet[Pledge]:
+    qs = access.staff_pledges(actor).select_related(*PLEDGE_LIST_RELATED)
+    if status:
+        qs = qs.filter(status=status)
+    # Overdue first (they wait for a person), then those in force by due date, then the rest.
+    rank = Case(
+        When(status=Pledge.Status.OVERDUE, then=Value(0)),
+        When(status=Pledge.Status.ACTIVE, then=Value(1)),
+        default=Value(2),
+        output_field=IntegerField(),
+    )
+    return qs.annotate(rank=rank).order_by(
+        "rank", F("materials_due_on").asc(nulls_last=True), "-signed_at", "-id"
+    )
+
+
+def my_pledge_list(actor: Actor) -> QuerySet[Pledge]:
+    return access.my_pledges(actor).select_related(*PLEDGE_LIST_RELATED).order_by("-signed_at", "-id")
+
+
+# --- applications -------------------------------------------------------------------------------
+
+
+def staff_application_queue(actor: Actor, *, status: str = "") -> QuerySet[PermitApplication]:
+    qs = access.staff_applications(actor).select_related("matter", "matter__department", "entity", "pledge")
+    if status == "open" or not status:
+        qs = qs.filter(status__in=OPEN_APPLICATIONS).order_by("submitted_at", "id")
+    else:
+        qs = qs.filter(status=status).order_by("-submitted_at", "-id")
+    return qs
+
+
+def my_application_list(actor: Actor) -> QuerySet[PermitApplication]:
+    return (
+        access.my_applications(actor)
+        .select_related("matter", "matter__department", "entity", "pledge")
+        .order_by("-submitted_at", "-id")
+    )
+
+
+# --- the processing-time report -----------------------------------------------------------------
+
+
+class Median(Aggregate):
+    """``percentile_cont(0.5) WITHIN GROUP (ORDER BY x)``: PostgreSQL's exact median, honouring
+    ``filter=`` as a ``FILTER (WHERE ...)`` clause."""
+
+    function = "percentile_cont"
+    name = "Median"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    matter_id: int
+    department_code: str
+    code: str
+    name_zh: str
+    name_en: str
+    with_count: int
+    with_median: float | None
+    without_count: int
+    without_median: float | None
+
+    @property
+    def name(self) -> str:
+        from pledges.models import _local
+
+        return _local(self.name_zh, self.name_en)
+
+    @property
+    def days_saved(self) -> float | None:
+        if self.with_median is None or self.without_median is None:
+            return None
+        return self.without_median - self.with_median
+
+
+def processing_report(actor: Actor, *, start: date, end: date) -> list[ReportRow]:
+    """Per matter of the actor's department (every department's for the credit office): the
+    median working days from submission to decision, with and without a pledge, and how many
+    applications each, for the applications decided from ``start`` to ``end`` (inclusive).
+    One aggregate query."""
+    tz = timezone.get_current_timezone()
+    since = timezone.make_aware(datetime.combine(start, time.min), tz)
+    until = timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min), tz)
+    pledged, unpledged = Q(pledge__isnull=False), Q(pledge__isnull=True)
+    rows = (
+        access.staff_applications(actor)
+        .filter(decided_at__gte=since, decided_at__lt=until, processing_days__isnull=False)
+        .values("matter_id", "matter__department__code", "matter__code", "matter__name_zh", "matter__name_en")
+        .annotate(
+            with_count=Count("id", filter=pledged),
+            with_median=Median("processing_days", filter=pledged),
+            without_count=Count("id", filter=unpledged),
+            without_median=Median("processing_days", filter=unpledged),
+        )
+        .order_by("matter__department__code", "matter__code")
+    )
+    return [
+        ReportRow(
+            matter_id=r["matter_id"],
+            department_code=r["matter__department__code"],
+            code=r["matter__code"],
+            name_zh=r["matter__name_zh"],
+            name_en=r["matter__name_en"],
+            with_count=r["with_count"],
+            with_median=r["with_median"],
+            without_count=r["without_count"],
+            without_median=r["without_median"],
+        )
+        for r in rows
+    ]
+
+
+def pending_counts(actor: Actor) -> dict[str, int]:
+    """For the dashboard panel: open applications and pledges awaiting a person's check."""
+    if not actor.can(Cap.PLEDGES_MANAGE):
+        return {"open": 0, "overdue": 0}
+    return {
+        "open": access.staff_applications(actor).filter(status__in=OPEN_APPLICATIONS).count(),
+        "overdue": access.staff_pledges(actor).filter(status=Pledge.Status.OVERDUE).count(),
+    }

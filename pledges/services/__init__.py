@@ -1,0 +1,42 @@
+"""Every write of the pledges app (keyword-only, one transaction, audit event inside)."""
+
+from pledges.services.applications import (
+    PledgeSigning,
+    application_decide,
+    application_pledge_sign,
+    application_submit,
+    material_supply,
+)
+from pledges.services.common import Signature
+from pledges.services.matters import (
+    EducationInput,
+    MaterialInput,
+    MatterInput,
+    compliance_material_save,
+    education_acknowledge,
+    matter_save,
+    pledge_template_publish,
+)
+from pledges.services.performance import pledge_accept_late, pledge_confirm_breach, pledges_flag_overdue
+from pledges.services.public import association_pledge_register, public_pledge_publish
+
+__all__ = [
+    "EducationInput",
+    "MaterialInput",
+    "MatterInput",
+    "PledgeSigning",
+    "Signature",
+    "application_decide",
+    "application_pledge_sign",
+    "application_submit",
+    "association_pledge_register",
+    "compliance_material_save",
+    "education_acknowledge",
+    "material_supply",
+    "matter_save",
+    "pledge_accept_late",
+    "pledge_confirm_breach",
+    "pledge_template_publish",
+    "pledges_flag_overdue",
+    "public_pledge_publish",
+]

@@ -1,0 +1,493 @@
+"""Permit applications with or without a pledge (告知承诺制), materials supplied later against a
+pledge (容缺受理), and the department's decision.
+
+Outcomes of an application: pledge signed and nothing missing -> accepted on the spot; pledge
+signed with materials missing -> accepted with materials to follow, due ``materials_due_days``
+working days after acceptance; no pledge -> submitted for normal review (every material needed).
+Pre-permit education is never consulted here: reading it is free and never a condition."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import Http404
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from credit_portal.accounts.actors import Actor
+from credit_portal.accounts.capabilities import Cap
+from credit_portal.audit import services as audit
+from credit_portal.errors import Conflict
+from credit_portal.notices import services as notices
+from credit_portal.workdays import services as workdays
+from pledges import files
+from pledges.access import member_entity_ids
+from pledges.models import MaterialSubmission, Matter, PermitApplication, Pledge, PledgeTemplate
+from pledges.services.common import (
+    APPLICATION_PREFIX,
+    PLEDGE_PREFIX,
+    Signature,
+    department_writer,
+    insert_numbered,
+    one_line,
+    signature_into,
+    text_into,
+    write_pledge_record,
+)
+from pledges.services.performance import flag_overdue, fulfil
+from records.access import entity_for_member
+from records.fields import Errors
+from records.models import MarketEntity
+
+Status = PermitApplication.Status
+OPEN = (Status.SUBMITTED, Status.ACCEPTED, Status.ACCEPTED_PENDING_MATERIALS)
+
+
+@dataclass(frozen=True)
+class PledgeSigning:
+    """The applicant signs the matter's pledge as shown: ``template_version`` is the version the
+    page displayed, so a text changed meanwhile is never signed unseen."""
+
+    template_version: Any
+    signature: Signature
+
+
+def signed_text(zh: str, en: str) -> str:
+    """The words as the signer saw them: the Chinese text, with its English version when there is one."""
+    return f"{zh}\n\n{en}" if en else zh
+
+
+def _material_key(material_id: int) -> str:
+    return f"material_{material_id}"
+
+
+def _template_for_signing(errors: Errors, matter: Matter, signing: PledgeSigning) -> PledgeTemplate | None:
+    if not matter.pledge_allowed:
+        errors.add("pledge", _("This matter does not accept a pledge: every material is needed for review."))
+        return None
+    template = matter.current_template()
+    if template is None:
+        errors.add("pledge", _("This matter has no pledge text yet; apply without a pledge."))
+        return None
+    if str(signing.template_version) != str(template.version):
+        errors.add(
+            "pledge",
+            _("The pledge text was changed while you were reading it. Read the new text and sign again."),
+        )
+        return None
+    return template
+
+
+def _make_permit_pledge(
+    *,
+    actor: Actor,
+    application: PermitApplication,
+    template: PledgeTemplate,
+    signer_name: str,
+    due_on,
+) -> Pledge:
+    matter = application.matter
+    pledge = Pledge(
+        kind=Pledge.Kind.PERMIT,
+        entity=application.entity,
+        application=application,
+        template=template,
+        department=matter.department,
+        text_signed=signed_text(template.text_zh, template.text_en),
+        consequences=signed_text(template.consequences_zh, template.consequences_en),
+        signer=actor.user,
+        signer_name=signer_name,
+        signed_at=timezone.now(),
+        materials_due_on=due_on,
+    )
+
+    def already_signed() -> None:
+        if Pledge.objects.filter(application=application).exists():
+            raise Conflict(_("This application already has a signed pledge."), field="pledge")
+
+    insert_numbered(pledge, PLEDGE_PREFIX, on_conflict=already_signed)
+    missing = [m.name_zh for m in application.missing_materials.all()]
+    content = (
+        f"{application.entity.name_zh}就“{matter.name_zh}”（申请编号{application.number}）作出信用承诺。"
+    )
+    remarks = f"Credit pledge made with the application {application.number} for “{matter.name_en or matter.name_zh}”."
+    if missing:
+        content += f"容缺材料：{'、'.join(missing)}，承诺于{due_on:%Y-%m-%d}前补齐。"
+        remarks += f" Materials to follow by {due_on:%Y-%m-%d}: {len(missing)}."
+    pledge.record = write_pledge_record(
+        actor=department_writer(matter.department),
+        entity_code=application.entity.code,
+        decision_number=pledge.number,
+        content=content,
+        remarks=remarks,
+    )
+    pledge.save(update_fields=["record"])
+    audit.log(
+        actor=actor,
+        action="pledges.pledge.signed",
+        target=pledge,
+        after={
+            "kind": pledge.kind,
+            "application": application.number,
+            "template_version": template.version,
+            "signer_name": signer_name,
+            "materials_due_on": due_on,
+            "record": pledge.record_id,
+        },
+    )
+    return pledge
+
+
+def application_submit(
+    *,
+    actor: Actor,
+    matter_id: int,
+    entity_code: str,
+    uploads: dict[int, Any],
+    missing: list[int],
+    pledge: PledgeSigning | None = None,
+) -> PermitApplication:
+    """Apply for a published matter for one of the actor's entities, with the materials uploaded
+    now (``uploads``: material id -> file) and, with a pledge, those marked ``missing`` (only the
+    ones a pledge may stand in for). Raises ``ValidationError`` with every error at once (keys
+    ``material_<id>``, ``pledge``, ``signer_name``, ``confirmed``) and writes nothing then: files
+    stored before a failure are removed. Side effects: application, materials, pledge and its
+    neutral credit record, audit events, a notice to the department."""
+    stored: list[str] = []
+    try:
+        return _application_submit(
+            actor=actor,
+            matter_id=matter_id,
+            entity_code=entity_code,
+            uploads=uploads,
+            missing=missing,
+            pledge=pledge,
+            stored=stored,
+        )
+    except BaseException:
+        files.delete_quietly(stored)
+        raise
+
+
+@transaction.atomic
+def _application_submit(
+    *,
+    actor: Actor,
+    matter_id: int,
+    entity_code: str,
+    uploads: dict[int, Any],
+    missing: list[int],
+    pledge: PledgeSigning | None,
+    stored: list[str],
+) -> PermitApplication:
+    entity, _membership = entity_for_member(actor, entity_code)
+    matter = Matter.objects.select_related("department").filter(pk=matter_id, is_published=True).first()
+    if matter is None:
+        raise Http404
+    errors = Errors()
+    materials = list(matter.materials.all())
+    template = None
+    signer_name = ""
+    if pledge is not None:
+        template = _template_for_signing(errors, matter, pledge)
+        signer_name = signature_into(errors, actor, pledge.signature)
+    missing_ids = {int(m) for m in missing}
+    checked: dict[int, files.CheckedFile] = {}
+    for material in materials:
+        key = _material_key(material.pk)
+        upload = uploads.get(material.pk)
+        if material.pk in missing_ids:
+            if upload is not None:
+                errors.add(key, _("Either upload this material or mark it to follow, not both."))
+            elif not (matter.pledge_allowed and material.pledge_may_replace):
+                errors.add(key, _("A pledge cannot stand in for this material: upload it."))
+            elif pledge is None:
+                errors.add(
+                    key, _("Only a signed pledge lets a material follow later: sign the pledge or upload it.")
+                )
+            continue
+        if upload is None:
+            if matter.pledge_allowed and material.pledge_may_replace:
+                errors.add(key, _("Upload this material, or mark it to follow and sign the pledge."))
+            else:
+                errors.add(key, _("Upload this material."))
+            continue
+        try:
+            checked[material.pk] = files.check_upload(upload)
+        except ValidationError as exc:
+            for message in exc.messages:
+                errors.add(key, message)
+    if errors:
+        raise ValidationError(dict(errors))
+
+    now = timezone.now()
+    today = timezone.localdate(now)
+    missing_materials = [m for m in materials if m.pk in missing_ids]
+    if pledge is None:
+        status, accepted_at, due_on = Status.SUBMITTED, None, None
+    elif missing_materials:
+        status, accepted_at = Status.ACCEPTED_PENDING_MATERIALS, now
+        due_on = workdays.add_working_days(today, matter.materials_due_days)
+    else:
+        status, accepted_at, due_on = Status.ACCEPTED, now, None
+    application = insert_numbered(
+        PermitApplication(
+            matter=matter,
+            entity=entity,
+            applicant=actor.user,
+            status=status,
+            submitted_at=now,
+            accepted_at=accepted_at,
+        ),
+        APPLICATION_PREFIX,
+    )
+    application.missing_materials.set(missing_materials)
+    for material_id, checked_file in checked.items():
+        _store(actor, application, material_id, checked_file, stored, now)
+    audit.log(
+        actor=actor,
+        action="pledges.application.submitted",
+        target=application,
+        after={
+            "matter": matter.pk,
+            "entity": entity.code,
+            "status": status,
+            "materials": sorted(checked),
+            "missing": sorted(m.pk for m in missing_materials),
+        },
+    )
+    if template is not None:
+        _make_permit_pledge(
+            actor=actor, application=application, template=template, signer_name=signer_name, due_on=due_on
+        )
+    _notify_department(actor, application)
+    return application
+
+
+def _store(actor: Actor, application, material_id: int, checked, stored: list[str], at) -> MaterialSubmission:
+    submission = MaterialSubmission(
+        application=application,
+        material_id=material_id,
+        original_name=checked.original_name,
+        submitted_at=at,
+        submitted_by=actor.user,
+    )
+    submission.file.save(files.stored_name(checked), checked.upload, save=False)
+    stored.append(submission.file.name)
+    submission.save(force_insert=True)
+    return submission
+
+
+def _notify_department(actor: Actor, application: PermitApplication) -> None:
+    matter = application.matter
+    notices.notify_department(
+        actor=actor,
+        department=matter.department,
+        capability=Cap.PLEDGES_MANAGE,
+        kind="pledges.application_received",
+        subject_zh=one_line(f"新的许可申请 {application.number}：{matter.name_zh}"),
+        subject_en=one_line(
+            f"New permit application {application.number}: {matter.name_en or matter.name_zh}"
+        ),
+        body_zh=f"{application.entity.name_zh}（{application.entity.code}），状态：{application.get_status_display()}",
+        body_en=f"{application.entity.name_en or application.entity.name_zh} ({application.entity.code})",
+        link=reverse("staff:application_staff_detail", args=[application.number]),
+        dedupe_key=f"pledges.application:{application.pk}",
+    )
+
+
+def _member_application(actor: Actor, number: str) -> PermitApplication:
+    """The application, locked, if the actor acts for its entity; else 404."""
+    entity_ids = member_entity_ids(actor)
+    application = (
+        PermitApplication.objects.select_for_update(of=("self",))
+        .select_related("matter", "matter__department", "entity")
+        .filter(number=str(number).upper(), entity_id__in=entity_ids)
+        .first()
+    )
+    if application is None:
+        raise Http404
+    return application
+
+
+@transaction.atomic
+def application_pledge_sign(*, actor: Actor, number: str, signing: PledgeSigning) -> Pledge:
+    """Sign the matter's pledge for an application submitted without one: it is accepted on the
+    spot (its materials are all there). One application has one pledge: a second signing is
+    refused with ``Conflict``. Side effects: pledge, its neutral record, audit events."""
+    application = _member_application(actor, number)
+    if Pledge.objects.filter(application=application).exists():
+        raise Conflict(_("This application already has a signed pledge."), field="pledge")
+    if application.status != Status.SUBMITTED:
+        raise ValidationError(
+            {"pledge": [str(_("A pledge can only be signed before the application is decided."))]}
+        )
+    errors = Errors()
+    template = _template_for_signing(errors, application.matter, signing)
+    signer_name = signature_into(errors, actor, signing.signature)
+    if errors:
+        raise ValidationError(dict(errors))
+    pledge = _make_permit_pledge(
+        actor=actor, application=application, template=template, signer_name=signer_name, due_on=None
+    )
+    application.status = Status.ACCEPTED
+    application.accepted_at = pledge.signed_at
+    application.save(update_fields=["status", "accepted_at"])
+    audit.log(
+        actor=actor,
+        action="pledges.application.accepted",
+        target=application,
+        before={"status": Status.SUBMITTED},
+        after={"status": application.status, "pledge": pledge.number},
+    )
+    return pledge
+
+
+def material_supply(*, actor: Actor, number: str, material_id: int, upload: Any) -> MaterialSubmission:
+    """Supply a material that followed under the pledge. When it is the last one and the due date
+    has not passed, the pledge is kept (a positive credit record); past the due date the pledge is
+    flagged for the department to check. Refused once a breach was confirmed. Side effects: file,
+    audit event, maybe the pledge's fulfilment or flag."""
+    stored: list[str] = []
+    try:
+        return _material_supply(
+            actor=actor, number=number, material_id=material_id, upload=upload, stored=stored
+        )
+    except BaseException:
+        files.delete_quietly(stored)
+        raise
+
+
+@transaction.atomic
+def _material_supply(*, actor: Actor, number: str, material_id: int, upload: Any, stored: list[str]):
+    application = _member_application(actor, number)
+    pledge = Pledge.objects.select_for_update().filter(application=application).first()
+    key = "file"
+    if pledge is not None and pledge.status == Pledge.Status.BROKEN:
+        raise ValidationError(
+            {
+                key: [
+                    str(
+                        _(
+                            "The department confirmed on %(date)s that this pledge was broken: materials are no longer accepted for this application."
+                        )
+                        % {"date": timezone.localdate(pledge.settled_at).isoformat()}
+                    )
+                ]
+            }
+        )
+    if application.status in (Status.REJECTED, Status.WITHDRAWN):
+        raise ValidationError(
+            {key: [str(_("This application is closed: materials are no longer accepted."))]}
+        )
+    missing = {m.pk: m for m in application.missing_materials.all()}
+    if material_id not in missing:
+        raise ValidationError({"material": [str(_("This material is not one that was to follow."))]})
+    if MaterialSubmission.objects.filter(application=application, material_id=material_id).exists():
+        raise ValidationError({"material": [str(_("This material has already been supplied."))]})
+    if upload is None:
+        raise ValidationError({key: [str(_("Choose the file to upload."))]})
+    try:
+        checked = files.check_upload(upload)
+    except ValidationError as exc:
+        raise ValidationError({key: exc.messages}) from None
+    now = timezone.now()
+    submission = _store(actor, application, material_id, checked, stored, now)
+    audit.log(
+        actor=actor,
+        action="pledges.material.supplied",
+        target=application,
+        after={"material": material_id, "submission": submission.pk},
+    )
+    supplied = set(
+        MaterialSubmission.objects.filter(application=application, material_id__in=list(missing)).values_list(
+            "material_id", flat=True
+        )
+    )
+    if supplied >= set(missing):
+        if application.status == Status.ACCEPTED_PENDING_MATERIALS:
+            application.status = Status.ACCEPTED
+            application.save(update_fields=["status"])
+        if pledge is not None and pledge.status == Pledge.Status.ACTIVE:
+            today = timezone.localdate(now)
+            if pledge.materials_due_on is None or today <= pledge.materials_due_on:
+                fulfil(
+                    actor=actor, pledge=pledge, writer=department_writer(pledge.department), late_reason=""
+                )
+            else:
+                flag_overdue(actor=actor, pledge=pledge)
+    return submission
+
+
+@transaction.atomic
+def application_decide(*, actor: Actor, number: str, approve: bool, reason: str = "") -> PermitApplication:
+    """Approve or reject an open application of the actor's department, with reasons (required to
+    reject). The working days from submission to decision are recorded (the day of submission not
+    counted). Deciding again the same way is harmless. Side effects: audit event, a notice to the
+    applicant that repeats what breaking the pledge means."""
+    actor.require(Cap.PLEDGES_MANAGE)
+    application = (
+        PermitApplication.objects.select_for_update(of=("self",))
+        .select_related("matter", "entity")
+        .filter(number=str(number).upper(), matter__department_id=actor.department_id)
+        .first()
+        if actor.department_id
+        else None
+    )
+    if application is None:
+        raise Http404
+    target = Status.APPROVED if approve else Status.REJECTED
+    if application.status == target:
+        return application
+    if application.status not in OPEN:
+        raise ValidationError({"status": [str(_("This application has already been decided."))]})
+    errors = Errors()
+    reason = text_into(errors, "reason", reason, max_length=4000, required=not approve)
+    if errors:
+        raise ValidationError(dict(errors))
+    before = application.status
+    now = timezone.now()
+    application.status = target
+    application.decided_at = now
+    application.decided_by = actor.user
+    application.decision_reason = reason
+    application.processing_days = workdays.working_days_between(
+        timezone.localdate(application.submitted_at), timezone.localdate(now)
+    )
+    application.save(
+        update_fields=["status", "decided_at", "decided_by", "decision_reason", "processing_days"]
+    )
+    audit.log(
+        actor=actor,
+        action="pledges.application.approved" if approve else "pledges.application.rejected",
+        target=application,
+        before={"status": before},
+        after={"status": target, "reason": reason, "processing_days": application.processing_days},
+    )
+    pledge = Pledge.objects.filter(application=application).first()
+    verdict_zh, verdict_en = ("准予许可", "approved") if approve else ("不予许可", "rejected")
+    body_zh, body_en = reason, reason
+    if pledge is not None and pledge.consequences:
+        body_zh += f"\n\n违反信用承诺的后果：\n{pledge.consequences}"
+        body_en += f"\n\nWhat breaking your pledge means:\n{pledge.consequences}"
+    notices.notify_user(
+        actor=actor,
+        user=application.applicant,
+        kind="pledges.application_decided",
+        subject_zh=one_line(f"许可申请 {application.number} 已决定：{verdict_zh}"),
+        subject_en=one_line(f"Permit application {application.number} {verdict_en}"),
+        body_zh=body_zh.strip(),
+        body_en=body_en.strip(),
+        link=reverse("my:application_my_detail", args=[application.number]),
+        dedupe_key=f"pledges.decided:{application.pk}",
+    )
+    return application
+
+
+def entity_choices(actor: Actor) -> list[MarketEntity]:
+    """The entities the actor may apply for, for a form's choices."""
+    return list(MarketEntity.objects.filter(pk__in=member_entity_ids(actor)).order_by("code"))

@@ -1,0 +1,243 @@
+"""How pledges are kept (履约) or broken (失信), and the daily sweep that flags overdue materials.
+
+A pledge is in force until kept or broken. Materials supplied by the due date keep it (a positive
+credit record). The sweep flags a pledge whose materials are overdue (a suspected breach) and tells
+the overseeing department; only a staff member of that department, after checking, confirms a
+breach (also for a breach found otherwise, e.g. in an inspection): the pledge is broken, a negative
+credit record is written in the department's name, and the entity is told."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import Http404
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from credit_portal.accounts.actors import Actor
+from credit_portal.accounts.capabilities import Cap
+from credit_portal.audit import services as audit
+from credit_portal.notices import services as notices
+from pledges.models import MaterialSubmission, PermitApplication, Pledge
+from pledges.services.common import one_line, text_into, write_pledge_record
+from records.fields import Errors
+from records.models import EntityMembership
+
+PStatus = Pledge.Status
+UNSETTLED = (PStatus.ACTIVE, PStatus.OVERDUE)
+SWEEP_BATCH = 500
+
+
+def _subject(pledge: Pledge) -> tuple[str, str]:
+    """What the pledge was about, in Chinese and English, for records and notices."""
+    if pledge.application_id is not None:
+        matter = pledge.application.matter
+        return f"“{matter.name_zh}”许可申请（{pledge.application.number}）", (
+            f"the application {pledge.application.number} for “{matter.name_en or matter.name_zh}”"
+        )
+    if pledge.kind == Pledge.Kind.ASSOCIATION:
+        return "行业协会信用承诺", "an industry association pledge"
+    return "向社会公开的信用承诺", "a voluntary public pledge"
+
+
+def fulfil(*, actor: Actor, pledge: Pledge, writer: Actor, late_reason: str) -> Pledge:
+    """Mark the (locked) pledge kept and write the positive record of its performance with
+    ``writer``. Called inside a service's transaction."""
+    before = pledge.status
+    pledge.status = PStatus.FULFILLED
+    pledge.settled_at = timezone.now()
+    pledge.settled_by = actor.user if actor.kind == "staff" else None
+    about_zh, about_en = _subject(pledge)
+    if late_reason:
+        content = f"{pledge.entity.name_zh}就{about_zh}作出的信用承诺（{pledge.number}）：容缺材料逾期补齐，经核查予以认可。{late_reason}"
+        remarks = f"Pledge {pledge.number} ({about_en}): materials supplied late, accepted after checking."
+    else:
+        content = f"{pledge.entity.name_zh}就{about_zh}作出的信用承诺（{pledge.number}）已按期履行，容缺材料已补齐。"
+        remarks = f"Pledge {pledge.number} ({about_en}) kept: the materials were supplied in time."
+    pledge.performance_record = write_pledge_record(
+        actor=writer,
+        entity_code=pledge.entity.code,
+        decision_number=f"{pledge.number}-LY",
+        content=content,
+        remarks=remarks,
+    )
+    pledge.save(update_fields=["status", "settled_at", "settled_by", "performance_record"])
+    audit.log(
+        actor=actor,
+        action="pledges.pledge.fulfilled",
+        target=pledge,
+        before={"status": before},
+        after={"status": pledge.status, "record": pledge.performance_record_id, "late_reason": late_reason},
+    )
+    return pledge
+
+
+def flag_overdue(*, actor: Actor, pledge: Pledge) -> bool:
+    """Flag the (locked) pledge as overdue and tell the department's ``pledges:manage`` holders
+    (once per pledge, however often this runs). Returns whether it changed."""
+    if pledge.status != PStatus.ACTIVE:
+        return False
+    pledge.status = PStatus.OVERDUE
+    pledge.save(update_fields=["status"])
+    audit.log(
+        actor=actor,
+        action="pledges.pledge.overdue",
+        target=pledge,
+        before={"status": PStatus.ACTIVE},
+        after={"status": PStatus.OVERDUE, "materials_due_on": pledge.materials_due_on},
+    )
+    entity = pledge.entity
+    notices.notify_department(
+        actor=actor,
+        department=pledge.department,
+        capability=Cap.PLEDGES_MANAGE,
+        kind="pledges.overdue",
+        subject_zh=one_line(f"信用承诺 {pledge.number} 容缺材料逾期：请核查"),
+        subject_en=one_line(f"Pledge {pledge.number}: materials overdue, please check"),
+        body_zh=f"{entity.name_zh}（{entity.code}）承诺于 {pledge.materials_due_on:%Y-%m-%d} 前补齐材料，至今未补齐。核查后确认是否失信。",
+        body_en=f"{entity.name_en or entity.name_zh} ({entity.code}) pledged to supply materials by {pledge.materials_due_on:%Y-%m-%d}. Check, then confirm a breach or accept.",
+        link=reverse("staff:pledge_staff_detail", args=[pledge.number]),
+        dedupe_key=f"pledges.overdue:{pledge.pk}",
+    )
+    return True
+
+
+def pledges_flag_overdue(*, actor: Actor, today: date | None = None, batch: int = SWEEP_BATCH) -> list[int]:
+    """The sweep: flag every pledge in force whose materials were due before ``today`` and are
+    still missing. Batches of ``batch`` rows, each in its own transaction, locked with SKIP LOCKED
+    so that concurrent runs share the work; running it again changes nothing. The sweep only
+    flags: a breach is confirmed by a person. Returns the ids flagged."""
+    today = today or timezone.localdate()
+    flagged: list[int] = []
+    while True:
+        with transaction.atomic():
+            due = list(
+                Pledge.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("entity", "department")
+                .filter(status=PStatus.ACTIVE, materials_due_on__isnull=False, materials_due_on__lt=today)
+                .exclude(
+                    application__status__in=[
+                        PermitApplication.Status.REJECTED,
+                        PermitApplication.Status.WITHDRAWN,
+                    ]
+                )
+                .order_by("materials_due_on", "id")[:batch]
+            )
+            for pledge in due:
+                if flag_overdue(actor=actor, pledge=pledge):
+                    flagged.append(pledge.pk)
+        if len(due) < batch:
+            return flagged
+
+
+def _settleable(actor: Actor, number: str) -> Pledge:
+    """The pledge, locked, if the actor's own department oversees it; else 404."""
+    actor.require(Cap.PLEDGES_MANAGE)
+    pledge = (
+        Pledge.objects.select_for_update(of=("self",))
+        .select_related("entity", "department")
+        .filter(number=str(number).upper(), department_id=actor.department_id)
+        .first()
+        if actor.department_id
+        else None
+    )
+    if pledge is None:
+        raise Http404
+    return pledge
+
+
+@transaction.atomic
+def pledge_confirm_breach(*, actor: Actor, number: str, reason: str) -> Pledge:
+    """Confirm, after checking, that a pledge in force (overdue or not: a breach may be found in
+    an inspection) was broken. Confirming again is harmless; a kept pledge cannot be broken.
+    Side effects: negative credit record written by the confirming staff member for the pledge's
+    department (item ``pledge_performance``, provenance ``system``), audit event, a notice to
+    every user of the entity."""
+    actor.require(Cap.RECORDS_WRITE)
+    pledge = _settleable(actor, number)
+    if pledge.status == PStatus.BROKEN:
+        return pledge
+    if pledge.status not in UNSETTLED:
+        raise ValidationError(
+            {"status": [str(_("This pledge was kept; it can no longer be declared broken."))]}
+        )
+    errors = Errors()
+    reason = text_into(errors, "reason", reason, max_length=2000, required=True)
+    if errors:
+        raise ValidationError(dict(errors))
+    before = pledge.status
+    about_zh, about_en = _subject(pledge)
+    pledge.status = PStatus.BROKEN
+    pledge.settled_at = timezone.now()
+    pledge.settled_by = actor.user
+    pledge.breach_reason = reason
+    pledge.performance_record = write_pledge_record(
+        actor=actor,
+        entity_code=pledge.entity.code,
+        decision_number=f"{pledge.number}-SX",
+        content=f"{pledge.entity.name_zh}违反就{about_zh}作出的信用承诺（{pledge.number}）。{reason}",
+        remarks=f"Pledge {pledge.number} ({about_en}) broken, confirmed by the department after checking.",
+    )
+    pledge.save(update_fields=["status", "settled_at", "settled_by", "breach_reason", "performance_record"])
+    audit.log(
+        actor=actor,
+        action="pledges.pledge.broken",
+        target=pledge,
+        before={"status": before},
+        after={"status": pledge.status, "reason": reason, "record": pledge.performance_record_id},
+    )
+    link = reverse("my:pledge_my_detail", args=[pledge.number])
+    users = [
+        m.user
+        for m in EntityMembership.objects.select_related("user")
+        .filter(entity=pledge.entity)
+        .order_by("user_id")
+    ]
+    for user in users:
+        notices.notify_user(
+            actor=actor,
+            user=user,
+            kind="pledges.broken",
+            subject_zh=one_line(f"信用承诺 {pledge.number} 被认定为失信"),
+            subject_en=one_line(f"Pledge {pledge.number} was found broken"),
+            body_zh=f"{pledge.department.name_zh}认定：{reason}\n\n{pledge.consequences}".strip(),
+            body_en=f"{pledge.department.name_en or pledge.department.name_zh}: {reason}\n\n{pledge.consequences}".strip(),
+            link=link,
+            dedupe_key=f"pledges.broken:{pledge.pk}",
+        )
+    return pledge
+
+
+@transaction.atomic
+def pledge_accept_late(*, actor: Actor, number: str, reason: str) -> Pledge:
+    """After checking an overdue pledge whose materials have all come in late, accept it as kept
+    (for example when the delay was the department's). Side effects: positive record, audit."""
+    actor.require(Cap.RECORDS_WRITE)
+    pledge = _settleable(actor, number)
+    if pledge.status == PStatus.FULFILLED:
+        return pledge
+    if pledge.status != PStatus.OVERDUE:
+        raise ValidationError({"status": [str(_("Only a pledge flagged as overdue can be accepted late."))]})
+    application = pledge.application
+    missing = set(application.missing_materials.values_list("pk", flat=True)) if application else set()
+    supplied = set(
+        MaterialSubmission.objects.filter(application=application, material_id__in=missing).values_list(
+            "material_id", flat=True
+        )
+    )
+    if supplied < missing:
+        raise ValidationError(
+            {
+                "status": [
+                    str(_("Some materials are still missing: accept the pledge once they have all come in."))
+                ]
+            }
+        )
+    errors = Errors()
+    reason = text_into(errors, "reason", reason, max_length=2000, required=True)
+    if errors:
+        raise ValidationError(dict(errors))
+    return fulfil(actor=actor, pledge=pledge, writer=actor, late_reason=reason)

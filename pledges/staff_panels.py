@@ -1,0 +1,21 @@
+"""The pledges app's contributions to the staff navigation and dashboard."""
+
+from django.utils.translation import gettext_lazy as _
+
+from credit_portal.accounts.actors import Actor
+from credit_portal.accounts.capabilities import Cap
+from credit_portal.web.registry import DashboardPanel, NavItem, dashboard_panels, staff_nav
+from pledges import selectors
+
+
+def _pledges_panel(actor: Actor) -> dict:
+    return selectors.pending_counts(actor)
+
+
+staff_nav.add(NavItem(_("Permit applications"), "staff:application_queue", Cap.PLEDGES_MANAGE, order=40))
+staff_nav.add(NavItem(_("Pledges"), "staff:pledge_staff_list", Cap.PLEDGES_MANAGE, order=41))
+staff_nav.add(NavItem(_("Matters"), "staff:matter_staff_list", Cap.PLEDGES_MANAGE, order=42))
+staff_nav.add(
+    NavItem(_("Industry associations"), "staff:association_list", Cap.ORGANISATIONS_MANAGE, order=85)
+)
+dashboard_panels.add(DashboardPanel("pledges/staff/panel.html", _pledges_panel, Cap.PLEDGES_MANAGE, order=40))

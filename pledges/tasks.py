@@ -1,0 +1,25 @@
+"""Celery tasks of the pledges app. Beat runs ``sweep_overdue_pledges`` daily
+(``CELERY_BEAT_SCHEDULE["pledges-overdue-sweep"]``)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+from celery import shared_task
+
+from credit_portal.accounts.actors import system_actor
+from pledges import services
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task
+def sweep_overdue_pledges(today: str | None = None) -> int:
+    """Flag pledges whose materials are overdue and tell their departments. Idempotent; safe to
+    run concurrently (SKIP LOCKED). ``today`` (ISO date) is for an operator replaying a day."""
+    flagged = services.pledges_flag_overdue(
+        actor=system_actor("pledges.sweep"), today=date.fromisoformat(today) if today else None
+    )
+    logger.info("Pledge sweep: %d pledge(s) flagged as overdue", len(flagged))
+    return len(flagged)
