@@ -188,6 +188,10 @@ def search_records(query: PublicQuery, *, page: int = 1, page_size: int = 20) ->
         ids = _browse(query, limit=limit)
     elif text_search.parse(text).code:
         ids = []  # a unified social credit code: its records are the exact hits
+    elif any(r.decision_number == text for r in exact):
+        # A decision number typed in full: its records are the exact hits. Matching its common
+        # bigrams ("市监", "2024") across the index would cost more than the page and add nothing.
+        ids = []
     else:
         ids = _text_matches(query, limit=limit)
     ids = [i for i in ids if i not in exact_ids]
@@ -242,10 +246,12 @@ def search_entities(text: str, *, division: str = "", limit: int = 10) -> list[M
     else:
         return []
     # Shortest names first among the first ENTITY_CANDIDATES matches: ranking every match of a
-    # common word ("有限") would read the whole registry.
-    candidates = qs.values("pk")[:ENTITY_CANDIDATES]
+    # common word ("有限") would read the whole registry. No ordering inside: the model's default
+    # (by code) would sort every match before the first thousand are taken.
+    candidates = qs.order_by().values("pk")[:ENTITY_CANDIDATES]
     return list(
         MarketEntity.objects.select_related("division")
+        .defer("search_vector")
         .filter(pk__in=candidates)
         .order_by(Length("name_zh"), "id")[:limit]
     )

@@ -81,6 +81,7 @@ def test_revoked_and_unpublished_records_are_not_shown(client, published):
 def test_exact_decision_number_and_code_come_first(client, published, entity):
     response = client.get("/", {"q": "深市监罚〔2026〕2号"})
     assert [v["record"].decision_number for v in response.context["exact"]] == ["深市监罚〔2026〕2号"]
+    assert list(response.context["results"]) == []  # a full decision number runs no text match
     response = client.get("/", {"q": entity.code.lower()})
     assert {v["record"].decision_number for v in response.context["exact"]} == {
         "深市监罚〔2026〕1号", "深市监罚〔2026〕2号", "深市监罚〔2026〕3号"

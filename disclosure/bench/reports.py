@@ -20,24 +20,27 @@ from pathlib import Path
 
 from django.db import transaction
 from django.utils import timezone
+from stdnum.cn import ric
 
 from credit_portal.accounts.actors import Actor
 from credit_portal.accounts.capabilities import Cap
 from credit_portal.accounts.models import Department
 from credit_portal.progress import Progress
 from disclosure.models import CreditReport
-from disclosure.reports import document, qr, render
+from disclosure.reports import document, numbers, qr, render
 from disclosure.reports import services as reports
 from records import services as records
 from records.fields import RecordInput
 from records.identifiers import make_uscc, organisation_code
-from records.models import CreditRecord, MarketEntity
+from records.models import CreditRecord, MarketEntity, Person
 from records.services import EntityInput, PersonInput, publication
 
 BENCH_DEPARTMENT = "SZ-AMR"
 # A fixed, valid code: the entity is created once and reused by later runs.
 BENCH_CODE = make_uscc("9", "1", "440300", organisation_code("MA5BENCH"))
 BENCH_RECORDS = 50
+_ID_BODY = "44030519900101123"  # a synthetic resident identity number, with its check character
+LEGAL_REP_ID = _ID_BODY + ric.calc_check_digit(_ID_BODY + "0")
 Say = Callable[[str], None]
 
 
@@ -87,7 +90,7 @@ def _inputs(today: date) -> list[RecordInput]:
                         "punishment_category": "罚款",
                         "fine_amount": "0.5",
                         "legal_rep_name": "王某某",
-                        "legal_rep_id_number": "440305199001011234",
+                        "legal_rep_id_number": LEGAL_REP_ID,
                     },
                 )
             )
@@ -111,7 +114,9 @@ def ensure_entity(today: date, say: Say) -> MarketEntity:
                     industry="H",
                     registered_on=date(2015, 6, 1),
                     address="深圳市南山区科技园基准路1号",
-                    legal_representative=PersonInput(name="王某某", id_number="440305199001011234"),
+                    legal_representative=PersonInput(
+                        name="王某某", id_type=Person.IdType.RESIDENT_ID, id_number=LEGAL_REP_ID
+                    ),
                 ),
                 department=department,
             )
@@ -156,7 +161,7 @@ def _pages(pdf: bytes) -> int | None:
 def in_process(entity: MarketEntity, samples: int, say: Say) -> tuple[list[float], list[float]]:
     """The whole report (``build_rendition``) and WeasyPrint alone on the same HTML, alternately."""
     report = CreditReport(
-        number="BENCH",
+        number=numbers.new_number(timezone.localdate()),
         entity=entity,
         period_from=timezone.localdate() - timedelta(days=5 * 365 - 10),
         period_to=timezone.localdate(),
@@ -164,7 +169,7 @@ def in_process(entity: MarketEntity, samples: int, say: Say) -> tuple[list[float
         language="zh-hans",
     )
     first = reports.build_rendition(report)  # warm-up: fonts, templates, WeasyPrint's own caches
-    html = render.render_html(first.document, verify_url=qr.verify_url("BENCH"), sha256=first.sha256)
+    html = render.render_html(first.document, verify_url=qr.verify_url(report.number), sha256=first.sha256)
     say(
         f"  one report: {_pages(first.pdf) or '?'} pages, {len(first.pdf) / 1024:,.0f} KiB PDF, "
         f"{len(html) / 1024:,.0f} KiB HTML"

@@ -69,7 +69,10 @@ def agency_set_active(*, actor: Actor, agency_id: int, active: bool) -> CreditSe
     """Suspend an agency (its reports leave the public pages) or reinstate it. Idempotent."""
     actor.require(Cap.ORGANISATIONS_MANAGE)
     agency = (
-        CreditServiceAgency.objects.select_for_update().select_related("entity").filter(pk=agency_id).first()
+        CreditServiceAgency.objects.select_for_update(of=("self",))
+        .select_related("entity")
+        .filter(pk=agency_id)
+        .first()
     )
     if agency is None:
         raise Http404

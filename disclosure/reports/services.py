@@ -323,7 +323,10 @@ def _begin(report_id: int) -> CreditReport | None:
     there is nothing to do: the report is ready, or gone."""
     with transaction.atomic():
         report = (
-            CreditReport.objects.select_for_update().select_related("entity").filter(pk=report_id).first()
+            CreditReport.objects.select_for_update(of=("self",))
+            .select_related("entity")
+            .filter(pk=report_id)
+            .first()
         )
         if report is None or report.status == Status.READY:
             return None
@@ -349,7 +352,9 @@ def report_render(*, report_id: int, now: datetime | None = None) -> CreditRepor
         logger.exception("Credit report %s failed to render", report.number)
         return report_fail(report_id=report_id, reason=f"{type(exc).__name__}: {exc}"[:1000])
     with transaction.atomic():
-        report = CreditReport.objects.select_for_update().select_related("entity").get(pk=report_id)
+        report = (
+            CreditReport.objects.select_for_update(of=("self",)).select_related("entity").get(pk=report_id)
+        )
         if report.status == Status.READY:
             return report
         report.pdf.save(f"{report.number}.pdf", ContentFile(rendition.pdf), save=False)
@@ -385,7 +390,12 @@ def report_render(*, report_id: int, now: datetime | None = None) -> CreditRepor
 @transaction.atomic
 def report_fail(*, report_id: int, reason: str) -> CreditReport | None:
     """Mark a report that could not be rendered as failed, with the reason; tell the requester."""
-    report = CreditReport.objects.select_for_update().select_related("entity").filter(pk=report_id).first()
+    report = (
+        CreditReport.objects.select_for_update(of=("self",))
+        .select_related("entity")
+        .filter(pk=report_id)
+        .first()
+    )
     if report is None or report.status in (Status.READY, Status.FAILED):
         return report
     report.status = Status.FAILED
@@ -603,7 +613,7 @@ def third_party_report_withdraw(*, actor: Actor, report_id: int) -> ThirdPartyRe
     actor.require(Cap.OWN_ENTITY)
     entity_ids = EntityMembership.objects.filter(user=actor.user).values("entity_id")
     report = (
-        ThirdPartyReport.objects.select_for_update()
+        ThirdPartyReport.objects.select_for_update(of=("self",))
         .select_related("agency__entity", "entity")
         .filter(pk=report_id, agency__entity_id__in=entity_ids)
         .first()

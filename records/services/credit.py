@@ -343,7 +343,7 @@ def _record_for_department(actor: Actor, record_id: int, capability: str) -> Cre
     office); else 404 — other departments' records are not theirs to change."""
     actor.require(capability)
     qs = (
-        CreditRecord.objects.select_for_update()
+        CreditRecord.objects.select_for_update(of=("self",))
         .select_related("item", "entity", "department")
         .filter(pk=record_id)
     )

@@ -269,7 +269,7 @@ def entity_person_end(*, actor: Actor, code: str, link_id: int) -> EntityPerson:
     """End a person's current role in an entity (the history is kept)."""
     actor.require(Cap.ENTITIES_WRITE)
     link = (
-        EntityPerson.objects.select_for_update()
+        EntityPerson.objects.select_for_update(of=("self",))
         .select_related("entity")
         .filter(pk=link_id, entity__code=normalise_uscc(code))
         .first()

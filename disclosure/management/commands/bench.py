@@ -606,7 +606,10 @@ class Command(BaseCommand):
     def _reports(self) -> None:
         w, o = self.w, self.opts
         w("")
-        w("== 5. Credit reports: one entity with 50 records, in process and through the pdf worker " + "=" * 7)
+        w(
+            "== 5. Credit reports: one entity with 50 records, in process and through the pdf worker "
+            + "=" * 7
+        )
         max_tasks = o["max_tasks_per_child"]
         if max_tasks is None:
             max_tasks = settings.CELERY_WORKER_MAX_TASKS_PER_CHILD
