@@ -9,6 +9,7 @@ from django.test import Client
 from credit_portal.accounts.actors import actor_for_user
 from credit_portal.accounts.models import User
 from credit_portal.web.registry import staff_nav
+from pledges.models import PermitApplication, Pledge
 from records.models import CreditRecord
 
 pytestmark = pytest.mark.django_db
@@ -37,6 +38,10 @@ def staff_urls(username: str) -> list[str]:
         "/staff/records/new/?item=admin_punishment",
     ]
     urls += [f"/staff/entities/{record.entity.code}/"]
+    if actor.department and actor.department.code == "SZ-AMR":  # the demo matters' department
+        application = PermitApplication.objects.filter(matter__department=actor.department).first()
+        pledge = Pledge.objects.filter(department=actor.department).first()
+        urls += [f"/staff/pledges/applications/{application.number}/", f"/staff/pledges/{pledge.number}/"]
     return urls
 
 
@@ -61,7 +66,22 @@ def test_every_public_and_business_page_renders(demo, language):
     ]:  # fmt: skip
         response = public.get(url)
         assert response.status_code == 200, (url, response.status_code)
+    application = PermitApplication.objects.select_related("matter__department").get(
+        applicant__username="demo_company"
+    )
+    matter = application.matter
+    pledge = Pledge.objects.filter(application=application).get()
+    for url in [
+        "/pledges/", "/pledges/matters/", f"/pledges/matters/{matter.department.code}/{matter.code}/",
+        f"/pledges/{pledge.number}/", "/verify/",
+    ]:  # fmt: skip
+        response = public.get(url)
+        assert response.status_code == 200, (url, response.status_code)
     business = client_as("demo_company", language)
-    for url in ["/my/", "/my/records/", "/my/objections/", "/my/claim/"]:
+    for url in [
+        "/my/", "/my/records/", "/my/objections/", "/my/claim/", "/my/pledges/", "/my/pledges/apply/",
+        f"/my/pledges/apply/{matter.department.code}/{matter.code}/", "/my/pledges/public/new/",
+        f"/my/applications/{application.number}/", f"/my/pledges/{pledge.number}/", "/my/reports/",
+    ]:  # fmt: skip
         response = business.get(url)
         assert response.status_code == 200, (url, response.status_code)
