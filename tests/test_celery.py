@@ -12,8 +12,10 @@ from credit_portal.celery import app
 
 @pytest.fixture
 def worker(transactional_db):
-    # No ping check: results are ignored unless asked for, and the test below asks.
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+    # No ping check: results are ignored unless asked for, and the test below asks. The queue is
+    # named: a worker's queue selection stays on the app, so one started earlier for the ``pdf``
+    # queue (tests/browser) would otherwise leave this one deaf to ``default``.
+    with start_worker(app, pool="solo", queues=["default"], perform_ping_check=False, shutdown_timeout=10):
         yield
 
 

@@ -7,6 +7,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from credit_portal.accounts.actors import actor_for_user
+from credit_portal.accounts.capabilities import Cap
 from credit_portal.accounts.models import User
 from credit_portal.web.registry import staff_nav
 from pledges.models import PermitApplication, Pledge
@@ -38,7 +39,7 @@ def staff_urls(username: str) -> list[str]:
         "/staff/records/new/?item=admin_punishment",
     ]
     urls += [f"/staff/entities/{record.entity.code}/"]
-    if actor.department and actor.department.code == "SZ-AMR":  # the demo matters' department
+    if actor.can(Cap.PLEDGES_MANAGE) and actor.department.code == "SZ-AMR":  # the demo matters' department
         application = PermitApplication.objects.filter(matter__department=actor.department).first()
         pledge = Pledge.objects.filter(department=actor.department).first()
         urls += [f"/staff/pledges/applications/{application.number}/", f"/staff/pledges/{pledge.number}/"]
