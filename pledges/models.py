@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from credit_portal.accounts.models import Department
 from records.models import CreditRecord, IndustryAssociation, MarketEntity, no_nul
@@ -164,11 +165,11 @@ class PermitApplication(models.Model):
     """An application for a matter by an entity, with or without a pledge."""
 
     class Status(models.TextChoices):
-        SUBMITTED = "submitted", _("Submitted")
+        SUBMITTED = "submitted", pgettext_lazy("permit application status", "Submitted")
         ACCEPTED = "accepted", _("Accepted")
         ACCEPTED_PENDING_MATERIALS = "accepted_pending", _("Accepted with materials to follow")
-        APPROVED = "approved", _("Approved")
-        REJECTED = "rejected", _("Rejected")
+        APPROVED = "approved", pgettext_lazy("permit application status", "Approved: permit granted")
+        REJECTED = "rejected", pgettext_lazy("permit application status", "Rejected: permit refused")
         WITHDRAWN = "withdrawn", _("Withdrawn")
 
     number = models.CharField(_("application number"), max_length=24, unique=True)
