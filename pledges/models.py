@@ -7,9 +7,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from credit_portal.accounts.models import Department
 from records.models import CreditRecord, IndustryAssociation, MarketEntity, no_nul
