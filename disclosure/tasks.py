@@ -35,3 +35,11 @@ def render_credit_report(report_id: int) -> str | None:
 
     report = reports.report_render(report_id=report_id)
     return report.status if report is not None else None
+
+
+@shared_task
+def requeue_stale_reports() -> int:
+    """Beat, every 10 minutes: queue again the renders whose task was lost."""
+    from disclosure.reports import services as reports
+
+    return len(reports.reports_requeue_stale())

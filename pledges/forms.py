@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from pledges.files import max_bytes
 from pledges.models import Matter, PermitApplication, Pledge
 from pledges.services import EducationInput, MaterialInput, MatterInput, PledgeSigning, Signature
+from records.services.credit import add_months
 
 ACCEPT = ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"
 
@@ -381,7 +382,7 @@ class ReportForm(forms.Form):
     start = forms.DateField(label=_("Decided from"), widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(label=_("Decided until"), widget=forms.DateInput(attrs={"type": "date"}))
 
-    MAX_DAYS = 366 * 5
+    MAX_YEARS = 5
 
     @classmethod
     def default_initial(cls) -> dict:
@@ -394,7 +395,7 @@ class ReportForm(forms.Form):
         if start and end:
             if end < start:
                 self.add_error("end", _("The end of the period is before its start."))
-            elif (end - start).days > self.MAX_DAYS:
+            elif start < add_months(end, -12 * self.MAX_YEARS):
                 self.add_error("start", _("Choose a period of at most five years."))
         return data
 

@@ -294,6 +294,8 @@ class Pledge(models.Model):
                 name="pledge_materials_due_idx",
                 condition=Q(status="active", materials_due_on__isnull=False),
             ),
+            # The public list, newest first (/pledges/).
+            models.Index(fields=["-signed_at", "-id"], name="pledge_signed_idx"),
         ]
 
     def __str__(self) -> str:

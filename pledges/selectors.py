@@ -196,7 +196,10 @@ def processing_report(actor: Actor, *, start: date, end: date) -> list[ReportRow
     One aggregate query."""
     tz = timezone.get_current_timezone()
     since = timezone.make_aware(datetime.combine(start, time.min), tz)
-    until = timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min), tz)
+    # Nothing is decided after today: a period ending later (even on 9999-12-31) stops there.
+    until = timezone.make_aware(
+        datetime.combine(min(end, timezone.localdate()) + timedelta(days=1), time.min), tz
+    )
     pledged, unpledged = Q(pledge__isnull=False), Q(pledge__isnull=True)
     rows = (
         access.staff_applications(actor)

@@ -247,7 +247,9 @@ def application_my_material(request, number: str, submission_id: int):
     submission = MaterialSubmission.objects.filter(application=application, pk=submission_id).first()
     if submission is None:
         raise Http404
-    return material_file_response(submission)
+    response = material_file_response(submission)
+    services.material_download(actor=request.actor, submission=submission)
+    return response
 
 
 @entity_user_required

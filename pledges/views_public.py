@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from credit_portal.ratelimit import limit_per_client
 from pledges import selectors
 from pledges.forms import PublicPledgeFilterForm
 
@@ -25,6 +26,7 @@ def matter_detail(request, department: str, code: str):
 
 
 @require_GET
+@limit_per_client("public-pledges", limit=120, window=60)
 def pledge_list(request):
     form = PublicPledgeFilterForm(request.GET or None)
     code = form.cleaned_data["code"] if form.is_valid() else ""

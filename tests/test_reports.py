@@ -368,6 +368,19 @@ class TestVerification:
         )
         assert services.report_verify(report.number).superseded is True
 
+    def test_a_report_is_superseded_when_a_person_behind_the_entity_changes(self, entity, clerk):
+        report = issue(actor_for_user(clerk), entity)
+        assert services.report_verify(report.number).superseded is False
+        record_services.entity_person_add(
+            actor=actor_for_user(clerk),
+            code=entity.code,
+            person=record_services.PersonInput(
+                name="李四", id_type=Person.IdType.RESIDENT_ID, id_number=f.resident_id(seq="456"),
+                role="actual_controller",
+            ),
+        )  # fmt: skip
+        assert services.report_verify(report.number).superseded is True
+
     def test_forged_tampered_malformed_and_unissued_numbers_get_the_same_404(self, entity, clerk):
         report = issue(actor_for_user(clerk), entity)
         queued = request_report(actor_for_user(clerk), entity)
@@ -549,3 +562,37 @@ def test_selectors_scope_reports_to_the_department(entity, clerk, other_departme
     assert list(selectors.reports_for_actor(actor_for_user(clerk))) == [report]
     assert list(selectors.reports_for_actor(actor_for_user(other_department_clerk))) == []
     assert list(selectors.reports_for_actor(actor_for_user(credit_officer))) == [report]
+
+
+class TestLostTasks:
+    """A report whose render task was lost (broker down at request time, worker killed mid-render)
+    is queued again by beat, and no longer counts against the requester's limit."""
+
+    def test_stale_reports_are_queued_again_and_fresh_ones_left_alone(self, entity, clerk, monkeypatch):
+        actor = actor_for_user(clerk)
+        stale = services.report_request(actor=actor, code=entity.code)
+        rendering = services.report_request(actor=actor, code=entity.code)
+        fresh = services.report_request(actor=actor, code=entity.code)
+        ready = issue(actor, entity)
+        old = timezone.now() - services.STALE_AFTER - timedelta(minutes=1)
+        CreditReport.objects.filter(pk__in=[stale.pk, rendering.pk, ready.pk]).update(requested_at=old)
+        CreditReport.objects.filter(pk=rendering.pk).update(status=CreditReport.Status.RENDERING)
+        queued = []
+        monkeypatch.setattr(tasks.render_credit_report, "delay", lambda pk: queued.append(pk))
+
+        assert tasks.requeue_stale_reports() == 2
+        assert sorted(queued) == sorted([stale.pk, rendering.pk])
+        assert fresh.pk not in queued and ready.pk not in queued
+        # The task queued again renders the report as usual.
+        assert services.report_render(report_id=stale.pk).status == CreditReport.Status.READY
+
+    def test_stale_reports_do_not_block_new_requests(self, entity, clerk):
+        actor = actor_for_user(clerk)
+        for _ in range(services.MAX_IN_PREPARATION):
+            services.report_request(actor=actor, code=entity.code)
+        CreditReport.objects.update(requested_at=timezone.now() - services.STALE_AFTER - timedelta(minutes=1))
+        assert services.report_request(actor=actor, code=entity.code).status == CreditReport.Status.QUEUED
+
+    def test_beat_runs_it_every_ten_minutes(self, settings):
+        entry = settings.CELERY_BEAT_SCHEDULE["requeue-stale-reports"]
+        assert entry["task"] == tasks.requeue_stale_reports.name

@@ -261,6 +261,11 @@ CELERY_BEAT_SCHEDULE = {
         # A run not started within its 5 minutes is dropped: the next one does the same work.
         "options": {"expires": 4 * 60},
     },
+    "requeue-stale-reports": {
+        "task": "disclosure.tasks.requeue_stale_reports",
+        "schedule": crontab(minute="*/10"),
+        "options": {"expires": 9 * 60},
+    },
     # Daily: flag pledges whose materials are overdue; idempotent, so a missed day is caught up.
     "pledges-overdue-sweep": {
         "task": "pledges.tasks.sweep_overdue_pledges",

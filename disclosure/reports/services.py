@@ -51,6 +51,9 @@ LANGUAGE_ALIASES = {
 }
 # A requester with this many reports still queued or rendering waits before asking for more.
 MAX_IN_PREPARATION = 10
+# A report still in preparation this long after its request has lost its task: see
+# ``reports_requeue_stale``. It no longer counts against ``MAX_IN_PREPARATION`` either.
+STALE_AFTER = timedelta(minutes=10)
 _NUMBER_ATTEMPTS = 5
 _NUL = "\x00"
 
@@ -231,7 +234,9 @@ def report_request(
         language=language, today=today,
     )  # fmt: skip
     pending = CreditReport.objects.filter(
-        status__in=(Status.QUEUED, Status.RENDERING), **_requester_filter(actor)
+        status__in=(Status.QUEUED, Status.RENDERING),
+        requested_at__gte=timezone.now() - STALE_AFTER,
+        **_requester_filter(actor),
     ).count()
     if pending >= MAX_IN_PREPARATION:
         raise Conflict(
@@ -279,6 +284,26 @@ def report_request(
     report_id = report.pk
     transaction.on_commit(lambda: tasks.render_credit_report.delay(report_id), robust=True)
     return report
+
+
+def reports_requeue_stale(*, now: datetime | None = None, after: timedelta = STALE_AFTER) -> list[int]:
+    """Queue again the render of every report still queued or rendering ``after`` its request: its
+    task was lost (the broker was down when it was requested, or the worker died mid-render and
+    the message went with it). Rendering is idempotent, so a report whose task was only slow is
+    rendered once all the same. Beat runs this every 10 minutes. Returns the ids queued again."""
+    from disclosure import tasks  # the tasks module imports this one
+
+    cutoff = (now or timezone.now()) - after
+    ids = list(
+        CreditReport.objects.filter(
+            status__in=(Status.QUEUED, Status.RENDERING), requested_at__lt=cutoff
+        ).values_list("pk", flat=True)[:1000]
+    )
+    for report_id in ids:
+        tasks.render_credit_report.delay(report_id)
+    if ids:
+        logger.warning("Queued the render of %d stale credit report(s) again", len(ids))
+    return ids
 
 
 # --- rendering (the task's work) ------------------------------------------------------------------

@@ -5,6 +5,7 @@ from pledges.services.applications import (
     application_decide,
     application_pledge_sign,
     application_submit,
+    material_download,
     material_supply,
 )
 from pledges.services.common import Signature
@@ -32,6 +33,7 @@ __all__ = [
     "association_pledge_register",
     "compliance_material_save",
     "education_acknowledge",
+    "material_download",
     "material_supply",
     "matter_save",
     "pledge_accept_late",

@@ -412,6 +412,13 @@ def _material_supply(*, actor: Actor, number: str, material_id: int, upload: Any
         if application.status == Status.ACCEPTED_PENDING_MATERIALS:
             application.status = Status.ACCEPTED
             application.save(update_fields=["status"])
+            audit.log(
+                actor=actor,
+                action="pledges.application.materials_complete",
+                target=application,
+                before={"status": Status.ACCEPTED_PENDING_MATERIALS},
+                after={"status": Status.ACCEPTED},
+            )
         if pledge is not None and pledge.status == Pledge.Status.ACTIVE:
             today = timezone.localdate(now)
             if pledge.materials_due_on is None or today <= pledge.materials_due_on:
@@ -421,6 +428,17 @@ def _material_supply(*, actor: Actor, number: str, material_id: int, upload: Any
             else:
                 flag_overdue(actor=actor, pledge=pledge)
     return submission
+
+
+def material_download(*, actor: Actor, submission: MaterialSubmission) -> None:
+    """Record that the actor (the applicant's user or the deciding staff) opened an uploaded
+    material: these files hold personal documents. The caller has checked access."""
+    audit.log(
+        actor=actor,
+        action="pledges.material.downloaded",
+        target=submission.application,
+        data={"submission": submission.pk, "material": submission.material_id},
+    )
 
 
 @transaction.atomic

@@ -243,6 +243,12 @@ def entity_update(*, actor: Actor, code: str, data: EntityInput) -> MarketEntity
     return entity
 
 
+def _touch(entity: MarketEntity) -> None:
+    """Mark the entity's registry data as changed now: the persons behind it are part of it (a
+    credit report issued before says so at its verification)."""
+    MarketEntity.objects.filter(pk=entity.pk).update(updated_at=timezone.now())
+
+
 @transaction.atomic
 def entity_person_add(*, actor: Actor, code: str, person: PersonInput) -> EntityPerson:
     """Link a legal representative, actual controller or responsible person to an entity."""
@@ -255,6 +261,7 @@ def entity_person_add(*, actor: Actor, code: str, person: PersonInput) -> Entity
     if errors:
         raise ValidationError(errors)
     link = _link_person(entity, person.role, clean[0], person.id_type, clean[1])
+    _touch(entity)
     audit.log(
         actor=actor,
         action="records.entity.person_linked",
@@ -279,6 +286,7 @@ def entity_person_end(*, actor: Actor, code: str, link_id: int) -> EntityPerson:
     if link.until is None:
         link.until = timezone.localdate()
         link.save(update_fields=["until"])
+        _touch(link.entity)
         audit.log(
             actor=actor,
             action="records.entity.person_ended",

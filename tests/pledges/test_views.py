@@ -531,6 +531,16 @@ def test_the_report_page_has_the_table_the_chart_and_a_safe_csv(
     assert rows[1] == ["SZ-TEST", "formula", '\'=HYPERLINK("http://x")许可', "3", "2", "9", "1"]
     bad = client.get("/staff/pledges/report/", {"start": "2026-12-31", "end": "2026-01-01"})
     assert bad.status_code == 400
+    # Five years are counted in calendar months (leap days included), not in days of 366.
+    over = client.get("/staff/pledges/report/", {"start": "2021-01-02", "end": "2026-01-06"})
+    assert over.status_code == 400
+    assert (
+        client.get("/staff/pledges/report/", {"start": "2021-01-06", "end": "2026-01-06"}).status_code == 200
+    )
+    # A period ending at the end of time stops at today instead of failing.
+    assert (
+        client.get("/staff/pledges/report/", {"start": "9999-06-01", "end": "9999-12-31"}).status_code == 200
+    )
 
 
 def test_staff_pages_render_in_both_languages(client_for, reviewer, world):
@@ -626,3 +636,18 @@ def test_today_is_used_for_due_dates(world):
     assert world["pledge"].materials_due_on > timezone.localdate()
     assert world["pledge"].materials_due_on <= timezone.localdate() + timedelta(days=40)
     assert isinstance(world["pledge"].materials_due_on, date)
+
+
+def test_opening_an_uploaded_material_is_audited(world, as_actor):
+    submission = world["submission"]
+    for actor, url in (
+        ("entity_user", f"/my/applications/{world['pending'].number}/materials/{submission.pk}/"),
+        ("reviewer", f"/staff/pledges/applications/{world['pending'].number}/materials/{submission.pk}/"),
+    ):
+        before = AuditEvent.objects.filter(action="pledges.material.downloaded").count()
+        response = as_actor(actor).get(url)
+        assert response.status_code == 200, actor
+        assert b"".join(response.streaming_content).startswith(b"%PDF")
+        events = AuditEvent.objects.filter(action="pledges.material.downloaded").order_by("-id")
+        assert events.count() == before + 1
+        assert events.first().data["submission"] == submission.pk
