@@ -230,6 +230,7 @@ class Pledge(models.Model):
         OVERDUE = "overdue", _("Materials overdue: being checked")
         FULFILLED = "fulfilled", _("Kept")
         BROKEN = "broken", _("Broken")
+        LAPSED = "lapsed", _("Lapsed: no longer in force")
 
     number = models.CharField(_("pledge number"), max_length=24, unique=True)
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)

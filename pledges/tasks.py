@@ -16,10 +16,12 @@ logger = logging.getLogger(__name__)
 
 @shared_task
 def sweep_overdue_pledges(today: str | None = None) -> int:
-    """Flag pledges whose materials are overdue and tell their departments. Idempotent; safe to
+    """Flag pledges whose materials are overdue and tell their departments; lapse voluntary and
+    association pledges past their ``valid_until``. Idempotent; safe to
     run concurrently (SKIP LOCKED). ``today`` (ISO date) is for an operator replaying a day."""
-    flagged = services.pledges_flag_overdue(
-        actor=system_actor("pledges.sweep"), today=date.fromisoformat(today) if today else None
-    )
-    logger.info("Pledge sweep: %d pledge(s) flagged as overdue", len(flagged))
+    actor = system_actor("pledges.sweep")
+    day = date.fromisoformat(today) if today else None
+    flagged = services.pledges_flag_overdue(actor=actor, today=day)
+    lapsed = services.pledges_lapse_expired(actor=actor, today=day)
+    logger.info("Pledge sweep: %d flagged as overdue, %d lapsed", len(flagged), len(lapsed))
     return len(flagged)

@@ -18,7 +18,12 @@ from pledges.services.matters import (
     matter_save,
     pledge_template_publish,
 )
-from pledges.services.performance import pledge_accept_late, pledge_confirm_breach, pledges_flag_overdue
+from pledges.services.performance import (
+    pledge_accept_late,
+    pledge_confirm_breach,
+    pledges_flag_overdue,
+    pledges_lapse_expired,
+)
 from pledges.services.public import association_pledge_register, public_pledge_publish
 
 __all__ = [
@@ -40,5 +45,6 @@ __all__ = [
     "pledge_confirm_breach",
     "pledge_template_publish",
     "pledges_flag_overdue",
+    "pledges_lapse_expired",
     "public_pledge_publish",
 ]

@@ -38,7 +38,7 @@ from pledges.services.common import (
     text_into,
     write_pledge_record,
 )
-from pledges.services.performance import flag_overdue, fulfil
+from pledges.services.performance import flag_overdue, fulfil, lapse
 from records.access import entity_for_member
 from records.fields import Errors
 from records.models import MarketEntity
@@ -486,7 +486,9 @@ def application_decide(*, actor: Actor, number: str, approve: bool, reason: str 
         before={"status": before},
         after={"status": target, "reason": reason, "processing_days": application.processing_days},
     )
-    pledge = Pledge.objects.filter(application=application).first()
+    pledge = Pledge.objects.select_for_update().filter(application=application).first()
+    if pledge is not None and not approve:
+        lapse(actor=actor, pledge=pledge, reason="application rejected")
     verdict_zh, verdict_en = ("准予许可", "approved") if approve else ("不予许可", "rejected")
     body_zh, body_en = reason, reason
     if pledge is not None and pledge.consequences:

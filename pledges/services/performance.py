@@ -133,6 +133,39 @@ def pledges_flag_overdue(*, actor: Actor, today: date | None = None, batch: int 
             return flagged
 
 
+def lapse(*, actor: Actor, pledge: Pledge, reason: str) -> bool:
+    """End a (locked) pledge in force that can no longer be kept or broken: its application was
+    rejected or withdrawn, or it was given until a day now past. Neither kept nor broken, so no
+    credit record. Returns whether it changed."""
+    if pledge.status not in UNSETTLED:
+        return False
+    before = pledge.status
+    pledge.status = PStatus.LAPSED
+    pledge.settled_at = timezone.now()
+    pledge.save(update_fields=["status", "settled_at"])
+    audit.log(
+        actor=actor,
+        action="pledges.pledge.lapsed",
+        target=pledge,
+        before={"status": before},
+        after={"status": pledge.status, "reason": reason},
+    )
+    return True
+
+
+def pledges_lapse_expired(*, actor: Actor, today: date | None = None) -> list[int]:
+    """The sweep's second part: voluntary and association pledges given until a day before
+    ``today`` lapse. Idempotent. Returns the ids that lapsed."""
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        expired = list(
+            Pledge.objects.select_for_update(skip_locked=True, of=("self",)).filter(
+                status__in=UNSETTLED, valid_until__lt=today
+            )
+        )
+        return [p.pk for p in expired if lapse(actor=actor, pledge=p, reason="valid_until passed")]
+
+
 def _settleable(actor: Actor, number: str) -> Pledge:
     """The pledge, locked, if the actor's own department oversees it; else 404."""
     actor.require(Cap.PLEDGES_MANAGE)

@@ -755,3 +755,42 @@ class TestReport:
             )
             == 1
         )
+
+
+class TestLapse:
+    """A pledge that can no longer be kept or broken lapses: neither kept nor broken, no record."""
+
+    def test_rejecting_the_application_lapses_its_pledge(
+        self, reviewer_actor, entity_actor, matter, materials, entity
+    ):
+        application = apply(entity_actor, matter, entity, missing=materials[2:], pledge=sign())
+        pledge = application.pledge
+        records = CreditRecord.objects.count()
+        services.application_decide(
+            actor=reviewer_actor, number=application.number, approve=False, reason="场所不符合要求"
+        )
+        pledge.refresh_from_db()
+        assert pledge.status == Pledge.Status.LAPSED
+        assert pledge.performance_record is None
+        assert CreditRecord.objects.count() == records
+        assert AuditEvent.objects.filter(action="pledges.pledge.lapsed", target_id=str(pledge.pk)).exists()
+        # The sweep leaves it alone, also long after its due date.
+        assert (
+            services.pledges_flag_overdue(actor=SWEEP, today=pledge.materials_due_on + timedelta(days=60))
+            == []
+        )
+
+    def test_the_sweep_lapses_a_voluntary_pledge_past_its_day_once(self, entity_actor, entity):
+        until = timezone.localdate() + timedelta(days=10)
+        pledge = services.public_pledge_publish(
+            actor=entity_actor,
+            entity_code=entity.code,
+            text="本单位承诺明码标价。",
+            valid_until=until,
+            signature=services.Signature(signer_name=SIGNER, confirmed=True),
+        )
+        assert services.pledges_lapse_expired(actor=SWEEP, today=until) == []
+        assert services.pledges_lapse_expired(actor=SWEEP, today=until + timedelta(days=1)) == [pledge.pk]
+        assert services.pledges_lapse_expired(actor=SWEEP, today=until + timedelta(days=2)) == []
+        pledge.refresh_from_db()
+        assert pledge.status == Pledge.Status.LAPSED
