@@ -301,3 +301,12 @@ class Pledge(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+    @property
+    def breach_record_status(self) -> str:
+        """For a broken pledge, what became of the credit record of its breach when it no longer
+        stands as recorded: ``revoked`` (the finding was overturned, e.g. an objection upheld),
+        ``restored`` (credit restored) or ``corrected``; "" otherwise."""
+        record = self.performance_record if self.status == self.Status.BROKEN else None
+        standing = (CreditRecord.Status.REVOKED, CreditRecord.Status.RESTORED, CreditRecord.Status.CORRECTED)
+        return record.status if record is not None and record.status in standing else ""

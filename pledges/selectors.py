@@ -31,6 +31,7 @@ PLEDGE_LIST_RELATED = (
     "application__matter",
     "association",
     "association__entity",
+    "performance_record",
 )
 OPEN_APPLICATIONS = (
     PermitApplication.Status.SUBMITTED,

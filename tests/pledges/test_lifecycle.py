@@ -24,6 +24,7 @@ from pledges.models import (
     PermitApplication,
     Pledge,
 )
+from records import services as record_services
 from records.models import CreditRecord, IndustryAssociation
 from records.services import organisations, publication
 from tests.pledges.support import (
@@ -523,6 +524,24 @@ class TestLifecycle:
         )
         assert pledge.status == Pledge.Status.BROKEN
         assert pledge.performance_record.decision_number == f"{pledge.number}-SX"
+
+    def test_the_public_page_follows_the_breach_record_when_it_is_revoked(
+        self, matter, entity_actor, entity, reviewer_actor, client
+    ):
+        application = apply(entity_actor, matter, entity, pledge=sign())
+        reason = "现场检查发现经营场所与承诺不符。"
+        pledge = services.pledge_confirm_breach(
+            actor=reviewer_actor, number=application.pledge.number, reason=reason
+        )
+        page = client.get(f"/pledges/{pledge.number}/").content.decode()
+        assert reason in page and "was revoked" not in page
+        record_services.record_revoke(
+            actor=reviewer_actor, record_id=pledge.performance_record_id, reason="复核撤销"
+        )
+        page = client.get(f"/pledges/{pledge.number}/").content.decode()
+        assert "The finding of a breach was revoked" in page
+        assert reason not in page
+        assert "Finding revoked" in client.get("/pledges/").content.decode()
 
     def test_a_kept_pledge_cannot_be_declared_broken(
         self, matter, materials, entity_actor, entity, reviewer_actor
