@@ -186,18 +186,16 @@ def pledge_staff_detail(request, number: str):
     return _pledge_page(request, access.pledge_for_staff(request.actor, number))
 
 
-@staff_required(MANAGE)
-@require_POST
-def pledge_breach_confirm(request, number: str):
+def _settle(request, number: str, *, prefix: str, settle, done: str):
+    """Confirm a breach or accept a late pledge (``settle``) with the reason in the ``prefix`` form;
+    a pledge that can no longer be settled that way comes back with the service's reason."""
     pledge = access.pledge_for_staff(request.actor, number)
     if not _own(request.actor, pledge.department_id):
         raise Http404
-    form = ReasonForm(request.POST, prefix="breach")
+    form = ReasonForm(request.POST, prefix=prefix)
     if form.is_valid():
         try:
-            services.pledge_confirm_breach(
-                actor=request.actor, number=pledge.number, reason=form.cleaned_data["reason"]
-            )
+            settle(actor=request.actor, number=pledge.number, reason=form.cleaned_data["reason"])
         except ValidationError as exc:
             if "status" in exc.message_dict:
                 messages.error(request, " ".join(exc.message_dict["status"]))
@@ -206,35 +204,33 @@ def pledge_breach_confirm(request, number: str):
         except Conflict as exc:
             form.add_error(None, exc.message)
         else:
-            messages.success(
-                request,
-                _("Breach confirmed: the negative credit record is written and the entity is notified."),
-            )
+            messages.success(request, done)
             return redirect("staff:pledge_staff_detail", number=pledge.number)
-    return _pledge_page(request, pledge, breach_form=form, status=400)
+    return _pledge_page(request, pledge, status=400, **{f"{prefix}_form": form})
+
+
+@staff_required(MANAGE)
+@require_POST
+def pledge_breach_confirm(request, number: str):
+    return _settle(
+        request,
+        number,
+        prefix="breach",
+        settle=services.pledge_confirm_breach,
+        done=_("Breach confirmed: the negative credit record is written and the entity is notified."),
+    )
 
 
 @staff_required(MANAGE)
 @require_POST
 def pledge_accept_late(request, number: str):
-    pledge = access.pledge_for_staff(request.actor, number)
-    if not _own(request.actor, pledge.department_id):
-        raise Http404
-    form = ReasonForm(request.POST, prefix="late")
-    if form.is_valid():
-        try:
-            services.pledge_accept_late(
-                actor=request.actor, number=pledge.number, reason=form.cleaned_data["reason"]
-            )
-        except ValidationError as exc:
-            if "status" in exc.message_dict:
-                messages.error(request, " ".join(exc.message_dict["status"]))
-                return redirect("staff:pledge_staff_detail", number=pledge.number)
-            add_service_errors(form, exc.message_dict)
-        else:
-            messages.success(request, _("Accepted: the pledge is recorded as kept."))
-            return redirect("staff:pledge_staff_detail", number=pledge.number)
-    return _pledge_page(request, pledge, late_form=form, status=400)
+    return _settle(
+        request,
+        number,
+        prefix="late",
+        settle=services.pledge_accept_late,
+        done=_("Accepted: the pledge is recorded as kept."),
+    )
 
 
 # --- matters ------------------------------------------------------------------------------------

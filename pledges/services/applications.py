@@ -430,6 +430,7 @@ def _material_supply(*, actor: Actor, number: str, material_id: int, upload: Any
     return submission
 
 
+@transaction.atomic
 def material_download(*, actor: Actor, submission: MaterialSubmission) -> None:
     """Record that the actor (the applicant's user or the deciding staff) opened an uploaded
     material: these files hold personal documents. The caller has checked access."""

@@ -638,6 +638,9 @@ def test_today_is_used_for_due_dates(world):
     assert isinstance(world["pledge"].materials_due_on, date)
 
 
+# Transactional: the view runs outside a test transaction, as in production, so an audit write
+# outside a transaction of its own would fail here.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_opening_an_uploaded_material_is_audited(world, as_actor):
     submission = world["submission"]
     for actor, url in (
