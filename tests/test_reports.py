@@ -309,6 +309,29 @@ class TestPdf:
         assert "<script>alert(1)</script>恶意公司" in text
         assert "<b>Evil</b> & Co" in text
 
+    def test_fifty_records_fit_on_two_pages_one_line_each_with_the_details_left_to_the_json(
+        self, reviewer_actor, entity, clerk
+    ):
+        for i in range(25):
+            add(reviewer_actor, permit(entity, f"深市监许〔2025〕{i + 1}号", days_ago(30 + 20 * i)))
+            add(
+                reviewer_actor,
+                punishment(entity, f"深市监罚〔2025〕{i + 1}号", decided=days_ago(40 + 20 * i)),
+            )
+        report = issue(actor_for_user(clerk), entity)
+        with report.pdf.open("rb") as handle:
+            reader = PdfReader(io.BytesIO(handle.read()))
+        assert len(reader.pages) == 2
+        text = "\n".join(page.extract_text() for page in reader.pages)
+        assert "深市监许〔2025〕25号" in text and "深市监罚〔2025〕25号" in text
+        # A punishment still disclosed says from when the entity may seek restoration.
+        latest = report.document["sections"]["punishments"]["records"][0]
+        assert "可申请修复" in text and latest["restoration"]["may_apply_from"] in text
+        # The facts and the legal basis are in the JSON document, not on the summary line.
+        assert latest["legal_basis"] == "《中华人民共和国产品质量法》第四十九条"
+        assert "产品质量法" not in text and "销售不合格产品" not in text
+        assert "每条记录以一行摘要列示" in text
+
 
 # --- verification -------------------------------------------------------------------------------------
 

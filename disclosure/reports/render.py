@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from disclosure.reports import qr
-from disclosure.reports.document import SECTION_ITEMS, Section, fingerprint
+from disclosure.reports.document import Section, fingerprint
 from records.models import Complaint, CreditRecord, EntityPerson, EntityType, Industry, MarketEntity, Person
 from records.models import Severity as SeverityChoice
 
@@ -26,13 +26,11 @@ LANGUAGES = ("zh-hans", "en")
 
 LABELS = {
     "restored": gettext_lazy("Credit restored"),
-    "under_objection": gettext_lazy("Under objection: the recording department is reviewing it"),
+    "under_objection": gettext_lazy("Under objection"),
     "corrected": gettext_lazy("Corrected"),
     "disclosure_ended": gettext_lazy("Disclosure period ended"),
-    "self_declared": gettext_lazy("Self-declared by the entity, not verified by a department"),
+    "self_declared": gettext_lazy("Self-declared"),
 }
-# Structured fields that only repeat what the row shows already.
-_HIDDEN_FIELDS = frozenset({"party_category"})
 
 
 def render_html(document: dict[str, Any], *, verify_url: str | None = None, sha256: str | None = None) -> str:
@@ -90,52 +88,42 @@ def _date(value: str | None) -> str:
 
 
 def _disclosure_text(disclosure: dict[str, Any]) -> str:
+    """The record's disclosure, in the few words its column has room for."""
     state, ends_on = disclosure["state"], disclosure["ends_on"]
     if state == CreditRecord.Disclosure.PENDING:
-        return _("To be published")
+        return _("to be published")
     if state == CreditRecord.Disclosure.PUBLISHED:
-        return _("Disclosed until %(date)s") % {"date": ends_on} if ends_on else _("Disclosed")
+        return _("until %(date)s") % {"date": ends_on} if ends_on else _("no end date")
     if state == CreditRecord.Disclosure.WITHDRAWN:
-        return _("Withdrawn from publication")
-    return _("Disclosure ended on %(date)s") % {"date": ends_on} if ends_on else _("Disclosure ended")
+        return _("withdrawn")
+    return _("ended %(date)s") % {"date": ends_on} if ends_on else _("ended")
 
 
-def _restoration_text(restoration: dict[str, Any] | None) -> str:
-    if restoration is None:
+def _restoration_text(restoration: dict[str, Any] | None, disclosure: dict[str, Any]) -> str:
+    """For a negative record not restored while it is (to be) published: from when the entity may
+    seek restoration, or a dash where the rules give no such day. Empty otherwise."""
+    if restoration is None or restoration["restored"]:
         return ""
-    if restoration["restored"]:
-        return _("Credit restored")
-    if restoration["may_apply_from"]:
-        return _("Not restored; restoration may be applied for from %(date)s") % {
-            "date": restoration["may_apply_from"]
-        }
-    return _("Not restored")
+    if disclosure["state"] not in (CreditRecord.Disclosure.PENDING, CreditRecord.Disclosure.PUBLISHED):
+        return ""
+    return restoration["may_apply_from"] or "—"
 
 
 def _record_row(record: dict[str, Any], english: bool, show_item: bool) -> dict[str, Any]:
-    fields = [
-        (_pick(f, english, "label"), _pick(f, english, "value"))
-        for f in record["fields"]
-        if f["key"] not in _HIDDEN_FIELDS
-    ]
+    """One line of the PDF per record. The legal basis, the facts and the other structured fields
+    stay in the JSON document (whose fingerprint the PDF prints) and on the public record page."""
     return {
         "item": _pick(record["item"], english) if show_item else "",
         "decision_number": record["decision_number"],
         "decision_date": record["decision_date"],
         "department": _pick(record["department"], english),
-        "party_name": record["party_name"],
         "content": record["content"],
-        "legal_basis": record["legal_basis"],
         "severity": _label(SeverityChoice, record["severity"]),
-        "validity": (record["valid_from"] or "…") + " – " + (record["valid_to"] or "…")
-        if record["valid_from"] or record["valid_to"]
-        else "",
         "status": _label(CreditRecord.Status, record["status"]),
         "labels": [str(LABELS[code]) for code in record["labels"] if code in LABELS],
         "restored": "restored" in record["labels"],
         "disclosure": _disclosure_text(record["disclosure"]),
-        "restoration": _restoration_text(record["restoration"]),
-        "fields": fields,
+        "restoration": _restoration_text(record["restoration"], record["disclosure"]),
     }
 
 
@@ -179,9 +167,11 @@ def _section(key: str, data: dict[str, Any], english: bool) -> dict[str, Any]:
     elif key == Section.APPRAISAL:
         section["appraisal"] = data
     else:
-        show_item = len(SECTION_ITEMS[key][0]) > 1
+        # The item is named on each line only where the section's lines are of more than one item.
+        show_item = len({r["item"]["code"] for r in data["records"]}) > 1
         section["count"] = data["count"]
         section["records"] = [_record_row(r, english, show_item) for r in data["records"]]
+        section["restoration_column"] = any(r["restoration"] for r in section["records"])
     return section
 
 
