@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from pledges.files import max_bytes
 from pledges.models import Matter, PermitApplication, Pledge
 from pledges.services import EducationInput, MaterialInput, MatterInput, PledgeSigning, Signature
+from records.models import Severity
 from records.services.credit import add_months
 
 ACCEPT = ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"
@@ -353,6 +354,18 @@ class DecisionForm(forms.Form):
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=2000, widget=_textarea(4))
+
+
+class BreachForm(ReasonForm):
+    """The reason, and how serious the breach is: the severity sets how long the negative record
+    is disclosed and from when the entity may seek restoration (the disclosure-period rules)."""
+
+    severity = forms.ChoiceField(
+        label=_("Severity"),
+        choices=Severity.choices,
+        initial=Severity.GENERAL,
+        help_text=_("Minor breaches are normally not published; see the disclosure-period rules."),
+    )
 
 
 class ApplicationFilterForm(forms.Form):

@@ -24,6 +24,7 @@ from credit_portal.workdays import services as workdays
 from pledges import access, charts, selectors, services
 from pledges.forms import (
     ApplicationFilterForm,
+    BreachForm,
     DecisionForm,
     EducationForm,
     MaterialFormSet,
@@ -170,7 +171,7 @@ def _pledge_page(request, pledge, breach_form=None, late_form=None, status=200):
         {
             "pledge": pledge,
             "submissions": submissions,
-            "breach_form": (breach_form or ReasonForm(prefix="breach")) if own and unsettled else None,
+            "breach_form": (breach_form or BreachForm(prefix="breach")) if own and unsettled else None,
             "late_form": (late_form or ReasonForm(prefix="late"))
             if own and pledge.status == Pledge.Status.OVERDUE
             else None,
@@ -186,16 +187,16 @@ def pledge_staff_detail(request, number: str):
     return _pledge_page(request, access.pledge_for_staff(request.actor, number))
 
 
-def _settle(request, number: str, *, prefix: str, settle, done: str):
-    """Confirm a breach or accept a late pledge (``settle``) with the reason in the ``prefix`` form;
+def _settle(request, number: str, *, form_class, prefix: str, settle, done: str):
+    """Confirm a breach or accept a late pledge (``settle``) with what the ``prefix`` form asks;
     a pledge that can no longer be settled that way comes back with the service's reason."""
     pledge = access.pledge_for_staff(request.actor, number)
     if not _own(request.actor, pledge.department_id):
         raise Http404
-    form = ReasonForm(request.POST, prefix=prefix)
+    form = form_class(request.POST, prefix=prefix)
     if form.is_valid():
         try:
-            settle(actor=request.actor, number=pledge.number, reason=form.cleaned_data["reason"])
+            settle(actor=request.actor, number=pledge.number, **form.cleaned_data)
         except ValidationError as exc:
             if "status" in exc.message_dict:
                 messages.error(request, " ".join(exc.message_dict["status"]))
@@ -215,6 +216,7 @@ def pledge_breach_confirm(request, number: str):
     return _settle(
         request,
         number,
+        form_class=BreachForm,
         prefix="breach",
         settle=services.pledge_confirm_breach,
         done=_("Breach confirmed: the negative credit record is written and the entity is notified."),
@@ -227,6 +229,7 @@ def pledge_accept_late(request, number: str):
     return _settle(
         request,
         number,
+        form_class=ReasonForm,
         prefix="late",
         settle=services.pledge_accept_late,
         done=_("Accepted: the pledge is recorded as kept."),

@@ -123,6 +123,8 @@ CATALOGUE = [
     ("serious_list", "严重失信主体名单信息", "Serious dishonesty list", "lists", "negative", "public", "generic", "indefinite", None),
     ("contract_performance", "合同履行信息", "Contract performance", "performance", "neutral", "authorised", "generic", "indefinite", None),
     ("pledge_performance", "信用承诺及履行情况信息", "Credit pledges and their performance", "performance", "neutral", "public", "generic", "indefinite", None),
+    # A broken pledge is negative information: a severity, a disclosure period, restoration.
+    ("pledge_breach", "信用承诺及履行情况信息（违背承诺）", "Credit pledges and their performance: breaches", "performance", "negative", "public", "generic", "severity", None),
     ("evaluation_result", "信用评价结果信息", "Credit evaluation results", "evaluation", "neutral", "government", "generic", "validity", None),
     ("honours", "诚实守信相关荣誉信息", "Honours for trustworthiness", "honours", "positive", "public", "generic", "validity", None),
     ("voluntary", "市场主体自愿提供的信用信息", "Information supplied voluntarily", "voluntary", "neutral", "public", "generic", "indefinite", None),

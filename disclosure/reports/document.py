@@ -54,7 +54,7 @@ SECTION_ITEMS: dict[str, tuple[tuple[str, ...], str]] = {
     Section.PERMITS: (("admin_permit",), "valid"),
     Section.PUNISHMENTS: (("admin_punishment", "admin_compulsory", "judicial_ruling"), "decided"),
     Section.LISTS: (("serious_list", "abnormal_list"), "standing"),
-    Section.PLEDGES: (("pledge_performance",), "decided"),
+    Section.PLEDGES: (("pledge_performance", "pledge_breach"), "decided"),
     Section.VOLUNTARY: (("voluntary",), "decided"),
 }
 _SELECT = {

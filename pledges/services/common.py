@@ -1,5 +1,6 @@
 """What every pledge service shares: numbers, signatures, text checks, and writing the pledge's
-credit records through ``records`` (catalogue item "credit pledges and their performance")."""
+credit records through ``records``: catalogue item "credit pledges and their performance" for a
+pledge and its keeping, its negative sibling "... : breaches" for a pledge broken."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from records.models import CreditRecord
 from records.services import record_create
 
 PLEDGE_ITEM = "pledge_performance"
+BREACH_ITEM = "pledge_breach"
 # Unambiguous when read aloud or copied by hand: no 0/O, no 1/I.
 NUMBER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 NUMBER_LENGTH = 8
@@ -114,14 +116,17 @@ def write_pledge_record(
     remarks: str = "",
     valid_from: date | None = None,
     valid_to: date | None = None,
+    item: str = PLEDGE_ITEM,
+    severity: str = "",
 ) -> CreditRecord:
-    """One record of the pledge item for the actor's department, dated today. Decision numbers are
+    """One record of a pledge item for the actor's department, dated today. Decision numbers are
     the pledge's number (the pledge itself) or it with a suffix (its performance), so they are
     unique per department as ``records`` requires."""
     return record_create(
         actor=actor,
         data=RecordInput(
-            item=PLEDGE_ITEM,
+            item=item,
+            severity=severity,
             code=entity_code,
             decision_number=decision_number,
             decision_date=timezone.localdate(),

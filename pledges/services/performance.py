@@ -22,9 +22,9 @@ from credit_portal.accounts.capabilities import Cap
 from credit_portal.audit import services as audit
 from credit_portal.notices import services as notices
 from pledges.models import MaterialSubmission, PermitApplication, Pledge
-from pledges.services.common import one_line, text_into, write_pledge_record
+from pledges.services.common import BREACH_ITEM, one_line, text_into, write_pledge_record
 from records.fields import Errors
-from records.models import EntityMembership
+from records.models import EntityMembership, Severity
 
 PStatus = Pledge.Status
 UNSETTLED = (PStatus.ACTIVE, PStatus.OVERDUE)
@@ -183,12 +183,15 @@ def _settleable(actor: Actor, number: str) -> Pledge:
 
 
 @transaction.atomic
-def pledge_confirm_breach(*, actor: Actor, number: str, reason: str) -> Pledge:
+def pledge_confirm_breach(
+    *, actor: Actor, number: str, reason: str, severity: str = Severity.GENERAL
+) -> Pledge:
     """Confirm, after checking, that a pledge in force (overdue or not: a breach may be found in
     an inspection) was broken. Confirming again is harmless; a kept pledge cannot be broken.
     Side effects: negative credit record written by the confirming staff member for the pledge's
-    department (item ``pledge_performance``, provenance ``system``), audit event, a notice to
-    every user of the entity."""
+    department (item ``pledge_breach``, of the ``severity`` the department judged, disclosed and
+    restorable under the period rules; provenance ``system``), audit event, a notice to every
+    user of the entity."""
     actor.require(Cap.RECORDS_WRITE)
     pledge = _settleable(actor, number)
     if pledge.status == PStatus.BROKEN:
@@ -199,6 +202,8 @@ def pledge_confirm_breach(*, actor: Actor, number: str, reason: str) -> Pledge:
         )
     errors = Errors()
     reason = text_into(errors, "reason", reason, max_length=2000, required=True)
+    if severity not in Severity.values:
+        errors.add("severity", _("Choose how serious the breach is."))
     if errors:
         raise ValidationError(dict(errors))
     before = pledge.status
@@ -213,6 +218,8 @@ def pledge_confirm_breach(*, actor: Actor, number: str, reason: str) -> Pledge:
         decision_number=f"{pledge.number}-SX",
         content=f"{pledge.entity.name_zh}违反就{about_zh}作出的信用承诺（{pledge.number}）。{reason}",
         remarks=f"Pledge {pledge.number} ({about_en}) broken, confirmed by the department after checking.",
+        item=BREACH_ITEM,
+        severity=severity,
     )
     pledge.save(update_fields=["status", "settled_at", "settled_by", "breach_reason", "performance_record"])
     audit.log(
@@ -220,7 +227,12 @@ def pledge_confirm_breach(*, actor: Actor, number: str, reason: str) -> Pledge:
         action="pledges.pledge.broken",
         target=pledge,
         before={"status": before},
-        after={"status": pledge.status, "reason": reason, "record": pledge.performance_record_id},
+        after={
+            "status": pledge.status,
+            "reason": reason,
+            "severity": severity,
+            "record": pledge.performance_record_id,
+        },
     )
     link = reverse("my:pledge_my_detail", args=[pledge.number])
     users = [

@@ -27,6 +27,7 @@ from pledges.models import (
 from records import services as record_services
 from records.models import CreditRecord, IndustryAssociation
 from records.services import organisations, publication
+from records.services.credit import add_months
 from tests.pledges.support import (
     CONSEQUENCES_ZH,
     PDF,
@@ -442,13 +443,17 @@ class TestLifecycle:
             record.provenance,
             record.status,
         ) == (
-            "pledge_performance",
+            "pledge_breach",
             matter.department_id,
             entity.pk,
             f"{pledge.number}-SX",
             "system",
             "effective",
         )
+        # Negative information of the default severity, disclosed for that severity's period under
+        # the rule in force on the day (NDRC Order 36: general, 3 to 12 months; the maximum).
+        assert (record.item.polarity, record.severity) == ("negative", "general")
+        assert record.disclosure_ends_on == add_months(record.decision_date, 12)
         assert "违反" in record.content and "逾期未补齐" in record.content
         broken = Notice.objects.get(kind="pledges.broken")
         assert broken.recipient == entity_user

@@ -285,7 +285,7 @@ VIEWS = [
         "staff breach",
         "post",
         lambda w: f"/staff/pledges/{w['pledge'].number}/breach/",
-        lambda w: {"breach-reason": "现场检查发现与承诺不符"},
+        lambda w: {"breach-reason": "现场检查发现与承诺不符", "breach-severity": "general"},
         _staff(False, credit_office=404, success=302),
     ),
     (
@@ -437,7 +437,8 @@ def test_materials_after_a_confirmed_breach_are_refused_with_a_clear_error(
     pledge = world["pledge"]
     staff = client_for(reviewer)
     response = staff.post(
-        f"/staff/pledges/{pledge.number}/breach/", {"breach-reason": "现场检查发现与承诺不符"}
+        f"/staff/pledges/{pledge.number}/breach/",
+        {"breach-reason": "现场检查发现与承诺不符", "breach-severity": "general"},
     )
     assert response.status_code == 302
     pledge.refresh_from_db()
@@ -453,6 +454,30 @@ def test_materials_after_a_confirmed_breach_are_refused_with_a_clear_error(
     assert state() == before
     home = text(client.get("/my/pledges/"))
     assert "What breaking a pledge means" in home and "Broken" in home
+
+
+def test_the_breach_form_sets_the_severity_of_the_negative_record_and_refuses_an_unknown_one(
+    client_for, reviewer, world
+):
+    pledge = world["pledge"]
+    staff = client_for(reviewer)
+    url = f"/staff/pledges/{pledge.number}/breach/"
+    assert 'name="breach-severity"' in text(staff.get(f"/staff/pledges/{pledge.number}/"))
+    before = state()
+    response = staff.post(url, {"breach-reason": "虚假承诺", "breach-severity": "catastrophic"})
+    assert response.status_code == 400
+    assert "Select a valid choice" in text(response)
+    assert state() == before
+    response = staff.post(url, {"breach-reason": "虚假承诺", "breach-severity": "serious"})
+    assert response.status_code == 302
+    pledge.refresh_from_db()
+    record = pledge.performance_record
+    assert (pledge.status, record.item.code, record.item.polarity, record.severity) == (
+        "broken",
+        "pledge_breach",
+        "negative",
+        "serious",
+    )
 
 
 def test_what_people_type_is_escaped(client_for, entity_user, entity, reviewer_actor, entity_actor):
