@@ -54,10 +54,16 @@ ROOT = Path(__file__).resolve().parent.parent
 LOCAL = ROOT / ".local"
 DATABASE_NAME = "credit_portal"
 BENCH_DATABASE_NAME = "credit_portal_bench"
-SYSTEM_PACKAGES = ["libpango-1.0-0", "libpangoft2-1.0-0", "fonts-noto-cjk", "fontconfig"]
+SYSTEM_PACKAGES = [
+    "libpango-1.0-0",
+    "libpangoft2-1.0-0",
+    "fonts-wqy-microhei",
+    "fonts-noto-cjk",
+    "fontconfig",
+]
 MANUAL_INSTALL_HINT = f"""\
   Debian/Ubuntu: sudo apt-get install -y --no-install-recommends {" ".join(SYSTEM_PACKAGES)}
-  Fedora:        sudo dnf install -y pango fontconfig google-noto-sans-cjk-fonts
+  Fedora:        sudo dnf install -y pango fontconfig wqy-microhei-fonts google-noto-sans-cjk-fonts
   macOS:         brew install pango fontconfig && brew install --cask font-noto-sans-cjk-sc
                  (if WeasyPrint still misses Pango: export DYLD_FALLBACK_LIBRARY_PATH=/opt/homebrew/lib)"""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 from django import forms
@@ -61,11 +62,15 @@ class ApplicationForm(SignatureFields):
     entity = forms.CharField(widget=forms.HiddenInput)
     sign = forms.BooleanField(label=_("Sign the pledge with this application"), required=False)
     template_version = forms.CharField(widget=forms.HiddenInput, required=False)
+    # Drawn afresh each time the form is shown: the same form sent twice makes one application.
+    submission = forms.UUIDField(widget=forms.HiddenInput, required=False)
 
-    field_order = ["entity", "sign", "template_version", "signer_name", "confirmed"]
+    field_order = ["entity", "sign", "template_version", "submission", "signer_name", "confirmed"]
 
     def __init__(self, *args, matter: Matter, materials, template, **kwargs):
         super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.fields["submission"].initial = uuid.uuid4()
         self.matter = matter
         self.materials = list(materials)
         self.template = template

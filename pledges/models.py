@@ -185,12 +185,22 @@ class PermitApplication(models.Model):
     decision_reason = models.TextField(_("reasons"), blank=True, validators=[no_nul])
     processing_days = models.PositiveSmallIntegerField(_("working days to a decision"), null=True, blank=True)
     missing_materials = models.ManyToManyField(MatterMaterial, blank=True, related_name="+")
+    # Drawn when the application form is shown and sent back with it: the same form submitted
+    # twice (a double click, a resend after a dropped connection) makes one application.
+    submission_key = models.UUIDField(_("submission key"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-submitted_at"]
         verbose_name = _("permit application")
         verbose_name_plural = _("permit applications")
         indexes = [models.Index(fields=["matter", "status"], name="application_matter_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["applicant", "submission_key"],
+                condition=models.Q(submission_key__isnull=False),
+                name="application_submission_once",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.number

@@ -104,6 +104,7 @@ def application_create(request, department: str, code: str):
                 uploads=form.uploads(),
                 missing=form.missing(),
                 pledge=form.signing(),
+                submission_key=form.cleaned_data.get("submission"),
             )
         except ValidationError as exc:
             add_service_errors(form, exc.message_dict, form.aliases)

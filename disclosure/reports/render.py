@@ -8,6 +8,7 @@ CJK fonts (``fc-list :lang=zh``), and any other URL is refused."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
 from django.template.loader import render_to_string
@@ -52,6 +53,17 @@ def render_html(document: dict[str, Any], *, verify_url: str | None = None, sha2
         return render_to_string(TEMPLATE, context)
 
 
+@cache
+def _font_config():
+    """One fontconfig set-up per process, kept: building it reads fontconfig's configuration and
+    font list again for every report otherwise. The report declares no ``@font-face``, so nothing
+    of one report stays in it for the next. (Celery's pool processes each build their own, on
+    their first report.)"""
+    from weasyprint.text.fonts import FontConfiguration
+
+    return FontConfiguration()
+
+
 def html_to_pdf(html: str) -> bytes:
     """PDF bytes from the report's HTML (WeasyPrint; fonts subset into the file)."""
     # Imported here: web processes that never render need not load WeasyPrint and Pango.
@@ -60,7 +72,7 @@ def html_to_pdf(html: str) -> bytes:
 
     # Nothing is fetched: no file, no network; data: URIs only (none are used today).
     fetcher = URLFetcher(allowed_protocols=("data",), allow_redirects=False)
-    return HTML(string=html, url_fetcher=fetcher).write_pdf()
+    return HTML(string=html, url_fetcher=fetcher).write_pdf(font_config=_font_config())
 
 
 # --- context --------------------------------------------------------------------------------------

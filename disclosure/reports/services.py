@@ -334,7 +334,7 @@ def build_rendition(report: CreditReport, *, now: datetime | None = None) -> Ren
         issued_at=issued_at,
         valid_until=valid_until,
     )
-    problems = schema.errors(document)
+    problems = schema.problems(document)
     if problems:
         raise ValueError("the document does not match its schema: " + "; ".join(problems[:5]))
     sha256 = documents.fingerprint(document)

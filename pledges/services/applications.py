@@ -8,6 +8,7 @@ Pre-permit education is never consulted here: reading it is free and never a con
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -150,13 +151,18 @@ def application_submit(
     uploads: dict[int, Any],
     missing: list[int],
     pledge: PledgeSigning | None = None,
+    submission_key: uuid.UUID | None = None,
 ) -> PermitApplication:
     """Apply for a published matter for one of the actor's entities, with the materials uploaded
     now (``uploads``: material id -> file) and, with a pledge, those marked ``missing`` (only the
     ones a pledge may stand in for). Raises ``ValidationError`` with every error at once (keys
     ``material_<id>``, ``pledge``, ``signer_name``, ``confirmed``) and writes nothing then: files
     stored before a failure are removed. Side effects: application, materials, pledge and its
-    neutral credit record, audit events, a notice to the department."""
+    neutral credit record, audit events, a notice to the department.
+
+    ``submission_key`` makes the call idempotent: the same key from the same person (the form
+    sent twice, even at the same moment) gives back the application it made the first time and
+    writes nothing more; a key already used for another matter or entity is a ``Conflict``."""
     stored: list[str] = []
     try:
         return _application_submit(
@@ -166,11 +172,40 @@ def application_submit(
             uploads=uploads,
             missing=missing,
             pledge=pledge,
+            submission_key=submission_key,
             stored=stored,
+        )
+    except _AlreadySubmitted:
+        files.delete_quietly(stored)
+        # The other request committed it: this transaction was rolled back, so ask once more.
+        return _application_submit(
+            actor=actor,
+            matter_id=matter_id,
+            entity_code=entity_code,
+            uploads={},
+            missing=[],
+            pledge=None,
+            submission_key=submission_key,
+            stored=[],
         )
     except BaseException:
         files.delete_quietly(stored)
         raise
+
+
+class _AlreadySubmitted(Exception):
+    """Another request with the same submission key inserted its application first."""
+
+
+def _earlier_submission(
+    actor: Actor, matter: Matter, entity, key: uuid.UUID | None
+) -> PermitApplication | None:
+    if key is None:
+        return None
+    earlier = PermitApplication.objects.filter(applicant=actor.user, submission_key=key).first()
+    if earlier is not None and (earlier.matter_id, earlier.entity_id) != (matter.pk, entity.pk):
+        raise Conflict(_("This form was already used for another application: open the form again."))
+    return earlier
 
 
 @transaction.atomic
@@ -182,12 +217,16 @@ def _application_submit(
     uploads: dict[int, Any],
     missing: list[int],
     pledge: PledgeSigning | None,
+    submission_key: uuid.UUID | None,
     stored: list[str],
 ) -> PermitApplication:
     entity, _membership = entity_for_member(actor, entity_code)
     matter = Matter.objects.select_related("department").filter(pk=matter_id, is_published=True).first()
     if matter is None:
         raise Http404
+    earlier = _earlier_submission(actor, matter, entity, submission_key)
+    if earlier is not None:
+        return earlier
     errors = Errors()
     materials = list(matter.materials.all())
     template = None
@@ -234,6 +273,14 @@ def _application_submit(
         due_on = workdays.add_working_days(today, matter.materials_due_days)
     else:
         status, accepted_at, due_on = Status.ACCEPTED, now, None
+
+    def submitted_meanwhile() -> None:
+        if (
+            submission_key is not None
+            and PermitApplication.objects.filter(applicant=actor.user, submission_key=submission_key).exists()
+        ):
+            raise _AlreadySubmitted
+
     application = insert_numbered(
         PermitApplication(
             matter=matter,
@@ -242,8 +289,10 @@ def _application_submit(
             status=status,
             submitted_at=now,
             accepted_at=accepted_at,
+            submission_key=submission_key,
         ),
         APPLICATION_PREFIX,
+        on_conflict=submitted_meanwhile,
     )
     application.missing_materials.set(missing_materials)
     for material_id, checked_file in checked.items():

@@ -6,14 +6,20 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import threading
+import uuid
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
+from credit_portal.accounts.actors import actor_for_user
 from credit_portal.audit.models import AuditEvent
+from credit_portal.errors import Conflict
 from credit_portal.notices.models import Notice
 from pledges import services
 from pledges.models import (
@@ -408,6 +414,35 @@ def test_signing_a_pledge_in_my_applies_and_shows_what_breaking_it_means(
     assert SIGNER in printable and "本申请人郑重承诺" in printable and "pledges/print.css" in printable
 
 
+def test_the_same_form_sent_twice_makes_one_application(client_for, entity_user, entity, matter, materials):
+    client = client_for(entity_user)
+    url = f"/my/pledges/apply/SZ-TEST/{matter.code}/"
+    key = re.search(r'name="submission" value="([0-9a-f-]{36})"', text(client.get(url))).group(1)
+    # Each showing of the form draws its own key.
+    assert key not in text(client.get(url))
+
+    def data():
+        return {
+            "entity": entity.code,
+            "template_version": "1",
+            "submission": key,
+            f"file_{materials[0].pk}": pdf(),
+            f"file_{materials[1].pk}": image(),
+            f"missing_{materials[2].pk}": "on",
+            "sign": "on",
+            "signer_name": SIGNER,
+            "confirmed": "on",
+        }
+
+    first = client.post(url, data())
+    assert first.status_code == 302
+    after_first = state()
+    second = client.post(url, data())  # a double click, or the browser resending
+    assert (second.status_code, second["Location"]) == (302, first["Location"])
+    assert state() == after_first
+    assert PermitApplication.objects.get().submission_key == uuid.UUID(key)
+
+
 def test_field_errors_are_clear_and_nothing_is_half_written(
     client_for, entity_user, entity, matter, materials
 ):
@@ -661,6 +696,74 @@ def test_today_is_used_for_due_dates(world):
     assert world["pledge"].materials_due_on > timezone.localdate()
     assert world["pledge"].materials_due_on <= timezone.localdate() + timedelta(days=40)
     assert isinstance(world["pledge"].materials_due_on, date)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_requests_with_one_submission_key_at_the_same_moment_make_one_application(
+    entity_user, entity, matter, materials
+):
+    """Both requests pass the look-up for an earlier submission before either commits; the unique
+    constraint lets one insert and the other returns the application the first one made."""
+    actor = actor_for_user(entity_user)
+    key = uuid.uuid4()
+    barrier = threading.Barrier(2)
+    results, errors = [], []
+
+    def submit():
+        try:
+            barrier.wait(timeout=10)
+            results.append(
+                services.application_submit(
+                    actor=actor,
+                    matter_id=matter.pk,
+                    entity_code=entity.code,
+                    uploads={m.pk: pdf() for m in materials},
+                    missing=[],
+                    submission_key=key,
+                )
+            )
+        except Exception as exc:  # reported below, with the thread's own error
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=submit) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert errors == []
+    assert len(results) == 2 and results[0].pk == results[1].pk
+    assert PermitApplication.objects.filter(submission_key=key).count() == 1
+    assert MaterialSubmission.objects.filter(application=results[0]).count() == len(materials)
+    assert AuditEvent.objects.filter(action="pledges.application.submitted").count() == 1
+
+
+def test_a_submission_key_used_for_another_matter_is_a_conflict_and_writes_nothing(
+    entity_user, entity, matter, materials, no_pledge_matter
+):
+    actor = actor_for_user(entity_user)
+    key = uuid.uuid4()
+    services.application_submit(
+        actor=actor,
+        matter_id=matter.pk,
+        entity_code=entity.code,
+        uploads={m.pk: pdf() for m in materials},
+        missing=[],
+        submission_key=key,
+    )
+    other = no_pledge_matter
+    before = state()
+    with pytest.raises(Conflict, match="already used for another application"):
+        services.application_submit(
+            actor=actor,
+            matter_id=other.pk,
+            entity_code=entity.code,
+            uploads={m.pk: pdf() for m in other.materials.all()},
+            missing=[],
+            submission_key=key,
+        )
+    assert state() == before
 
 
 # Transactional: the view runs outside a test transaction, as in production, so an audit write
