@@ -24,8 +24,19 @@ def client_ip(request) -> str:
 
 
 def allow(key: str, *, limit: int, window: int) -> bool:
-    """Count one hit on ``key`` in a fixed window of ``window`` seconds; False beyond ``limit``."""
+    """Count one hit on ``key`` in a fixed window of ``window`` seconds; False beyond ``limit``.
+
+    On Redis (every deployment) one round trip: INCR and EXPIRE NX in a pipeline, so the window
+    starts with the first hit and a key never outlives it. Any other cache backend: add, then incr."""
     cache_key = f"ratelimit:{key}"
+    client = getattr(getattr(cache, "_cache", None), "get_client", None)
+    if client is not None:
+        pipe = client(write=True).pipeline(transaction=False)
+        name = cache.make_and_validate_key(cache_key)
+        pipe.incr(name)
+        pipe.expire(name, window, nx=True)
+        count, _expiry_set = pipe.execute()
+        return count <= limit
     cache.add(cache_key, 0, timeout=window)
     try:
         return cache.incr(cache_key) <= limit

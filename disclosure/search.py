@@ -17,14 +17,14 @@ from datetime import date
 
 from django.db import connection
 from django.db.models import Q, QuerySet
-from django.db.models.functions import Length
+from django.utils.translation import get_language
 
 from credit_portal.accounts.models import Department
 from credit_portal.accounts.selectors import division_and_children
 from disclosure.models import PublicIndexEntry
 from records import search as text_search
 from records.identifiers import normalise_uscc
-from records.models import CatalogueItem, CreditRecord, MarketEntity
+from records.models import CatalogueItem, CreditRecord, EntityType, MarketEntity
 
 LONE_CHARACTER_WINDOW = 5_000
 ENTITY_CANDIDATES = 1_000
@@ -89,7 +89,8 @@ def exact_condition(text: str) -> Q:
 
 @dataclass
 class SearchPage:
-    """One page of results: exact hits, then text matches newest first."""
+    """One page of results: exact hits, then text matches newest first. ``exact`` and ``records``
+    are loaded only when asked for (``load=True``); ``exact_ids`` and ``ids`` always say which."""
 
     exact: list[CreditRecord]
     records: list[CreditRecord]
@@ -99,6 +100,7 @@ class SearchPage:
     number: int
     page_size: int
     ids: list[int] = field(default_factory=list, repr=False)
+    exact_ids: list[int] = field(default_factory=list, repr=False)
 
     @property
     def start_index(self) -> int:
@@ -166,46 +168,52 @@ def _in_order(ids: list[int]) -> list[CreditRecord]:
     return [found[i] for i in ids if i in found]
 
 
-def search_records(query: PublicQuery, *, page: int = 1, page_size: int = 20) -> SearchPage:
+def search_records(
+    query: PublicQuery, *, page: int = 1, page_size: int = 20, load: bool = True
+) -> SearchPage:
     """A page of published records for ``query``: exact hits (page 1 only), then text matches.
 
     The page is read with one row more than it shows, which says whether there is a next page; the
     total is known only when there is not (a common query's exact total would cost more than the
-    page), so a full page says "more than N"."""
+    page), so a full page says "more than N". With ``load=False`` only the ids are returned (the
+    search page reads its lines itself, see ``disclosure.presentation.result_rows``)."""
     text = query.text
     offset = (page - 1) * page_size
-    exact: list[CreditRecord] = []
+    exact: list[tuple[int, str]] = []
     if text:
         exact = list(
             _filtered(published(), query)
-            .select_related(*_RELATED)
             .filter(exact_condition(text))
-            .order_by("-decision_date", "-id")[:50]
+            .order_by("-decision_date", "-id")
+            .values_list("pk", "decision_number")[:50]
         )
-    exact_ids = {r.pk for r in exact}
+    exact_ids = [pk for pk, _number in exact]
     limit = offset + page_size + len(exact_ids) + 1
     if not text:
         ids = _browse(query, limit=limit)
     elif text_search.parse(text).code:
         ids = []  # a unified social credit code: its records are the exact hits
-    elif any(r.decision_number == text for r in exact):
+    elif any(number == text for _pk, number in exact):
         # A decision number typed in full: its records are the exact hits. Matching its common
         # bigrams ("市监", "2024") across the index would cost more than the page and add nothing.
         ids = []
     else:
         ids = _text_matches(query, limit=limit)
-    ids = [i for i in ids if i not in exact_ids]
+    exact_set = set(exact_ids)
+    ids = [i for i in ids if i not in exact_set]
     page_ids = ids[offset : offset + page_size]
     has_next = len(ids) > offset + page_size
+    shown_exact = exact_ids if page == 1 else []
     return SearchPage(
-        exact=exact if page == 1 else [],
-        records=_in_order(page_ids),
+        exact=_in_order(shown_exact) if load else [],
+        records=_in_order(page_ids) if load else [],
         count=len(ids) if not has_next else offset + page_size,
         capped=has_next,
         has_next=has_next,
         number=page,
         page_size=page_size,
         ids=page_ids,
+        exact_ids=shown_exact,
     )
 
 
@@ -225,36 +233,70 @@ def _browse(query: PublicQuery, *, limit: int) -> list[int]:
     return list(qs.order_by("-decision_date", "-record_id").values_list("record_id", flat=True)[:limit])
 
 
-def search_entities(text: str, *, division: str = "", limit: int = 10) -> list[MarketEntity]:
-    """Entities for the search box: the exact code, else names, shortest first."""
+@dataclass(frozen=True)
+class EntityHit:
+    """An entity as the search page lists it."""
+
+    code: str
+    name_zh: str
+    name_en: str
+    entity_type: str
+    division_id: str
+    division_name: str
+
+    def get_entity_type_display(self) -> str:
+        return (
+            str(EntityType(self.entity_type).label)
+            if self.entity_type in EntityType.values
+            else self.entity_type
+        )
+
+
+def search_entities(text: str, *, division: str = "", limit: int = 10) -> list[EntityHit]:
+    """Entities for the search box: the exact code, else names, shortest first, in one statement.
+
+    Shortest first among the first ENTITY_CANDIDATES matches: ranking every match of a common word
+    ("有限") would read the whole registry. The candidates are read with the columns the page shows,
+    so ordering them needs no second visit to the table."""
     text = " ".join(text.split())[:200]
     if not text:
         return []
-    qs = MarketEntity.objects.select_related("division")
+    where, params = [], []
     if division:
-        qs = qs.filter(division_id__in=division_and_children(division))
+        where.append("division_id = ANY(%s)")
+        params.append(division_and_children(division))
     code = normalise_uscc(text)
-    if len(code) == 18:
-        hit = list(qs.filter(code=code)[:1])
-        if hit:
-            return hit
     parsed = text_search.parse(text)
+    if len(code) == 18:
+        hits = _entity_hits([*where, "code = %s"], [*params, code], limit=1)
+        if hits:
+            return hits
     if parsed.tsquery:
-        qs = qs.filter(text_search.matches(parsed))
+        where.append("search_vector @@ %s::tsquery")
+        params.append(parsed.tsquery)
     elif parsed.needs_substring_scan:
-        qs = qs.filter(name_zh__contains=text)
+        where.append("name_zh LIKE %s")
+        params.append("%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
     else:
         return []
-    # Shortest names first among the first ENTITY_CANDIDATES matches: ranking every match of a
-    # common word ("有限") would read the whole registry. No ordering inside: the model's default
-    # (by code) would sort every match before the first thousand are taken.
-    candidates = qs.order_by().values("pk")[:ENTITY_CANDIDATES]
-    return list(
-        MarketEntity.objects.select_related("division")
-        .defer("search_vector")
-        .filter(pk__in=candidates)
-        .order_by(Length("name_zh"), "id")[:limit]
+    return _entity_hits(where, params, limit=limit)
+
+
+def _entity_hits(where: list[str], params: list, *, limit: int) -> list[EntityHit]:
+    sql = (
+        "SELECT e.code, e.name_zh, e.name_en, e.entity_type, e.division_id, d.name_zh, d.name_en "  # noqa: S608 - fixed fragments, values bound
+        "FROM (SELECT id, code, name_zh, name_en, entity_type, division_id FROM records_marketentity "
+        f"WHERE {' AND '.join(where)} LIMIT %s) e "
+        "LEFT JOIN accounts_division d ON d.code = e.division_id "
+        "ORDER BY length(e.name_zh), e.id LIMIT %s"
     )
+    english = (get_language() or "").startswith("en")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, ENTITY_CANDIDATES, limit])
+        return [
+            EntityHit(code, zh, en or "", kind, division_id, (d_en if english and d_en else d_zh) or "")
+            for code, zh, en, kind, division_id, d_zh, d_en in cursor.fetchall()
+        ]
 
 
 def entity_records(entity: MarketEntity) -> QuerySet[CreditRecord]:

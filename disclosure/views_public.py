@@ -15,7 +15,7 @@ from credit_portal.csvsafe import safe_row
 from credit_portal.ratelimit import limit_per_client
 from disclosure import search
 from disclosure.forms import PublicSearchForm
-from disclosure.presentation import party_name, public_view
+from disclosure.presentation import party_name, public_view, result_row, result_rows
 from records import selectors as record_selectors
 from records.models import CreditRecord
 
@@ -48,13 +48,15 @@ def home(request):
                 number = min(max(int(request.GET.get("page", 1)), 1), MAX_PAGE)
             except ValueError:
                 number = 1
-            result = search.search_records(query, page=number, page_size=PAGE_SIZE)
+            result = search.search_records(query, page=number, page_size=PAGE_SIZE, load=False)
+            rows = result_rows([*result.exact_ids, *result.ids])
+            exact_ids = set(result.exact_ids)
             context.update(
                 searched=True,
                 query=query,
-                exact=[public_view(r) for r in result.exact],
+                exact=[row for row in rows if row.pk in exact_ids],
                 page=result,
-                results=[public_view(r) for r in result.records],
+                results=[row for row in rows if row.pk not in exact_ids],
                 count=result.count,
                 capped=result.capped,
                 next_page=number + 1 if result.has_next and number < MAX_PAGE else None,
@@ -83,7 +85,11 @@ def entity_profile(request, code: str):
     return render(
         request,
         "public/entity.html",
-        {"entity": entity, "page_obj": records, "results": [public_view(r) for r in records]},
+        {
+            "entity": entity,
+            "page_obj": records,
+            "results": [result_row(r, entity_code=entity.code) for r in records],
+        },
     )
 
 

@@ -18,10 +18,14 @@ from tests import factories as f
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    """Throttle counters and the calendar version live in Redis: start each test clean."""
+    """Throttle counters and the calendar version live in Redis, the names of small tables in
+    per-process memos: start each test clean."""
     from django.core.cache import cache
 
+    from credit_portal.memo import forget_all
+
     cache.clear()
+    forget_all()
     yield
 
 

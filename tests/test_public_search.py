@@ -58,8 +58,8 @@ def published(reviewer, entity, other_entity):
 
 
 def numbers(response):
-    return [v["record"].decision_number for v in (response.context.get("exact") or [])] + [
-        v["record"].decision_number for v in (response.context.get("results") or [])
+    return [v.decision_number for v in (response.context.get("exact") or [])] + [
+        v.decision_number for v in (response.context.get("results") or [])
     ]
 
 
@@ -80,10 +80,10 @@ def test_revoked_and_unpublished_records_are_not_shown(client, published):
 
 def test_exact_decision_number_and_code_come_first(client, published, entity):
     response = client.get("/", {"q": "深市监罚〔2026〕2号"})
-    assert [v["record"].decision_number for v in response.context["exact"]] == ["深市监罚〔2026〕2号"]
+    assert [v.decision_number for v in response.context["exact"]] == ["深市监罚〔2026〕2号"]
     assert list(response.context["results"]) == []  # a full decision number runs no text match
     response = client.get("/", {"q": entity.code.lower()})
-    assert {v["record"].decision_number for v in response.context["exact"]} == {
+    assert {v.decision_number for v in response.context["exact"]} == {
         "深市监罚〔2026〕1号", "深市监罚〔2026〕2号", "深市监罚〔2026〕3号"
     }  # fmt: skip
 
@@ -127,7 +127,7 @@ def test_record_under_objection_says_so(client, published):
 
 def test_entity_profile_lists_its_published_records(client, published, entity):
     response = client.get(f"/entities/{entity.code}/")
-    assert [v["record"].decision_number for v in response.context["results"]] == [
+    assert [v.decision_number for v in response.context["results"]] == [
         "深市监罚〔2026〕3号", "深市监罚〔2026〕1号", "深市监罚〔2026〕2号"
     ]  # fmt: skip
 
@@ -154,6 +154,20 @@ def test_search_is_throttled_per_client_with_a_plain_message(client, published, 
     assert "Too many requests" in response.content.decode()
     other = client.get("/", {"q": "腾讯"}, REMOTE_ADDR="10.0.0.9")
     assert other.status_code == 200
+
+
+def test_a_throttle_window_starts_with_the_first_hit_and_ends_on_time():
+    from django.core.cache import cache
+
+    from credit_portal import ratelimit
+
+    assert [ratelimit.allow("probe:10.0.0.1", limit=2, window=30) for _ in range(3)] == [True, True, False]
+    client = cache._cache.get_client(write=True)
+    key = cache.make_and_validate_key("ratelimit:probe:10.0.0.1")
+    assert 0 < client.ttl(key) <= 30  # set once, by the first hit; later hits do not extend it
+    client.expire(key, 1)
+    ratelimit.allow("probe:10.0.0.1", limit=2, window=30)
+    assert client.ttl(key) <= 1
 
 
 def test_a_page_costs_the_same_queries_for_few_or_many_records(client, reviewer, entity):
