@@ -333,14 +333,14 @@ def through_worker(
 def run(*, count: int, samples: int, concurrency: int, max_tasks_per_child: int | None, say: Say) -> None:
     today = timezone.localdate()
     entity = ensure_entity(today, say)
+    medians: dict[str, float] = {}
     for days, title in ((5 * 365 - 10, "five years, every record"), (365, "the last year")):
         whole, alone = in_process(entity, samples, say, days=days)
         say(f"  in process, {samples} reports, {title} (document + schema + HTML + PDF):")
         say(f"    whole report          {_summary(whole)}")
         say(f"    WeasyPrint alone      {_summary(alone)}   (same HTML)")
         say(f"    report minus PDF      median {statistics.median(whole) - statistics.median(alone):.3f} s")
-        if days == 365:
-            short_median = statistics.median(whole)
+        medians[title] = statistics.median(whole)
     limit = f", --max-tasks-per-child {max_tasks_per_child}" if max_tasks_per_child else ""
     say(
         f"  {count} reports requested at once, Celery worker on the pdf queue, concurrency {concurrency}{limit}:"
@@ -359,9 +359,11 @@ def run(*, count: int, samples: int, concurrency: int, max_tasks_per_child: int 
     first, last = result.memory_by_quarter[0][0], result.memory_by_quarter[-1][0]
     growth = (last - first) / first * 100 if first else 0.0
     say(f"    memory growth from the first to the last quarter: {growth:+.1f}%")
-    medians = short_median
     rate = result.count / result.seconds
+    verdicts = "; ".join(
+        f"{title}: {'met' if median <= 0.5 else 'MISSED'} ({median:.3f} s)"
+        for title, median in medians.items()
+    )
     say(
-        f"  targets: median ≤ 0.5 s (last-year report): {'met' if medians <= 0.5 else 'MISSED'} ({medians:.3f} s); "
-        f"≥ 3 reports/s: {'met' if rate >= 3 else 'MISSED'} ({rate:.2f}/s)"
+        f"  targets: median ≤ 0.5 s, {verdicts}; ≥ 3 reports/s: {'met' if rate >= 3 else 'MISSED'} ({rate:.2f}/s)"
     )

@@ -67,7 +67,7 @@ def classify(sql: str) -> str:
         limit = _LIMIT.search(text)
         if limit and int(limit.group(1)) == 50:
             return "exact"
-        if '"records_creditrecord"."id" IN (' in text:
+        if '"records_creditrecord"."id" IN (' in text or "WHERE r.id = ANY(" in text:
             return "rows"
     return "other"
 
