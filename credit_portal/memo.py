@@ -40,6 +40,12 @@ def per_process(seconds: float) -> Callable[[Callable[[], T]], Callable[[], T]]:
                 kept[key] = (now + seconds, value)
             return value
 
+        def forget() -> None:
+            """Drop the active language's copy: the next call builds it again."""
+            with lock:
+                kept.pop(get_language() or "", None)
+
+        memoised.forget = forget  # type: ignore[attr-defined]
         return memoised
 
     return decorator

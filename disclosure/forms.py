@@ -62,16 +62,11 @@ class PublicSearchForm(forms.Form):
         return SafeString(' aria-invalid="true"') if self.is_bound and name in self.errors else SafeString("")
 
     def text_input(self, name: str) -> SafeString:
-        field = self.fields[name]
-        attrs = dict(field.widget.attrs)
-        kind = attrs.pop("type", "text")
-        extra = format_html_join("", ' {}="{}"', attrs.items())
-        maxlength = (
-            format_html(' maxlength="{}"', field.max_length) if getattr(field, "max_length", None) else ""
-        )
+        widget = self.fields[name].widget  # its attrs hold maxlength and the like; its type apart
+        extra = format_html_join("", ' {}="{}"', sorted(widget.attrs.items()))
         return format_html(
-            '<input type="{}" name="{}" id="id_{}" value="{}"{}{}{}>',
-            kind, name, name, self._value(name), extra, maxlength, self._invalid(name),
+            '<input type="{}" name="{}" id="id_{}" value="{}"{}{}>',
+            widget.input_type, name, name, self._value(name), extra, self._invalid(name),
         )  # fmt: skip
 
     def select(self, name: str) -> SafeString:

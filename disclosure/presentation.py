@@ -129,6 +129,9 @@ def result_rows(ids: list[int]) -> list[ResultRow]:
         )
         found = {row[0]: row for row in cursor.fetchall()}
     items, departments = _names()
+    if any(row[9] not in items or row[10] not in departments for row in found.values()):
+        _names.forget()  # an item or a department newer than this process's copy
+        items, departments = _names()
     url = _record_url_maker()
     return [_row(url, items, departments, *found[pk]) for pk in ids if pk in found]
 

@@ -367,9 +367,9 @@ class BreachForm(ReasonForm):
 
     severity = forms.ChoiceField(
         label=_("Severity"),
-        choices=Severity.choices,
+        choices=[(Severity.GENERAL, Severity.GENERAL.label), (Severity.SERIOUS, Severity.SERIOUS.label)],
         initial=Severity.GENERAL,
-        help_text=_("Minor breaches are normally not published; see the disclosure-period rules."),
+        help_text=_("It sets how long the record of the breach is disclosed (the disclosure-period rules)."),
     )
 
 

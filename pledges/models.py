@@ -316,7 +316,14 @@ class Pledge(models.Model):
     def breach_record_status(self) -> str:
         """For a broken pledge, what became of the credit record of its breach when it no longer
         stands as recorded: ``revoked`` (the finding was overturned, e.g. an objection upheld),
-        ``restored`` (credit restored) or ``corrected``; "" otherwise."""
+        ``restored`` (credit restored) or ``corrected``; ``ended`` when its disclosure period is
+        over (or it is not disclosed at all), so that the public pages stop telling of it too;
+        "" otherwise."""
         record = self.performance_record if self.status == self.Status.BROKEN else None
+        if record is None:
+            return ""
         standing = (CreditRecord.Status.REVOKED, CreditRecord.Status.RESTORED, CreditRecord.Status.CORRECTED)
-        return record.status if record is not None and record.status in standing else ""
+        if record.status in standing:
+            return record.status
+        shown = (CreditRecord.Disclosure.PENDING, CreditRecord.Disclosure.PUBLISHED)
+        return "" if record.disclosure in shown else "ended"

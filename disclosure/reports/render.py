@@ -15,10 +15,10 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from disclosure.reports import qr
-from disclosure.reports.document import Section, fingerprint
+from disclosure.reports.document import SECTION_ITEMS, Section, fingerprint
 from records.models import Complaint, CreditRecord, EntityPerson, EntityType, Industry, MarketEntity, Person
 from records.models import Severity as SeverityChoice
 
@@ -31,6 +31,18 @@ LABELS = {
     "corrected": gettext_lazy("Corrected"),
     "disclosure_ended": gettext_lazy("Disclosure period ended"),
     "self_declared": gettext_lazy("Self-declared"),
+}
+
+
+# How a line names its item where a section holds several (the full names run long for one line).
+SHORT_ITEMS = {
+    "admin_punishment": pgettext_lazy("credit report line", "Punishment"),
+    "admin_compulsory": pgettext_lazy("credit report line", "Compulsory measure"),
+    "judicial_ruling": pgettext_lazy("credit report line", "Judicial ruling"),
+    "serious_list": pgettext_lazy("credit report line", "Serious dishonesty list"),
+    "abnormal_list": pgettext_lazy("credit report line", "Abnormal operation list"),
+    "pledge_performance": pgettext_lazy("credit report line", "Pledge"),
+    "pledge_breach": pgettext_lazy("credit report line", "Pledge broken"),
 }
 
 
@@ -124,8 +136,9 @@ def _restoration_text(restoration: dict[str, Any] | None, disclosure: dict[str, 
 def _record_row(record: dict[str, Any], english: bool, show_item: bool) -> dict[str, Any]:
     """One line of the PDF per record. The legal basis, the facts and the other structured fields
     stay in the JSON document (whose fingerprint the PDF prints) and on the public record page."""
+    short = SHORT_ITEMS.get(record["item"]["code"])
     return {
-        "item": _pick(record["item"], english) if show_item else "",
+        "item": (str(short) if short else _pick(record["item"], english)) if show_item else "",
         "decision_number": record["decision_number"],
         "decision_date": record["decision_date"],
         "department": _pick(record["department"], english),
@@ -179,8 +192,8 @@ def _section(key: str, data: dict[str, Any], english: bool) -> dict[str, Any]:
     elif key == Section.APPRAISAL:
         section["appraisal"] = data
     else:
-        # The item is named on each line only where the section's lines are of more than one item.
-        show_item = len({r["item"]["code"] for r in data["records"]}) > 1
+        # A section of several items names each line's item, briefly.
+        show_item = len(SECTION_ITEMS[key][0]) > 1
         section["count"] = data["count"]
         section["records"] = [_record_row(r, english, show_item) for r in data["records"]]
         section["restoration_column"] = any(r["restoration"] for r in section["records"])

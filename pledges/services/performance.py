@@ -202,8 +202,10 @@ def pledge_confirm_breach(
         )
     errors = Errors()
     reason = text_into(errors, "reason", reason, max_length=2000, required=True)
-    if severity not in Severity.values:
-        errors.add("severity", _("Choose how serious the breach is."))
+    if severity not in (Severity.GENERAL, Severity.SERIOUS):
+        # A minor violation is normally not published: a broken pledge is at least general, or
+        # the pledge system would have no consequence to show.
+        errors.add("severity", _("A broken pledge is a general or a serious breach: choose one."))
     if errors:
         raise ValidationError(dict(errors))
     before = pledge.status

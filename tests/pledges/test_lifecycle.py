@@ -548,6 +548,23 @@ class TestLifecycle:
         assert reason not in page
         assert "Finding revoked" in client.get("/pledges/").content.decode()
 
+    def test_the_public_page_stops_telling_of_a_breach_whose_disclosure_period_ended(
+        self, matter, entity_actor, entity, reviewer_actor, client
+    ):
+        application = apply(entity_actor, matter, entity, pledge=sign())
+        reason = "承诺事项与实际经营不符。"
+        pledge = services.pledge_confirm_breach(
+            actor=reviewer_actor, number=application.pledge.number, reason=reason, severity="general"
+        )
+        record = pledge.performance_record
+        assert publication.publish_due(actor=reviewer_actor, today=record.disclosure_due_on)
+        assert reason in client.get(f"/pledges/{pledge.number}/").content.decode()
+        assert publication.end_due(actor=reviewer_actor, today=record.disclosure_ends_on + timedelta(days=1))
+        page = client.get(f"/pledges/{pledge.number}/").content.decode()
+        assert "The disclosure period of the record of the breach has ended." in page
+        assert reason not in page
+        assert "Disclosure period ended" in client.get("/pledges/").content.decode()
+
     def test_a_kept_pledge_cannot_be_declared_broken(
         self, matter, materials, entity_actor, entity, reviewer_actor
     ):

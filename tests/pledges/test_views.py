@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
 import threading
 import uuid
@@ -13,6 +14,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
@@ -31,6 +33,7 @@ from pledges.models import (
     Pledge,
     PledgeTemplate,
 )
+from pledges.services import applications
 from records.models import CreditRecord, IndustryAssociation
 from tests.pledges.support import SIGNER, apply, image, pdf, sign
 
@@ -499,9 +502,15 @@ def test_the_breach_form_sets_the_severity_of_the_negative_record_and_refuses_an
     url = f"/staff/pledges/{pledge.number}/breach/"
     assert 'name="breach-severity"' in text(staff.get(f"/staff/pledges/{pledge.number}/"))
     before = state()
-    response = staff.post(url, {"breach-reason": "虚假承诺", "breach-severity": "catastrophic"})
-    assert response.status_code == 400
-    assert "Select a valid choice" in text(response)
+    for severity in ("catastrophic", "minor"):
+        response = staff.post(url, {"breach-reason": "虚假承诺", "breach-severity": severity})
+        assert response.status_code == 400
+        assert "Select a valid choice" in text(response)
+        assert state() == before
+    with pytest.raises(ValidationError, match="general or a serious breach"):
+        services.pledge_confirm_breach(
+            actor=actor_for_user(reviewer), number=pledge.number, reason="虚假承诺", severity="minor"
+        )
     assert state() == before
     response = staff.post(url, {"breach-reason": "虚假承诺", "breach-severity": "serious"})
     assert response.status_code == 302
@@ -700,7 +709,7 @@ def test_today_is_used_for_due_dates(world):
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_requests_with_one_submission_key_at_the_same_moment_make_one_application(
-    entity_user, entity, matter, materials
+    entity_user, entity, matter, materials, monkeypatch
 ):
     """Both requests pass the look-up for an earlier submission before either commits; the unique
     constraint lets one insert and the other returns the application the first one made."""
@@ -708,6 +717,14 @@ def test_two_requests_with_one_submission_key_at_the_same_moment_make_one_applic
     key = uuid.uuid4()
     barrier = threading.Barrier(2)
     results, errors = [], []
+    # Both look-ups find nothing, whatever the timing: the race is then decided by the constraint.
+    real_lookup = applications._earlier_submission
+    lookups = itertools.count()
+
+    def lookup(*args, **kwargs):
+        return None if next(lookups) < 2 else real_lookup(*args, **kwargs)
+
+    monkeypatch.setattr(applications, "_earlier_submission", lookup)
 
     def submit():
         try:
@@ -733,6 +750,7 @@ def test_two_requests_with_one_submission_key_at_the_same_moment_make_one_applic
     for thread in threads:
         thread.join(timeout=30)
     assert errors == []
+    assert next(lookups) == 3  # the loser asked again, after the winner's insert
     assert len(results) == 2 and results[0].pk == results[1].pk
     assert PermitApplication.objects.filter(submission_key=key).count() == 1
     assert MaterialSubmission.objects.filter(application=results[0]).count() == len(materials)
