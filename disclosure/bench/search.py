@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from django.db import OperationalError, connection, transaction
 from django.test import Client
 
+from disclosure.search import ENTITY_CANDIDATES
 from records import search as text_search
 
 LIVE = ("effective", "under_objection", "corrected")
@@ -327,17 +328,17 @@ def small_window(term: str) -> tuple[float, int]:
     return ms, rows
 
 
-# Prototype: the entities above the results, shortest name first among the first 1,000 matches
+# Prototype: the entities above the results, shortest name first among the first ENTITY_CANDIDATES matches
 # (for a common word the planner stops a scan early; for a rare one it uses the GIN index) instead
 # of walking the length index until ten names match.
 ENTITY_SQL = (
     "SELECT s.id FROM (SELECT id, name_zh FROM records_marketentity WHERE search_vector @@ %s::tsquery "
-    "LIMIT 1000) s ORDER BY length(s.name_zh), s.id LIMIT 10"
+    "LIMIT %s) s ORDER BY length(s.name_zh), s.id LIMIT 10"
 )
 
 
 def entity_query(term: str) -> tuple[str, list]:
-    return ENTITY_SQL, [text_search.parse(term).tsquery or "''"]
+    return ENTITY_SQL, [text_search.parse(term).tsquery or "''", ENTITY_CANDIDATES]
 
 
 def compare_fn(result: KindResult, name: str, run: Callable[[str], tuple[float, int]], count: int) -> None:

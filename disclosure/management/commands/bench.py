@@ -39,6 +39,7 @@ from disclosure.bench import data, load, machine
 from disclosure.bench import reports as bench_reports
 from disclosure.bench import search as bench_search
 from disclosure.bench import sweep as bench_sweep
+from disclosure.search import ENTITY_CANDIDATES
 from records.management.commands.seed_demo import DEPARTMENTS as DEMO_DEPARTMENTS
 from records.models import CatalogueItem
 
@@ -677,7 +678,7 @@ class Command(BaseCommand):
                     )
                     bench_search.compare_fn(r, "window5k", bench_search.small_window, o["compare"])
         w(
-            f"  prototype: the entities, shortest first among the first 1,000 matches (up to {o['compare']} terms) ..."
+            f"  prototype: the entities, shortest first among the first {ENTITY_CANDIDATES:,} matches (up to {o['compare']} terms) ..."
         )
         for r in results:
             if r.samples and r.sql("entities"):
@@ -810,7 +811,9 @@ class Command(BaseCommand):
         if any(r.compare.get("entities") for r in results):
             w("")
             w("  Prototype for the entities shown above the results (ms): now (shortest name first over all")
-            w("  matches, through the length index) vs shortest first among the first 1,000 matches")
+            w(
+                f"  matches, through the length index) vs shortest first among the first {ENTITY_CANDIDATES:,} matches"
+            )
             w(
                 f"  {'kind':<27} │ {'now p50':>8} {'p95':>7} {'p99':>7} │ {'prototype p50':>13} {'p95':>6} {'p99':>6} {'n':>4}"
             )
