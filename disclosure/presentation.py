@@ -30,10 +30,13 @@ def mask_person_name(name: str) -> str:
     return name[:1] + "*" * (len(name) - 1) if name else name
 
 
+def _masked_party(name: str, category: str | None) -> str:
+    """The party's name as the public may read it: a natural person's masked."""
+    return mask_person_name(name) if category == "natural_person" else name
+
+
 def party_name(record: CreditRecord) -> str:
-    if record.fields.get("party_category") == "natural_person":
-        return mask_person_name(record.party_name)
-    return record.party_name
+    return _masked_party(record.party_name, record.fields.get("party_category"))
 
 
 def public_view(record: CreditRecord) -> dict:
@@ -43,11 +46,7 @@ def public_view(record: CreditRecord) -> dict:
         if key == "legal_rep_name" and record.fields.get("party_category") == "natural_person":
             value = mask_person_name(value)
         fields.append((label, value))
-    notes = []
-    if record.status == CreditRecord.Status.UNDER_OBJECTION:
-        notes.append(_("Under objection: the recording department is reviewing it."))
-    if record.status == CreditRecord.Status.CORRECTED:
-        notes.append(_("Corrected (version %(v)d).") % {"v": record.version})
+    notes = _notes(record.status, record.version)
     return {"record": record, "party_name": party_name(record), "fields": fields, "notes": notes}
 
 
@@ -105,7 +104,7 @@ def _row(url, items, departments, pk, number, decided, party, category, content,
         url=url(pk),
         item=items.get(item_id, ""),
         decision_number=number,
-        party_name=mask_person_name(party) if category == "natural_person" else party,
+        party_name=_masked_party(party, category),
         code=code,
         department=departments.get(department_id, ""),
         decided=_("decided %(d)s") % {"d": decided.isoformat()},

@@ -76,6 +76,11 @@ def _filtered(qs: QuerySet[CreditRecord], query: PublicQuery) -> QuerySet[Credit
     return qs
 
 
+def contains_pattern(text: str) -> str:
+    """A LIKE pattern matching ``text`` anywhere, its wildcards taken literally."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
 def exact_condition(text: str) -> Q:
     """Records whose decision number is ``text``, or whose entity has the code ``text``. The entity
     is resolved first, so that the condition stays on indexed columns of the records table alone
@@ -145,7 +150,7 @@ def _text_matches(query: PublicQuery, *, limit: int) -> list[int]:
     elif parsed.needs_substring_scan:
         # A lone Chinese character: no bigram holds it. Look at the party names of the newest
         # published rows only, never the whole table.
-        like = "%" + query.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        like = contains_pattern(query.text)
         where.append(
             "EXISTS (SELECT 1 FROM records_creditrecord r WHERE r.id = w.record_id AND r.party_name LIKE %s)"
         )
@@ -242,16 +247,8 @@ class EntityHit:
     code: str
     name_zh: str
     name_en: str
-    entity_type: str
-    division_id: str
+    entity_type: str  # its label in the active language
     division_name: str
-
-    def get_entity_type_display(self) -> str:
-        return (
-            str(EntityType(self.entity_type).label)
-            if self.entity_type in EntityType.values
-            else self.entity_type
-        )
 
 
 def search_entities(text: str, *, division: str = "", limit: int = 10) -> list[EntityHit]:
@@ -278,7 +275,7 @@ def search_entities(text: str, *, division: str = "", limit: int = 10) -> list[E
         params.append(parsed.tsquery)
     elif parsed.needs_substring_scan:
         where.append("name_zh LIKE %s")
-        params.append("%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
+        params.append(contains_pattern(text))
     else:
         return []
     return _entity_hits(where, params, limit=limit)
@@ -286,7 +283,7 @@ def search_entities(text: str, *, division: str = "", limit: int = 10) -> list[E
 
 def _entity_hits(where: list[str], params: list, *, limit: int) -> list[EntityHit]:
     sql = (
-        "SELECT e.code, e.name_zh, e.name_en, e.entity_type, e.division_id, d.name_zh, d.name_en "  # noqa: S608 - fixed fragments, values bound
+        "SELECT e.code, e.name_zh, e.name_en, e.entity_type, d.name_zh, d.name_en "  # noqa: S608 - fixed fragments, values bound
         "FROM (SELECT id, code, name_zh, name_en, entity_type, division_id FROM records_marketentity "
         f"WHERE {' AND '.join(where)} LIMIT %s) e "
         "LEFT JOIN accounts_division d ON d.code = e.division_id "
@@ -296,8 +293,14 @@ def _entity_hits(where: list[str], params: list, *, limit: int) -> list[EntityHi
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, ENTITY_CANDIDATES, limit])
         return [
-            EntityHit(code, zh, en or "", kind, division_id, (d_en if english and d_en else d_zh) or "")
-            for code, zh, en, kind, division_id, d_zh, d_en in cursor.fetchall()
+            EntityHit(
+                code=code,
+                name_zh=zh,
+                name_en=en or "",
+                entity_type=str(EntityType(kind).label) if kind in EntityType.values else kind,
+                division_name=(d_en if english and d_en else d_zh) or "",
+            )
+            for code, zh, en, kind, d_zh, d_en in cursor.fetchall()
         ]
 
 

@@ -12,7 +12,14 @@ from django.utils.translation import gettext_lazy as _
 
 from pledges.files import max_bytes
 from pledges.models import Matter, PermitApplication, Pledge
-from pledges.services import EducationInput, MaterialInput, MatterInput, PledgeSigning, Signature
+from pledges.services import (
+    BREACH_SEVERITIES,
+    EducationInput,
+    MaterialInput,
+    MatterInput,
+    PledgeSigning,
+    Signature,
+)
 from records.models import Severity
 from records.services.credit import add_months
 
@@ -367,7 +374,7 @@ class BreachForm(ReasonForm):
 
     severity = forms.ChoiceField(
         label=_("Severity"),
-        choices=[(Severity.GENERAL, Severity.GENERAL.label), (Severity.SERIOUS, Severity.SERIOUS.label)],
+        choices=[(severity.value, severity.label) for severity in BREACH_SEVERITIES],
         initial=Severity.GENERAL,
         help_text=_("It sets how long the record of the breach is disclosed (the disclosure-period rules)."),
     )

@@ -69,6 +69,9 @@ def test_two_chinese_characters_find_published_records_newest_first(client, publ
     # No. 3 names a natural person as the party, not the company, so the name search does not find it.
     assert numbers(response) == ["深市监罚〔2026〕1号", "深市监罚〔2026〕2号"]
     assert [e.name_zh for e in response.context["entities"]] == ["深圳市腾讯计算机系统有限公司"]
+    hit = response.context["entities"][0]
+    assert f"{hit.code}</span> · {hit.entity_type} · {hit.division_name}</div>" in response.content.decode()
+    assert hit.entity_type == "Enterprise" and hit.division_name
 
 
 def test_revoked_and_unpublished_records_are_not_shown(client, published):

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from django.db import OperationalError, connection, transaction
 from django.test import Client
 
-from disclosure.search import ENTITY_CANDIDATES
+from disclosure.search import ENTITY_CANDIDATES, contains_pattern
 from records import search as text_search
 
 LIVE = ("effective", "under_objection", "corrected")
@@ -417,8 +417,7 @@ def similarity_query(term: str) -> tuple[str, list]:
 
 
 def ilike_query(term: str) -> tuple[str, list]:
-    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return ILIKE_SQL, [f"%{escaped}%"]
+    return ILIKE_SQL, [contains_pattern(term)]
 
 
 def explain(sql: str, params) -> list[str]:

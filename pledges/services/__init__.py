@@ -19,6 +19,7 @@ from pledges.services.matters import (
     pledge_template_publish,
 )
 from pledges.services.performance import (
+    BREACH_SEVERITIES,
     pledge_accept_late,
     pledge_confirm_breach,
     pledges_flag_overdue,
@@ -27,6 +28,7 @@ from pledges.services.performance import (
 from pledges.services.public import association_pledge_register, public_pledge_publish
 
 __all__ = [
+    "BREACH_SEVERITIES",
     "EducationInput",
     "MaterialInput",
     "MatterInput",

@@ -27,6 +27,9 @@ from records.fields import Errors
 from records.models import EntityMembership, Severity
 
 PStatus = Pledge.Status
+# A minor violation is normally not published: a broken pledge is at least general, or the pledge
+# system would have no consequence to show.
+BREACH_SEVERITIES = (Severity.GENERAL, Severity.SERIOUS)
 UNSETTLED = (PStatus.ACTIVE, PStatus.OVERDUE)
 SWEEP_BATCH = 500
 
@@ -202,9 +205,7 @@ def pledge_confirm_breach(
         )
     errors = Errors()
     reason = text_into(errors, "reason", reason, max_length=2000, required=True)
-    if severity not in (Severity.GENERAL, Severity.SERIOUS):
-        # A minor violation is normally not published: a broken pledge is at least general, or
-        # the pledge system would have no consequence to show.
+    if severity not in BREACH_SEVERITIES:
         errors.add("severity", _("A broken pledge is a general or a serious breach: choose one."))
     if errors:
         raise ValidationError(dict(errors))
