@@ -10,8 +10,10 @@ from datetime import date, timedelta
 
 import jsonschema
 import pytest
+import tinycss2
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
+from django.template.loader import render_to_string
 from django.test import Client
 from django.utils import timezone
 from pypdf import PdfReader
@@ -21,7 +23,7 @@ from credit_portal.audit.models import AuditEvent
 from credit_portal.notices.models import Notice
 from disclosure import tasks
 from disclosure.models import CreditReport
-from disclosure.reports import document, numbers, render, schema, selectors, services
+from disclosure.reports import document, numbers, qr, render, schema, selectors, services
 from records import services as record_services
 from records.fields import RecordInput
 from records.models import CreditRecord, Person
@@ -330,14 +332,53 @@ class TestPdf:
         assert "深市监罚〔2026〕1号" in text
         assert report.render_seconds > 0
 
-    def test_html_has_print_css_cjk_fonts_and_an_inline_qr_code(self, full_record, entity, clerk):
+    def test_the_qr_code_in_the_pdf_is_the_verification_address_module_for_module(
+        self, full_record, entity, clerk, settings
+    ):
+        settings.PORTAL_BASE_URL = "https://credit.example.gov.cn"
         report = issue(actor_for_user(clerk), entity)
-        html = render.render_html(report.document, verify_url="/verify/" + report.number)
-        assert "@page" in html
-        assert '"WenQuanYi Micro Hei", "Noto Sans CJK SC", "Noto Serif CJK SC", sans-serif' in html
-        assert '<html lang="zh-Hans">' in html
-        assert "<svg" in html and "<?xml" not in html
-        assert report.sha256 in html
+        with report.pdf.open("rb") as handle:
+            (image,) = PdfReader(io.BytesIO(handle.read())).pages[0].images
+        pixels = image.image.convert("1")
+        expected = qr.matrix(f"https://credit.example.gov.cn/verify/{report.number}")
+        assert pixels.size == (len(expected), len(expected))
+        found = [[pixels.getpixel((x, y)) == 0 for x in range(pixels.width)] for y in range(pixels.height)]
+        assert found == expected
+
+    def test_the_html_is_xml_with_a_cjk_font_stack_and_no_element_without_its_defaults(
+        self, full_record, entity, clerk
+    ):
+        report = issue(actor_for_user(clerk), entity)
+        assert "@page" in render_to_string("reports/credit_report.css")
+        assert '"WenQuanYi Micro Hei", "Noto Sans CJK SC"' in render_to_string("reports/credit_report.css")
+        # Every element the report uses has its defaults in the report's user-agent stylesheet
+        # (a span is inline, the default of any element).
+        rules = tinycss2.parse_stylesheet(render_to_string("reports/user_agent.css"), skip_comments=True)
+        given = {
+            token.value
+            for rule in rules
+            if rule.type == "qualified-rule"
+            for token in rule.prelude
+            if token.type == "ident"
+        }
+        for language in ("zh-hans", "en"):
+            report.document["report"]["language"] = language
+            html = render.render_html(
+                report.document, verify_url="/verify/" + report.number, sha256=report.sha256
+            )
+            tree = render.xml_tree(html)
+            assert tree is not None, "the report's HTML is read by the XML parser"
+            assert tree.get("lang") == ("en" if language == "en" else "zh-Hans")
+            used = {element.tag for element in tree.iter()}
+            assert used - given == {"span"}
+            assert report.sha256 in html and "data:image/png;base64," in html
+
+    def test_html_that_is_not_xml_is_read_by_weasyprints_html_parser(self):
+        # An entity XML does not know, an element left open.
+        html = "<!doctype html><html><body><p>名称&nbsp;A<br>行</p></body></html>"
+        assert render.xml_tree(html) is None
+        text = PdfReader(io.BytesIO(render.html_to_pdf(html))).pages[0].extract_text()
+        assert "名称" in text and "行" in text
 
     def test_markup_in_a_name_is_escaped_in_the_html_and_literal_text_in_the_pdf(self, department, clerk):
         evil = f.entity(department, name_zh="<script>alert(1)</script>恶意公司", name_en="<b>Evil</b> & Co")
@@ -363,6 +404,10 @@ class TestPdf:
         with report.pdf.open("rb") as handle:
             reader = PdfReader(io.BytesIO(handle.read()))
         assert len(reader.pages) == 2
+        # Each page's head and foot: the title, the report's number, the fingerprint, the page.
+        for page, text in enumerate((page.extract_text() for page in reader.pages), start=1):
+            assert "公共信用信息报告" in text and report.number in text
+            assert f"SHA-256 {report.sha256}" in text and f"{page} / 2" in text
         text = "\n".join(page.extract_text() for page in reader.pages)
         assert "深市监许〔2025〕25号" in text and "深市监罚〔2025〕25号" in text
         # A punishment still disclosed says from when the entity may seek restoration.
