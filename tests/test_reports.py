@@ -330,6 +330,10 @@ class TestPdf:
         assert report.number in text
         assert f"https://credit.example.gov.cn/verify/{report.number}" in text
         assert "深市监罚〔2026〕1号" in text
+        # Labelled on their lines: restored, under objection, self-declared; the revoked not there.
+        assert "已完成信用修复 · 已撤下公示" in text
+        assert "异议处理中" in text and "自主申报" in text
+        assert "深市监罚〔2026〕2号" not in text
         assert report.render_seconds > 0
 
     def test_the_qr_code_in_the_pdf_is_the_verification_address_module_for_module(
@@ -410,9 +414,14 @@ class TestPdf:
             assert f"SHA-256 {report.sha256}" in text and f"{page} / 2" in text
         text = "\n".join(page.extract_text() for page in reader.pages)
         assert "深市监许〔2025〕25号" in text and "深市监罚〔2025〕25号" in text
+        # A line: its number, date and decision number, then what, who, its standing and disclosure.
+        newest = report.document["sections"]["permits"]["records"][0]
+        assert f"1. {newest['decision_date']} {newest['decision_number']}" in text
+        assert newest["disclosure"]["state"] == "pending"  # (published by the daily sweep, not yet run)
+        assert "· 已生效 · 待公示" in text
         # A punishment still disclosed says from when the entity may seek restoration.
         latest = report.document["sections"]["punishments"]["records"][0]
-        assert "可申请修复" in text and latest["restoration"]["may_apply_from"] in text
+        assert "申请信用修复" in text and latest["restoration"]["may_apply_from"] in text
         # The facts and the legal basis are in the JSON document, not on the summary line.
         assert latest["legal_basis"] == "《中华人民共和国产品质量法》第四十九条"
         assert "产品质量法" not in text and "销售不合格产品" not in text
