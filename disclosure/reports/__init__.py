@@ -7,7 +7,7 @@ registered third-party reports shown beside it.
 - ``document``: the pure builder of the canonical JSON document and its SHA-256 fingerprint.
 - ``schema``: the document's JSON Schema (``docs/credit-report.schema.json``).
 - ``render``: the pure HTML rendering of a document, and WeasyPrint turning it into PDF bytes.
-- ``qr``: the QR code (inline SVG) pointing to the verification page.
+- ``qr``: the QR code (an inline PNG) pointing to the verification page.
 - ``services``: requesting, rendering, downloading, verifying; third-party reports.
 - ``agencies``: registering credit service agencies (the credit office).
 """
