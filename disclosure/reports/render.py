@@ -218,7 +218,7 @@ def _record_row(record: dict[str, Any], english: bool, show_item: bool) -> dict[
     severity = _label(SeverityChoice, record["severity"])
     what = " ".join(part for part in (item, record["content"]) if part)
     if severity:
-        what = _("%(content)s (%(severity)s)") % {"content": what, "severity": severity}
+        what = _("%(content)s (%(severity)s)") % {"content": what, "severity": severity} if what else severity
     labels = [code for code in record["labels"] if code in LABELS]
     # That the disclosure period ended, the disclosure part of the line says itself.
     told = [str(LABELS[code]) for code in labels if code != "disclosure_ended"]
