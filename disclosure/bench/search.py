@@ -227,11 +227,13 @@ class Requester:
         k = self.counter
         return f"10.{(k >> 16) & 255}.{(k >> 8) & 255}.{k & 255}"
 
-    def get(self, term: str) -> Sample:
+    def get(self, term: str, *, path: str = "/") -> Sample:
+        """``GET path?q=term`` (no query string when ``term`` is empty)."""
         timer = SqlTimer()
         with connection.execute_wrapper(timer):
             t0 = time.perf_counter()
-            response = self.client.get("/", {"q": term}, REMOTE_ADDR=self.address(), secure=True)
+            query = {"q": term} if term else {}
+            response = self.client.get(path, query, REMOTE_ADDR=self.address(), secure=True)
             server_ms = (time.perf_counter() - t0) * 1000
         sql_ms: dict[str, float] = {}
         for category, ms, _sql, _params in timer.statements:
@@ -271,6 +273,26 @@ def measure_kind(
             raise RuntimeError(f"GET /?q={term} answered {sample.status}")
         result.samples.append(sample)
     return result
+
+
+FLOOR_PATHS = (
+    ("/healthz", "GET /healthz: one SQL and one Redis round trip"),
+    ("/", "GET / without a query: the page, its form, middleware, rate limit"),
+)
+
+
+def floor(requester: Requester, *, requests: int) -> list[tuple[str, list[float]]]:
+    """Server times of what every search request pays before it searches, on this machine: the
+    framework's round trip (``/healthz``) and the search page without a query."""
+    out = []
+    for path, label in FLOOR_PATHS:
+        for _ in range(min(requests, 30)):
+            requester.get("", path=path)
+        samples = [requester.get("", path=path) for _ in range(requests)]
+        if any(sample.status != 200 for sample in samples):
+            raise RuntimeError(f"GET {path} did not answer 200")
+        out.append((label, [sample.server_ms for sample in samples]))
+    return out
 
 
 # ---------------------------------------------------------------------------------------------

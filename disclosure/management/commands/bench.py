@@ -659,6 +659,10 @@ class Command(BaseCommand):
                 f"p95 {_ms(bench_search.pct(result.server(), 95))} ms; load average {machine.loadavg()[0]:.2f}"
             )
         self.search_results = results
+        w("  the floor: what a search request pays before it searches (p50 / p95, ms):")
+        for label, times in bench_search.floor(requester, requests=o["requests"]):
+            p = bench_search.pct
+            w(f"    {label:<68} {_ms(p(times, 50)):>6} {_ms(p(times, 95)):>6}")
         self._comparisons(results)
         self._print_search(results)
         self._investigate(results, requester)
