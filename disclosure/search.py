@@ -21,6 +21,7 @@ from django.utils.translation import get_language
 
 from credit_portal.accounts.models import Department
 from credit_portal.accounts.selectors import division_and_children
+from credit_portal.web.reversing import url_maker
 from disclosure.models import PublicIndexEntry
 from records import search as text_search
 from records.identifiers import normalise_uscc
@@ -249,6 +250,7 @@ class EntityHit:
     name_en: str
     entity_type: str  # its label in the active language
     division_name: str
+    url: str  # its public profile
 
 
 def search_entities(text: str, *, division: str = "", limit: int = 10) -> list[EntityHit]:
@@ -290,6 +292,7 @@ def _entity_hits(where: list[str], params: list, *, limit: int) -> list[EntityHi
         "ORDER BY length(e.name_zh), e.id LIMIT %s"
     )
     english = (get_language() or "").startswith("en")
+    profile = url_maker("public:entity")
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, ENTITY_CANDIDATES, limit])
         return [
@@ -299,6 +302,7 @@ def _entity_hits(where: list[str], params: list, *, limit: int) -> list[EntityHi
                 name_en=en or "",
                 entity_type=str(EntityType(kind).label) if kind in EntityType.values else kind,
                 division_name=(d_en if english and d_en else d_zh) or "",
+                url=profile(code),
             )
             for code, zh, en, kind, d_zh, d_en in cursor.fetchall()
         ]

@@ -128,6 +128,22 @@ def test_record_under_objection_says_so(client, published):
     assert "Under objection" in page
 
 
+def test_markup_in_a_record_is_printed_as_text_on_its_list_lines(client, published, entity):
+    from records.models import CreditRecord
+
+    CreditRecord.objects.filter(pk=published["fine"].pk).update(
+        party_name='<b>恶意</b>"公司', content="<script>alert(1)</script>罚款"
+    )
+    for page in (client.get("/", {"q": "深市监罚"}), client.get(f"/entities/{entity.code}/")):
+        html = page.content.decode()
+        assert "<script>alert(1)</script>" not in html and "<b>恶意</b>" not in html
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;罚款" in html
+        assert "&lt;b&gt;恶意&lt;/b&gt;&quot;公司" in html
+        assert f'<a href="/records/{published["fine"].pk}/"><strong>' in html
+    # The entity lines link to the profiles.
+    assert f'<a href="/entities/{entity.code}/">' in client.get("/", {"q": entity.name_zh[:4]}).content.decode()
+
+
 def test_entity_profile_lists_its_published_records(client, published, entity):
     response = client.get(f"/entities/{entity.code}/")
     assert [v.decision_number for v in response.context["results"]] == [
