@@ -141,7 +141,9 @@ def test_markup_in_a_record_is_printed_as_text_on_its_list_lines(client, publish
         assert "&lt;b&gt;恶意&lt;/b&gt;&quot;公司" in html
         assert f'<a href="/records/{published["fine"].pk}/"><strong>' in html
     # The entity lines link to the profiles.
-    assert f'<a href="/entities/{entity.code}/">' in client.get("/", {"q": entity.name_zh[:4]}).content.decode()
+    assert (
+        f'<a href="/entities/{entity.code}/">' in client.get("/", {"q": entity.name_zh[:4]}).content.decode()
+    )
 
 
 def test_entity_profile_lists_its_published_records(client, published, entity):
