@@ -145,11 +145,16 @@ def result_rows(ids: list[int]) -> list[ResultRow]:
     return [_row(url, items, departments, *found[pk]) for pk in ids if pk in found]
 
 
-def result_row(record: CreditRecord, *, entity_code: str) -> ResultRow:
-    """The list line of a record already loaded, of the entity whose code is ``entity_code``."""
+def entity_result_rows(records, *, entity_code: str) -> list[ResultRow]:
+    """The list lines of records already loaded, all of the entity whose code is ``entity_code``
+    (one ``reverse`` and one look at the names for the whole list)."""
     items, departments = _names()
-    return _row(
-        url_maker("public:record"), items, departments, record.pk, record.decision_number, record.decision_date,
-        record.party_name, record.fields.get("party_category"), record.content, record.status,
-        record.version, entity_code, record.item_id, record.department_id,
-    )  # fmt: skip
+    url = url_maker("public:record")
+    rows = []
+    for record in records:
+        rows.append(_row(
+            url, items, departments, record.pk, record.decision_number, record.decision_date,
+            record.party_name, record.fields.get("party_category"), record.content, record.status,
+            record.version, entity_code, record.item_id, record.department_id,
+        ))  # fmt: skip
+    return rows

@@ -15,7 +15,7 @@ from credit_portal.csvsafe import safe_row
 from credit_portal.ratelimit import limit_per_client
 from disclosure import search
 from disclosure.forms import PublicSearchForm
-from disclosure.presentation import party_name, public_view, result_row, result_rows
+from disclosure.presentation import entity_result_rows, party_name, public_view, result_rows
 from records import selectors as record_selectors
 from records.models import CreditRecord
 
@@ -88,7 +88,7 @@ def entity_profile(request, code: str):
         {
             "entity": entity,
             "page_obj": records,
-            "results": [result_row(r, entity_code=entity.code) for r in records],
+            "results": entity_result_rows(records, entity_code=entity.code),
         },
     )
 

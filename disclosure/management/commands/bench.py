@@ -660,9 +660,9 @@ class Command(BaseCommand):
             )
         self.search_results = results
         w("  the floor: what a search request pays before it searches (p50 / p95, ms):")
+        pct = bench_search.pct
         for label, times in bench_search.floor(requester, requests=o["requests"]):
-            p = bench_search.pct
-            w(f"    {label:<68} {_ms(p(times, 50)):>6} {_ms(p(times, 95)):>6}")
+            w(f"    {label:<68} {_ms(pct(times, 50)):>6} {_ms(pct(times, 95)):>6}")
         self._comparisons(results)
         self._print_search(results)
         self._investigate(results, requester)
