@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 from xml.etree import ElementTree
 
 from django.template.loader import render_to_string
@@ -81,15 +81,20 @@ def _font_config():
     return FontConfiguration()
 
 
+class _Stylesheets(NamedTuple):
+    report: Any  # weasyprint.CSS
+    user_agent: Any
+
+
 @cache
-def _stylesheets():
+def _stylesheets() -> _Stylesheets:
     """The print stylesheet and the user-agent stylesheet, parsed once per process."""
     from weasyprint import CSS
 
     font_config = _font_config()
-    return (
-        CSS(string=render_to_string("reports/credit_report.css"), font_config=font_config),
-        CSS(string=render_to_string("reports/user_agent.css"), font_config=font_config),
+    return _Stylesheets(
+        report=CSS(string=render_to_string("reports/credit_report.css"), font_config=font_config),
+        user_agent=CSS(string=render_to_string("reports/user_agent.css"), font_config=font_config),
     )
 
 
@@ -102,7 +107,7 @@ def _document_class():
         constructor from a tree already parsed."""
 
         def _ua_stylesheets(self, forms=False):
-            return [_stylesheets()[1]]
+            return [_stylesheets().user_agent]
 
         @classmethod
         def from_tree(cls, root: ElementTree.Element, url_fetcher) -> HTML | None:
@@ -158,7 +163,7 @@ def html_to_pdf(html: str) -> bytes:
     document = ReportHTML.from_tree(root, fetcher) if root is not None else None
     if document is None:
         document = ReportHTML(string=html, url_fetcher=fetcher)
-    return document.write_pdf(font_config=_font_config(), stylesheets=[_stylesheets()[0]])
+    return document.write_pdf(font_config=_font_config(), stylesheets=[_stylesheets().report])
 
 
 # --- context --------------------------------------------------------------------------------------
