@@ -4,6 +4,7 @@ Generous enough that a person never meets them; a scraper does. No captcha."""
 
 from __future__ import annotations
 
+import weakref
 from functools import wraps
 
 from django.conf import settings
@@ -33,15 +34,28 @@ return n
 """
 
 
+# The script, registered once per cache connection pool (``EVALSHA``: the script's text is sent
+# again only if Redis has lost it). Django's cache makes a new client object for every command,
+# which costs more than the round trip; the registered script keeps one.
+_scripts: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _count_script(redis_cache):
+    script = _scripts.get(redis_cache)
+    if script is None:
+        script = _scripts[redis_cache] = redis_cache.get_client(write=True).register_script(_COUNT_SCRIPT)
+    return script
+
+
 def allow(key: str, *, limit: int, window: int) -> bool:
     """Count one hit on ``key`` in a fixed window of ``window`` seconds; False beyond ``limit``.
 
     On Redis (every deployment) one round trip (a script); any other cache backend: add, then incr."""
     cache_key = f"ratelimit:{key}"
-    client = getattr(getattr(cache, "_cache", None), "get_client", None)
-    if client is not None:
+    redis_cache = getattr(cache, "_cache", None)
+    if hasattr(redis_cache, "get_client"):
         name = cache.make_and_validate_key(cache_key)
-        return int(client(write=True).eval(_COUNT_SCRIPT, 1, name, window)) <= limit
+        return int(_count_script(redis_cache)(keys=[name], args=[window])) <= limit
     cache.add(cache_key, 0, timeout=window)
     try:
         return cache.incr(cache_key) <= limit

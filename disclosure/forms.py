@@ -1,10 +1,10 @@
 from django import forms
-from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from credit_portal.accounts.models import Department
 from credit_portal.memo import per_process
+from credit_portal.web.markup import markup, markup_join
 from records.models import CatalogueItem
 
 
@@ -16,6 +16,21 @@ def _choices() -> tuple[list, list]:
         [(i.code, i.name) for i in CatalogueItem.objects.filter(is_active=True, use_scope="public")],
         [(d.code, d.name) for d in Department.objects.filter(is_active=True).order_by("code")],
     )
+
+
+@per_process(seconds=300)
+def _options() -> dict[str, list[tuple[str, SafeString, SafeString]]]:
+    """Each filter's ``<option>`` elements, written once per process and language: (value, the
+    option, the option selected)."""
+    items, departments = _choices()
+    out = {}
+    for name, choices in (("item", items), ("department", departments)):
+        out[name] = [
+            (value, markup('<option value="{}">{}</option>', value, label),
+             markup('<option value="{}" selected>{}</option>', value, label))
+            for value, label in [("", str(_("All"))), *choices]
+        ]  # fmt: skip
+    return out
 
 
 class PublicSearchForm(forms.Form):
@@ -63,23 +78,18 @@ class PublicSearchForm(forms.Form):
 
     def text_input(self, name: str) -> SafeString:
         widget = self.fields[name].widget  # its attrs hold maxlength and the like; its type apart
-        extra = format_html_join("", ' {}="{}"', sorted(widget.attrs.items()))
-        return format_html(
+        extra = markup_join("", ' {}="{}"', sorted(widget.attrs.items()))
+        return markup(
             '<input type="{}" name="{}" id="id_{}" value="{}"{}{}>',
             widget.input_type, name, name, self._value(name), extra, self._invalid(name),
         )  # fmt: skip
 
     def select(self, name: str) -> SafeString:
         chosen = self._value(name)
-        options = format_html_join(
-            "",
-            '<option value="{}"{}>{}</option>',
-            ((value, SafeString(" selected") if str(value) == chosen else "", label)
-             for value, label in self.fields[name].choices),
-        )  # fmt: skip
-        return format_html(
-            '<select name="{}" id="id_{}"{}>{}</select>', name, name, self._invalid(name), options
+        options = SafeString(
+            "".join(selected if value == chosen else plain for value, plain, selected in _options()[name])
         )
+        return markup('<select name="{}" id="id_{}"{}>{}</select>', name, name, self._invalid(name), options)
 
     def text_input_q(self) -> SafeString:
         return self.text_input("q")

@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 from django.utils.translation import get_language
@@ -19,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from credit_portal.accounts.models import Department
 from credit_portal.memo import per_process
+from credit_portal.web.markup import markup, markup_join
 from credit_portal.web.reversing import url_maker
 from records.fields import public_fields
 from records.models import CatalogueItem, CreditRecord
@@ -70,12 +70,10 @@ class ResultRow:
     def html(self) -> SafeString:
         """The line as list markup, every value escaped. Written here, not in a template included
         once per line: the search page prints twenty of them, and a template costs several times
-        the markup's own work."""
-        notes = format_html_join(
-            "", ' <span class="badge badge-warn">{}</span>', ((note,) for note in self.notes)
-        )
-        content = format_html("\n  <div>{}</div>", self.content) if self.content else ""
-        return format_html(
+        the markup's own work (``markup`` is ``format_html`` for plain strings)."""
+        notes = markup_join("", ' <span class="badge badge-warn">{}</span>', ((note,) for note in self.notes))
+        content = markup("\n  <div>{}</div>", self.content) if self.content else ""
+        return markup(
             '<li><a href="{}"><strong>{}</strong> · {}</a>{}\n'
             '  <div class="meta"><span lang="zh-Hans">{}</span> · <span class="code">{}</span> · {} · {}</div>{}\n'
             "</li>\n",

@@ -17,10 +17,12 @@ from datetime import date
 
 from django.db import connection
 from django.db.models import Q, QuerySet
+from django.utils.safestring import SafeString
 from django.utils.translation import get_language
 
 from credit_portal.accounts.models import Department
 from credit_portal.accounts.selectors import division_and_children
+from credit_portal.web.markup import markup
 from credit_portal.web.reversing import url_maker
 from disclosure.models import PublicIndexEntry
 from records import search as text_search
@@ -251,6 +253,15 @@ class EntityHit:
     entity_type: str  # its label in the active language
     division_name: str
     url: str  # its public profile
+
+    def html(self) -> SafeString:
+        """The entity as a line of the search page's list, every value escaped."""
+        english = markup('<span lang="en"> · {}</span>', self.name_en) if self.name_en else ""
+        return markup(
+            '<li><a href="{}"><strong lang="zh-Hans">{}</strong></a>{}\n'
+            '  <div class="meta"><span class="code">{}</span> · {} · {}</div></li>\n',
+            self.url, self.name_zh, english, self.code, self.entity_type, self.division_name,
+        )  # fmt: skip
 
 
 def search_entities(text: str, *, division: str = "", limit: int = 10) -> list[EntityHit]:

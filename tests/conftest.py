@@ -19,14 +19,16 @@ from tests import factories as f
 @pytest.fixture(autouse=True)
 def _clear_cache():
     """Throttle counters and the calendar version live in Redis, the names of small tables in
-    per-process memos: start each test clean. And in the settings' language: a request through
+    per-process memos and rendered page pieces in the process's fragment cache: start each test
+    clean. And in the settings' language: a request through
     the test client leaves the language it asked for active in the thread."""
-    from django.core.cache import cache
+    from django.core.cache import cache, caches
     from django.utils import translation
 
     from credit_portal.memo import forget_all
 
     cache.clear()
+    caches["template_fragments"].clear()
     forget_all()
     translation.deactivate()
     yield
