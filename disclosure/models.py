@@ -38,7 +38,8 @@ class PublicIndexEntry(models.Model):
         managed = True
         default_permissions = ()
         indexes = [
-            GinIndex(fields=["search_vector"], name="public_index_search_gin"),
+            # A short pending list: every search reads all of it (migration 0006).
+            GinIndex(fields=["search_vector"], name="public_index_search_gin", gin_pending_list_limit=64),
             models.Index(fields=["-decision_date", "-record"], name="public_index_date_idx"),
             models.Index(fields=["department_id", "-decision_date"], name="public_index_department_idx"),
             models.Index(fields=["item_id", "-decision_date"], name="public_index_item_idx"),

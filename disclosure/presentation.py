@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 
 from django.db import connection
 from django.utils.safestring import SafeString
-from django.utils.text import Truncator
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -116,7 +115,7 @@ def _row(url, items, departments, pk, number, decided, party, category, content,
         code=code,
         department=departments.get(department_id, ""),
         decided=_("decided %(d)s") % {"d": decided.isoformat()},
-        content=Truncator(content).chars(CONTENT_CHARS) if content else "",
+        content=content if len(content) <= CONTENT_CHARS else content[: CONTENT_CHARS - 1] + "…",
         notes=_notes(status, version),
     )
 

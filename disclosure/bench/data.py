@@ -29,6 +29,7 @@ CHUNK = 50_000
 ENTITY_ID_BASE = 100_000_000
 RECORD_ID_BASE = 100_000_000
 FIRST_DECISION = date(2019, 1, 1)
+LAYOUT = "arrival"  # records generated in the order of their decisions (see record_chunk)
 
 # division, city (zh, en), registering department, weight
 CITIES = [
@@ -259,11 +260,14 @@ class Context:
 _state: dict[str, object] = {}
 
 
-def prepare(entities: Entities, context: Context, records_total: int = 0) -> None:
-    """Nothing generated here contains a tab, a newline or a backslash: COPY text needs no escaping."""
+def prepare(entities: Entities, context: Context, records_total: int = 0, *, history: int = 0) -> None:
+    """``records_total``: the records to make now; ``history``: all the records the generation will
+    make, in stages (their decision dates spread over all of them; default ``records_total``).
+    Nothing generated here contains a tab, a newline or a backslash: COPY text needs no escaping."""
     _state["entities"] = entities
     _state["context"] = context
     _state["records_total"] = records_total
+    _state["history"] = max(history, records_total)
 
 
 def entity_chunk(chunk: int) -> tuple[int, bytes, int]:
@@ -298,7 +302,12 @@ def _department_for(rng: random.Random, city_index: int, punishment: bool) -> st
 
 def record_chunk(chunk: int) -> tuple[int, bytes, int]:
     """(chunk, COPY text of records [chunk*CHUNK, ...), row count). Record ``j`` belongs to entity
-    ``int(n * u**2)``: a few entities have dozens of records, most a handful."""
+    ``int(n * u**2)``: a few entities have dozens of records, most a handful.
+
+    Records arrive in the order of their decisions, as they do in a portal that has run for years
+    (a record is entered the day after its decision and published within 7 working days): record
+    ``j`` is decided at the ``j``-th place of the dates' distribution, give or take a week. The
+    tables are then laid out as years of daily work would lay them out, not shuffled."""
     entities: Entities = _state["entities"]  # type: ignore[assignment]
     ctx: Context = _state["context"]  # type: ignore[assignment]
     start, stop = chunk * CHUNK, min((chunk + 1) * CHUNK, int(_state["records_total"]))  # type: ignore[call-overload]
@@ -306,6 +315,7 @@ def record_chunk(chunk: int) -> tuple[int, bytes, int]:
     n = entities.n
     first = FIRST_DECISION.toordinal()
     span = ctx.today.toordinal() - 1 - first
+    history = int(_state["history"])  # type: ignore[call-overload]
     today = ctx.today
     lines = []
     dumps = json.dumps
@@ -313,7 +323,8 @@ def record_chunk(chunk: int) -> tuple[int, bytes, int]:
         e = int(n * rng.random() ** 2)
         punishment = rng.random() < 0.45
         dept = _department_for(rng, entities.city[e], punishment)
-        decided = date.fromordinal(first + int(span * rng.random() ** 0.8))
+        place = (j + rng.random()) / history  # stratified: the same distribution as a uniform draw
+        decided = date.fromordinal(max(first, first + int(span * place**0.8) - int(rng.random() * 7)))
         year = decided.year
         number = f"{NUMBER_PREFIX[dept]}{'罚' if punishment else '许'}〔{year}〕{j + 1}号"
         party_category = "individual_business" if entities.individual[e] else "legal_person"

@@ -114,7 +114,7 @@ class CreditRecord(models.Model):
             ),
         ]
         indexes = [
-            GinIndex(fields=["search_vector"], name="record_search_gin"),
+            GinIndex(fields=["search_vector"], name="record_search_gin", gin_pending_list_limit=64),
             models.Index(fields=["entity", "-decision_date"], name="record_entity_idx"),
             models.Index(fields=["decision_number"], name="record_decision_number_idx"),
             # The sweeps read only what is due: partial indexes keep them independent of table size.

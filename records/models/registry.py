@@ -123,7 +123,7 @@ class MarketEntity(models.Model):
         verbose_name_plural = _("market entities")
         ordering = ["code"]
         indexes = [
-            GinIndex(fields=["search_vector"], name="entity_search_gin"),
+            GinIndex(fields=["search_vector"], name="entity_search_gin", gin_pending_list_limit=64),
             models.Index(fields=["division", "code"], name="entity_division_idx"),
         ]
         constraints = [

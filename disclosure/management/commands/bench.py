@@ -232,6 +232,11 @@ class Command(BaseCommand):
         entities_target = o["entities"]
         have_entities = sum(self._chunks_present(ENTITIES, data.ENTITY_ID_BASE).values())
         have_records = sum(self._chunks_present(RECORDS, data.RECORD_ID_BASE).values())
+        if have_records and generation.get("layout") != data.LAYOUT:
+            w(
+                "  NOTE: these records were generated in random date order; a portal's tables fill in"
+                " the order of the decisions. Run with --reset to measure that layout."
+            )
         if have_entities > entities_target:
             w(
                 f"  {have_entities:,} bench entities already there (more than --entities {entities_target:,}): kept"
@@ -285,7 +290,7 @@ class Command(BaseCommand):
             chunks = self._missing(RECORDS, data.RECORD_ID_BASE, stage)
             if not chunks:
                 continue
-            data.prepare(entities, self.context, records_total=stage)
+            data.prepare(entities, self.context, records_total=stage, history=records_target)
             stats[f"records_to_{stage}"] = self._load(
                 RECORDS, data.RECORD_COLUMNS, data.record_chunk, chunks, stage, strategy,
                 entity_span=entity_span,
@@ -303,7 +308,9 @@ class Command(BaseCommand):
                 )
                 load.state_set("sweep_small_literal", result.as_dict())
                 self._print_sweep(result)
-        generation = {"entity_span": entity_span, "stats": stats, "finished_at": str(timezone.now())}
+        generation = {
+            "entity_span": entity_span, "stats": stats, "finished_at": str(timezone.now()), "layout": data.LAYOUT,
+        }  # fmt: skip
         load.state_set("generation", generation)
         self._show_generation(generation)
         self._data_summary()
