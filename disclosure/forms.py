@@ -18,6 +18,14 @@ def _choices() -> tuple[list, list]:
     )
 
 
+def _item_choices() -> list:
+    return [("", _("All")), *_choices()[0]]
+
+
+def _department_choices() -> list:
+    return [("", _("All")), *_choices()[1]]
+
+
 @per_process(seconds=300)
 def _options() -> dict[str, list[tuple[str, SafeString, SafeString]]]:
     """Each filter's ``<option>`` elements, written once per process and language: (value, the
@@ -40,8 +48,9 @@ class PublicSearchForm(forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
     )
-    item = forms.ChoiceField(label=_("Kind of information"), required=False)
-    department = forms.ChoiceField(label=_("Department"), required=False)
+    # Choices read when a value is checked (an empty one is not), not copied into every form.
+    item = forms.ChoiceField(label=_("Kind of information"), required=False, choices=_item_choices)
+    department = forms.ChoiceField(label=_("Department"), required=False, choices=_department_choices)
     division = forms.RegexField(
         label=_("Administrative division code"), regex=r"^\d{6}$", required=False, max_length=6
     )
@@ -51,12 +60,6 @@ class PublicSearchForm(forms.Form):
     date_to = forms.DateField(
         label=_("Decided until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        items, departments = _choices()
-        self.fields["item"].choices = [("", _("All")), *items]
-        self.fields["department"].choices = [("", _("All")), *departments]
 
     def clean(self):
         data = super().clean()

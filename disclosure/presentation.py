@@ -8,6 +8,7 @@ the search itself."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import connection
@@ -104,17 +105,32 @@ def _names() -> tuple[dict[int, str], dict[int, str]]:
     )
 
 
-def _row(url, items, departments, pk, number, decided, party, category, content, status, version, code,
+@dataclass(frozen=True)
+class _ListContext:
+    """What every line of one list shares: looked up once per list, not once per line."""
+
+    url: Callable[[object], str]
+    items: dict[int, str]
+    departments: dict[int, str]
+    decided: str  # "decided %(d)s", translated
+
+    @classmethod
+    def current(cls) -> _ListContext:
+        items, departments = _names()
+        return cls(url_maker("public:record"), items, departments, _("decided %(d)s"))
+
+
+def _row(lc: _ListContext, pk, number, decided, party, category, content, status, version, code,
          item_id, department_id) -> ResultRow:  # fmt: skip
     return ResultRow(
         pk=pk,
-        url=url(pk),
-        item=items.get(item_id, ""),
+        url=lc.url(pk),
+        item=lc.items.get(item_id, ""),
         decision_number=number,
         party_name=_masked_party(party, category),
         code=code,
-        department=departments.get(department_id, ""),
-        decided=_("decided %(d)s") % {"d": decided.isoformat()},
+        department=lc.departments.get(department_id, ""),
+        decided=lc.decided % {"d": decided.isoformat()},
         content=content if len(content) <= CONTENT_CHARS else content[: CONTENT_CHARS - 1] + "…",
         notes=_notes(status, version),
     )
@@ -134,23 +150,21 @@ def result_rows(ids: list[int]) -> list[ResultRow]:
             [CONTENT_CHARS + 1, list(ids)],
         )
         found = {row[0]: row for row in cursor.fetchall()}
-    items, departments = _names()
-    if any(row[9] not in items or row[10] not in departments for row in found.values()):
+    lc = _ListContext.current()
+    if any(row[9] not in lc.items or row[10] not in lc.departments for row in found.values()):
         _names.forget()  # an item or a department newer than this process's copy
-        items, departments = _names()
-    url = url_maker("public:record")
-    return [_row(url, items, departments, *found[pk]) for pk in ids if pk in found]
+        lc = _ListContext.current()
+    return [_row(lc, *found[pk]) for pk in ids if pk in found]
 
 
 def entity_result_rows(records, *, entity_code: str) -> list[ResultRow]:
     """The list lines of records already loaded, all of the entity whose code is ``entity_code``
     (one ``reverse`` and one look at the names for the whole list)."""
-    items, departments = _names()
-    url = url_maker("public:record")
+    lc = _ListContext.current()
     rows = []
     for record in records:
         rows.append(_row(
-            url, items, departments, record.pk, record.decision_number, record.decision_date,
+            lc, record.pk, record.decision_number, record.decision_date,
             record.party_name, record.fields.get("party_category"), record.content, record.status,
             record.version, entity_code, record.item_id, record.department_id,
         ))  # fmt: skip

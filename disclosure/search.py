@@ -324,6 +324,7 @@ def _entity_hits(where: list[str], params: list, *, limit: int) -> list[EntityHi
     )
     english = (get_language() or "").startswith("en")
     profile = url_maker("public:entity")
+    kinds = {value: str(label) for value, label in EntityType.choices}
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, ENTITY_CANDIDATES, limit])
         return [
@@ -331,7 +332,7 @@ def _entity_hits(where: list[str], params: list, *, limit: int) -> list[EntityHi
                 code=code,
                 name_zh=zh,
                 name_en=en or "",
-                entity_type=str(EntityType(kind).label) if kind in EntityType.values else kind,
+                entity_type=kinds.get(kind, kind),
                 division_name=(d_en if english and d_en else d_zh) or "",
                 url=profile(code),
             )

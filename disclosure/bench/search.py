@@ -176,6 +176,46 @@ def draw_terms(seed: int = 42, sample_target: int = 60_000) -> Terms:
 
 
 # ---------------------------------------------------------------------------------------------
+# The buffer cache
+# ---------------------------------------------------------------------------------------------
+# What every search reads: the public index with its text and date indexes, and the entities with
+# their text index. A server that has been answering searches holds them in shared_buffers; a
+# database just generated (or a server just restarted) holds the generator's last pages instead.
+HOT_RELATIONS = (
+    "disclosure_publicindexentry", "public_index_search_gin", "public_index_date_idx",
+    "disclosure_publicindexentry_pkey", "records_marketentity", "entity_search_gin",
+)  # fmt: skip
+
+
+@dataclass
+class Prewarm:
+    available: bool
+    pages: dict[str, int] = field(default_factory=dict)
+    shared_buffers_pages: int = 0
+
+    @property
+    def fits(self) -> bool:
+        return sum(self.pages.values()) <= self.shared_buffers_pages
+
+
+def prewarm() -> Prewarm:
+    """Load HOT_RELATIONS into shared_buffers with pg_prewarm (PostgreSQL's contrib module), when
+    the server has it."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT setting::bigint FROM pg_settings WHERE name = 'shared_buffers'")
+        buffers = cursor.fetchone()[0]
+        cursor.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'pg_prewarm'")
+        if cursor.fetchone() is None:
+            return Prewarm(available=False, shared_buffers_pages=buffers)
+        cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_prewarm")
+        pages = {}
+        for relation in HOT_RELATIONS:
+            cursor.execute("SELECT pg_prewarm(%s::regclass)", [relation])
+            pages[relation] = cursor.fetchone()[0]
+    return Prewarm(available=True, pages=pages, shared_buffers_pages=buffers)
+
+
+# ---------------------------------------------------------------------------------------------
 # Requests
 # ---------------------------------------------------------------------------------------------
 @dataclass

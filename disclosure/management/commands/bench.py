@@ -21,6 +21,7 @@ Run it on a database of its own: ``make bench`` (``python -m credit_portal.devst
 
 from __future__ import annotations
 
+import gc
 import math
 import re
 import time
@@ -646,11 +647,32 @@ class Command(BaseCommand):
             f"in {time.monotonic() - t0:.1f}s; distinct terms per kind: "
             + ", ".join(f"{k} {len(v):,}" for k, v in terms.by_kind.items())
         )
-        requester = bench_search.Requester()
         t0 = time.monotonic()
+        warm = bench_search.prewarm()
+        if not warm.available:
+            w(
+                "  buffer cache: pg_prewarm is not available here; the first reads of each page come from disk or the OS"
+            )
+        else:
+            mib = sum(warm.pages.values()) * 8 / 1024
+            w(
+                f"  buffer cache: pg_prewarm read the public index, the entities and their indexes ({mib:,.0f} MiB) "
+                f"into shared_buffers ({warm.shared_buffers_pages * 8 / 1024:,.0f} MiB) in {time.monotonic() - t0:.1f}s, "
+                "as a server that has been answering searches holds them"
+            )
+            if not warm.fits:
+                w(
+                    "  NOTE: they do not fit in shared_buffers: searches will read pages through the OS cache "
+                    "(set shared_buffers to about a quarter of the memory; docs/deployment)"
+                )
+        requester = bench_search.Requester()
         for kind, _label in bench_search.KINDS:  # first requests: templates, translations, plans
             for term in terms.by_kind.get(kind, [])[:3]:
                 requester.get(term)
+        # As credit_portal/wsgi.py does in a web process once it has loaded: what loading made is
+        # kept out of the garbage collector's reach (the terms drawn above are part of it here).
+        gc.collect()
+        gc.freeze()
         w(
             f"  warm-up: {o['warmup']} requests per kind before the measured ones (other terms where there are enough)"
         )
