@@ -1,0 +1,110 @@
+"""The search page's fast path: values escaped by ``markup`` exactly as ``format_html`` would, page
+pieces kept per language, the exact hits read from the public index with the filters, the rate-limit
+script surviving a flushed script cache, and the benchmark's records arriving in decision order."""
+
+from datetime import date
+
+import pytest
+from django.core.cache import cache, caches
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext_lazy
+
+from credit_portal.web.markup import markup, markup_join
+from tests.test_public_search import numbers, published  # noqa: F401 - the fixture
+
+# --- markup ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value", ['<script>alert("x")</script>', "a & b", "it's", 42, True, mark_safe("<b>kept</b>")]
+)
+def test_markup_writes_what_format_html_writes(value):
+    assert markup("<p title='{}'>{}</p>", value, value) == format_html("<p title='{}'>{}</p>", value, value)
+    assert isinstance(markup("{}", value), SafeString)
+
+
+def test_markup_refuses_what_it_cannot_vouch_for():
+    with pytest.raises(TypeError):
+        markup("{}", gettext_lazy("All"))  # a lazy string: format_html would translate it first
+    with pytest.raises(TypeError):
+        markup("{}", None)
+    assert markup_join("", "<li>{}</li>", [("<a>",), (1,)]) == "<li>&lt;a&gt;</li><li>1</li>"
+
+
+# --- pieces of the page kept per process -------------------------------------------------------
+
+
+def test_unchanging_page_pieces_are_kept_per_language(client, db):
+    english = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    chinese = client.get("/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "Public credit information search" in english and "Report misconduct" in english
+    assert "Report misconduct" not in chinese and "Public credit information search" not in chinese
+    assert 'aria-current="page">Public disclosure' in english  # the door's own link is marked
+    assert "Public credit information search" in client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+
+def test_kept_pieces_are_kept_in_the_process_not_in_redis(client, db):
+    client.get("/", HTTP_ACCEPT_LANGUAGE="en")
+    assert caches["template_fragments"]._cache  # the footer, the search page's intro and filters, ...
+    assert not [k for k in cache._cache.get_client().keys("*") if b"template.cache" in k]
+
+
+def test_chosen_filters_are_not_taken_from_the_kept_filters(client, published, department):  # noqa: F811
+    plain = client.get("/", {"q": "腾讯"}).content.decode()
+    assert '<option value="" selected>' in plain and "<details class=\"filters\" open>" not in plain
+    chosen = client.get("/", {"q": "腾讯", "department": department.code}).content.decode()
+    assert f'<option value="{department.code}" selected>' in chosen
+    assert '<details class="filters" open>' in chosen
+    again = client.get("/", {"q": "腾讯"}).content.decode()
+    assert f'<option value="{department.code}" selected>' not in again
+
+
+# --- exact hits ----------------------------------------------------------------------------------
+
+
+def test_exact_hits_keep_to_the_filters(client, published, entity):  # noqa: F811
+    everything = client.get("/", {"q": entity.code})
+    assert len(everything.context["exact"]) == 3
+    recent = client.get("/", {"q": entity.code, "date_from": "2026-09-01"})
+    assert "深市监罚〔2026〕2号" not in numbers(recent)  # decided 2026-06-01
+    assert {row.decision_number for row in recent.context["exact"]} == {"深市监罚〔2026〕1号", "深市监罚〔2026〕3号"}
+    nothing = client.get("/", {"q": "91440300MA5G000000"})  # well formed, no such entity
+    assert nothing.status_code == 200 and not nothing.context["exact"]
+
+
+# --- the rate limit -------------------------------------------------------------------------------
+
+
+def test_the_rate_limit_counts_on_after_redis_forgets_its_script():
+    from credit_portal import ratelimit
+
+    assert ratelimit.allow("probe:10.0.0.2", limit=2, window=30)
+    cache._cache.get_client(write=True).script_flush()
+    assert ratelimit.allow("probe:10.0.0.2", limit=2, window=30)
+    assert not ratelimit.allow("probe:10.0.0.2", limit=2, window=30)
+
+
+# --- the benchmark's data ------------------------------------------------------------------------
+
+
+def test_bench_records_arrive_in_the_order_of_their_decisions():
+    from disclosure.bench import data
+
+    entities = data.build_entities(500)
+    context = data.Context(
+        departments={code: i for i, code in enumerate(data.NUMBER_PREFIX, start=1)},
+        department_names={code: code for code in data.NUMBER_PREFIX},
+        punishment_item=1,
+        permit_item=2,
+        today=date(2026, 11, 28),
+    )
+    data.prepare(entities, context, records_total=data.CHUNK, history=4 * data.CHUNK)
+    _chunk, text, rows = data.record_chunk(0)
+    assert rows == data.CHUNK
+    column = data.RECORD_COLUMNS.index("decision_date")
+    dates = [date.fromisoformat(line.split("\t")[column]) for line in text.decode().splitlines()]
+    # The first quarter of a four-chunk history: in order give or take a week, from the first
+    # decisions on, and only its share of the years.
+    assert max(abs((b - a).days) for a, b in zip(dates, dates[1:], strict=False)) <= 7
+    assert dates[0] < date(2019, 1, 15) and date(2020, 1, 1) < dates[-1] < date(2022, 1, 1)
