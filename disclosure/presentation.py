@@ -136,6 +136,14 @@ def _row(lc: _ListContext, pk, number, decided, party, category, content, status
     )
 
 
+# What a list line needs of a record (``r``) and its entity (``e``), after the record's id. The search
+# reads these columns in the statement that finds the matches (``search_records(line_columns=...)``).
+LINE_COLUMNS = (
+    "r.decision_number, r.decision_date, r.party_name, r.fields->>'party_category', "
+    f"left(r.content, {CONTENT_CHARS + 1}), r.status, r.version, e.code, r.item_id, r.department_id"
+)
+
+
 def result_rows(ids: list[int]) -> list[ResultRow]:
     """The list lines of the records ``ids``, in that order, read in one statement. The caller has
     chosen the ids among published records (the search does)."""
@@ -143,18 +151,21 @@ def result_rows(ids: list[int]) -> list[ResultRow]:
         return []
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT r.id, r.decision_number, r.decision_date, r.party_name, r.fields->>'party_category', "
-            "left(r.content, %s), r.status, r.version, e.code, r.item_id, r.department_id "
-            "FROM records_creditrecord r JOIN records_marketentity e ON e.id = r.entity_id "
-            "WHERE r.id = ANY(%s)",
-            [CONTENT_CHARS + 1, list(ids)],
+            f"SELECT r.id, {LINE_COLUMNS} FROM records_creditrecord r "  # noqa: S608 - a constant
+            "JOIN records_marketentity e ON e.id = r.entity_id WHERE r.id = ANY(%s)",
+            [list(ids)],
         )
         found = {row[0]: row for row in cursor.fetchall()}
+    return lines_from_rows([found[pk] for pk in ids if pk in found])
+
+
+def lines_from_rows(rows: list[tuple]) -> list[ResultRow]:
+    """List lines from rows of ``(id, *LINE_COLUMNS)``, in their order."""
     lc = _ListContext.current()
-    if any(row[9] not in lc.items or row[10] not in lc.departments for row in found.values()):
+    if any(row[9] not in lc.items or row[10] not in lc.departments for row in rows):
         _names.forget()  # an item or a department newer than this process's copy
         lc = _ListContext.current()
-    return [_row(lc, *found[pk]) for pk in ids if pk in found]
+    return [_row(lc, *row) for row in rows]
 
 
 def entity_result_rows(records, *, entity_code: str) -> list[ResultRow]:

@@ -31,8 +31,10 @@ from records.models import CatalogueItem, CreditRecord, EntityType, MarketEntity
 
 LONE_CHARACTER_WINDOW = 5_000
 # Entities ranked by name length: among this many matches (a common bigram has tens of thousands;
-# reading 1,000 of them cost 17 ms a search at 1M entities, 300 cost 6).
-ENTITY_CANDIDATES = 300
+# at 1M entities, reading 1,000 of them cost 17 ms a search, 300 cost 6 and, for a term of a few
+# thousand entities, 3–7 ms at p95 with every page in memory; 100 cost a third of that). The page
+# shows ten: among a term's thousands of entities, any hundred are as good a sample as three hundred.
+ENTITY_CANDIDATES = 100
 COUNT_CAP = 200  # rows of a search export
 PUBLIC_STATUSES = CreditRecord.LIVE_STATUSES
 _RELATED = ("entity", "item", "department")
@@ -111,6 +113,7 @@ class SearchPage:
     page_size: int
     ids: list[int] = field(default_factory=list, repr=False)
     exact_ids: list[int] = field(default_factory=list, repr=False)
+    lines: list[tuple] = field(default_factory=list, repr=False)  # with line_columns: the ids' rows
 
     @property
     def start_index(self) -> int:
@@ -167,10 +170,15 @@ def _exact_hits(query: PublicQuery, text: str) -> list[tuple[int, str]]:
         return cursor.fetchall()
 
 
-def _text_matches(query: PublicQuery, *, limit: int) -> list[int]:
-    """Record ids of text matches, newest first, at most ``limit``, in one statement on the public
-    index: PostgreSQL walks the date index for a common query and reads the GIN index for a rare one
-    (its statistics on the index's tokens are kept detailed for that: migration 0005)."""
+def _text_matches(
+    query: PublicQuery, *, limit: int, offset: int = 0, exclude: list[int] = (), line_columns: str = ""
+) -> list[tuple]:
+    """Text matches newest first, ``limit`` of them after the first ``offset``, leaving out the
+    records ``exclude``, in one statement on the public index: PostgreSQL walks the date index for a
+    common query and reads the GIN index for a rare one (its statistics on the index's tokens are
+    kept detailed for that: migration 0005). Each row is ``(record id,)``, followed by
+    ``line_columns`` when given: columns of the record (``r``) and its entity (``e``), read in the
+    same statement."""
     parsed = text_search.parse(query.text)
     where, params = _index_filters(query)
     if parsed.tsquery:
@@ -191,13 +199,25 @@ def _text_matches(query: PublicQuery, *, limit: int) -> list[int]:
         )
     else:
         return []
+    if exclude:
+        where.append("record_id <> ALL(%s)")
+        params.append(list(exclude))
     sql = (
-        f"SELECT record_id FROM {source} WHERE {' AND '.join(where)} "  # noqa: S608 - fixed fragments, values bound
-        "ORDER BY decision_date DESC, record_id DESC LIMIT %s"
+        f"SELECT record_id, decision_date FROM {source} WHERE {' AND '.join(where)} "  # noqa: S608 - fixed fragments, values bound
+        "ORDER BY decision_date DESC, record_id DESC LIMIT %s OFFSET %s"
     )
+    params += [limit, offset]
+    if line_columns:
+        sql = (
+            f"SELECT m.record_id, {line_columns} FROM ({sql}) m "  # noqa: S608 - fixed fragments, values bound
+            "JOIN records_creditrecord r ON r.id = m.record_id JOIN records_marketentity e ON e.id = r.entity_id "
+            "ORDER BY m.decision_date DESC, m.record_id DESC"
+        )
+    else:
+        sql = f"SELECT record_id FROM ({sql}) m"  # noqa: S608 - fixed fragments
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, limit])
-        return [row[0] for row in cursor.fetchall()]
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 def _in_order(ids: list[int]) -> list[CreditRecord]:
@@ -206,44 +226,51 @@ def _in_order(ids: list[int]) -> list[CreditRecord]:
 
 
 def search_records(
-    query: PublicQuery, *, page: int = 1, page_size: int = 20, load: bool = True
+    query: PublicQuery, *, page: int = 1, page_size: int = 20, load: bool = True, line_columns: str = ""
 ) -> SearchPage:
     """A page of published records for ``query``: exact hits (page 1 only), then text matches.
 
     The page is read with one row more than it shows, which says whether there is a next page; the
     total is known only when there is not (a common query's exact total would cost more than the
-    page), so a full page says "more than N". With ``load=False`` only the ids are returned (the
-    search page reads its lines itself, see ``disclosure.presentation.result_rows``)."""
+    page), so a full page says "more than N". With ``load=False`` only the ids are returned; with
+    ``line_columns`` too (see ``_text_matches``), text matches come with those columns in ``lines``,
+    read in the same statement (the search page's lines, ``disclosure.presentation``); ``lines`` is
+    empty when the page holds no text matches to read that way (filters alone, exact hits)."""
     text = query.text
     offset = (page - 1) * page_size
     exact = _exact_hits(query, text) if text else []
     exact_ids = [pk for pk, _number in exact]
-    limit = offset + page_size + len(exact_ids) + 1
+    rows: list[tuple] = []
+    with_lines = False
     if not text:
-        ids = _browse(query, limit=limit)
+        ids = _browse(query, limit=offset + page_size + 1)[offset:]
+        rows = [(pk,) for pk in ids]
     elif text_search.parse(text).code:
-        ids = []  # a unified social credit code: its records are the exact hits
+        pass  # a unified social credit code: its records are the exact hits
     elif any(number == text for _pk, number in exact):
         # A decision number typed in full: its records are the exact hits. Matching its common
         # bigrams ("市监", "2024") across the index would cost more than the page and add nothing.
-        ids = []
+        pass
     else:
-        ids = _text_matches(query, limit=limit)
-    exact_set = set(exact_ids)
-    ids = [i for i in ids if i not in exact_set]
-    page_ids = ids[offset : offset + page_size]
-    has_next = len(ids) > offset + page_size
+        rows = _text_matches(
+            query, limit=page_size + 1, offset=offset, exclude=exact_ids, line_columns=line_columns
+        )
+        with_lines = bool(line_columns)
+    has_next = len(rows) > page_size
+    rows = rows[:page_size]
+    page_ids = [row[0] for row in rows]
     shown_exact = exact_ids if page == 1 else []
     return SearchPage(
         exact=_in_order(shown_exact) if load else [],
         records=_in_order(page_ids) if load else [],
-        count=len(ids) if not has_next else offset + page_size,
+        count=offset + len(rows),
         capped=has_next,
         has_next=has_next,
         number=page,
         page_size=page_size,
         ids=page_ids,
         exact_ids=shown_exact,
+        lines=rows if with_lines else [],
     )
 
 

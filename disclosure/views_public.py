@@ -15,7 +15,14 @@ from credit_portal.csvsafe import safe_row
 from credit_portal.ratelimit import limit_per_client
 from disclosure import search
 from disclosure.forms import PublicSearchForm
-from disclosure.presentation import entity_result_rows, party_name, public_view, result_rows
+from disclosure.presentation import (
+    LINE_COLUMNS,
+    entity_result_rows,
+    lines_from_rows,
+    party_name,
+    public_view,
+    result_rows,
+)
 from records import selectors as record_selectors
 from records.models import CreditRecord
 
@@ -48,15 +55,15 @@ def home(request):
                 number = min(max(int(request.GET.get("page", 1)), 1), MAX_PAGE)
             except ValueError:
                 number = 1
-            result = search.search_records(query, page=number, page_size=PAGE_SIZE, load=False)
-            rows = result_rows([*result.exact_ids, *result.ids])
-            exact_ids = set(result.exact_ids)
+            result = search.search_records(
+                query, page=number, page_size=PAGE_SIZE, load=False, line_columns=LINE_COLUMNS
+            )
             context.update(
                 searched=True,
                 query=query,
-                exact=[row for row in rows if row.pk in exact_ids],
+                exact=result_rows(result.exact_ids),
                 page=result,
-                results=[row for row in rows if row.pk not in exact_ids],
+                results=lines_from_rows(result.lines) if result.lines else result_rows(result.ids),
                 count=result.count,
                 capped=result.capped,
                 next_page=number + 1 if result.has_next and number < MAX_PAGE else None,

@@ -2,6 +2,7 @@
 pieces kept per language, the exact hits read from the public index with the filters, the rate-limit
 script surviving a flushed script cache, and the benchmark's records arriving in decision order."""
 
+import itertools
 from datetime import date
 
 import pytest
@@ -52,7 +53,7 @@ def test_kept_pieces_are_kept_in_the_process_not_in_redis(client, db):
 
 def test_chosen_filters_are_not_taken_from_the_kept_filters(client, published, department):  # noqa: F811
     plain = client.get("/", {"q": "腾讯"}).content.decode()
-    assert '<option value="" selected>' in plain and "<details class=\"filters\" open>" not in plain
+    assert '<option value="" selected>' in plain and '<details class="filters" open>' not in plain
     chosen = client.get("/", {"q": "腾讯", "department": department.code}).content.decode()
     assert f'<option value="{department.code}" selected>' in chosen
     assert '<details class="filters" open>' in chosen
@@ -68,7 +69,10 @@ def test_exact_hits_keep_to_the_filters(client, published, entity):  # noqa: F81
     assert len(everything.context["exact"]) == 3
     recent = client.get("/", {"q": entity.code, "date_from": "2026-09-01"})
     assert "深市监罚〔2026〕2号" not in numbers(recent)  # decided 2026-06-01
-    assert {row.decision_number for row in recent.context["exact"]} == {"深市监罚〔2026〕1号", "深市监罚〔2026〕3号"}
+    assert {row.decision_number for row in recent.context["exact"]} == {
+        "深市监罚〔2026〕1号",
+        "深市监罚〔2026〕3号",
+    }
     nothing = client.get("/", {"q": "91440300MA5G000000"})  # well formed, no such entity
     assert nothing.status_code == 200 and not nothing.context["exact"]
 
@@ -106,5 +110,5 @@ def test_bench_records_arrive_in_the_order_of_their_decisions():
     dates = [date.fromisoformat(line.split("\t")[column]) for line in text.decode().splitlines()]
     # The first quarter of a four-chunk history: in order give or take a week, from the first
     # decisions on, and only its share of the years.
-    assert max(abs((b - a).days) for a, b in zip(dates, dates[1:], strict=False)) <= 7
+    assert max(abs((b - a).days) for a, b in itertools.pairwise(dates)) <= 7
     assert dates[0] < date(2019, 1, 15) and date(2020, 1, 1) < dates[-1] < date(2022, 1, 1)

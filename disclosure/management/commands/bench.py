@@ -647,6 +647,12 @@ class Command(BaseCommand):
             f"in {time.monotonic() - t0:.1f}s; distinct terms per kind: "
             + ", ".join(f"{k} {len(v):,}" for k, v in terms.by_kind.items())
         )
+        vacuumed = bench_search.vacuum_if_autovacuum_would()
+        if vacuumed:
+            w(
+                f"  vacuum: the public index had {vacuumed[0]:,} dead rows (the sweep measurement's), past its "
+                f"autovacuum threshold: VACUUM (ANALYZE) in {vacuumed[1]:.1f}s, as autovacuum would have"
+            )
         t0 = time.monotonic()
         warm = bench_search.prewarm()
         if not warm.available:
