@@ -161,6 +161,8 @@ def result_rows(ids: list[int]) -> list[ResultRow]:
 
 def lines_from_rows(rows: list[tuple]) -> list[ResultRow]:
     """List lines from rows of ``(id, *LINE_COLUMNS)``, in their order."""
+    if not rows:
+        return []
     lc = _ListContext.current()
     if any(row[9] not in lc.items or row[10] not in lc.departments for row in rows):
         _names.forget()  # an item or a department newer than this process's copy

@@ -114,6 +114,7 @@ class SearchPage:
     ids: list[int] = field(default_factory=list, repr=False)
     exact_ids: list[int] = field(default_factory=list, repr=False)
     lines: list[tuple] = field(default_factory=list, repr=False)  # with line_columns: the ids' rows
+    exact_lines: list[tuple] = field(default_factory=list, repr=False)  # and the exact hits'
 
     @property
     def start_index(self) -> int:
@@ -145,12 +146,12 @@ def _index_filters(query: PublicQuery, alias: str = "") -> tuple[list[str], list
     return where, params
 
 
-def _exact_hits(query: PublicQuery, text: str) -> list[tuple[int, str]]:
-    """(id, decision number) of the published records whose decision number is ``text`` or whose
-    entity has the code ``text``, newest first, at most 50, in one statement: the public index holds
-    exactly the published, standing records, and its columns carry the filters. (The same condition
-    as ``exact_condition``, written out: this is the search page's path, and the ORM's compilation of
-    it cost more than the statement.)"""
+def _exact_sql(query: PublicQuery, text: str) -> tuple[str, list]:
+    """The published records whose decision number is ``text`` or whose entity has the code
+    ``text``, newest first, at most 50: ``record_id, decision_date, decision_number``. On the public
+    index joined to the records: the index holds exactly the published, standing records, and its
+    columns carry the filters. (The condition of ``exact_condition``, written out: this is the search
+    page's path, and the ORM's compilation of it cost more than running it.)"""
     condition, params = "r.decision_number = %s", [text]
     code = normalise_uscc(text)
     if len(code) == 18:
@@ -160,26 +161,19 @@ def _exact_hits(query: PublicQuery, text: str) -> list[tuple[int, str]]:
         params.append(code)
     where, filter_params = _index_filters(query, alias="p")
     sql = (
-        "SELECT p.record_id, r.decision_number FROM records_creditrecord r "  # noqa: S608 - fixed fragments, values bound
+        "SELECT p.record_id, p.decision_date, r.decision_number FROM records_creditrecord r "  # noqa: S608 - fixed fragments, values bound
         "JOIN disclosure_publicindexentry p ON p.record_id = r.id "
         f"WHERE {' AND '.join([condition, *where])} "
         "ORDER BY p.decision_date DESC, p.record_id DESC LIMIT 50"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, *filter_params])
-        return cursor.fetchall()
+    return sql, [*params, *filter_params]
 
 
-def _text_matches(
-    query: PublicQuery, *, limit: int, offset: int = 0, exclude: list[int] = (), line_columns: str = ""
-) -> list[tuple]:
-    """Text matches newest first, ``limit`` of them after the first ``offset``, leaving out the
-    records ``exclude``, in one statement on the public index: PostgreSQL walks the date index for a
-    common query and reads the GIN index for a rare one (its statistics on the index's tokens are
-    kept detailed for that: migration 0005). Each row is ``(record id,)``, followed by
-    ``line_columns`` when given: columns of the record (``r``) and its entity (``e``), read in the
-    same statement."""
-    parsed = text_search.parse(query.text)
+def _match_sql(query: PublicQuery, parsed: text_search.ParsedQuery) -> tuple[str, list] | None:
+    """The text matches newest first: ``record_id, decision_date`` with its WHERE conditions open
+    for more (the caller adds ``AND ...``, then the order and the limit). PostgreSQL walks the date
+    index for a common query and reads the GIN index for a rare one (its statistics on the index's
+    tokens are kept detailed for that: migration 0005). None when nothing in the text can match."""
     where, params = _index_filters(query)
     if parsed.tsquery:
         where.append("search_vector @@ %s::tsquery")
@@ -188,36 +182,60 @@ def _text_matches(
     elif parsed.needs_substring_scan:
         # A lone Chinese character: no bigram holds it. Look at the party names of the newest
         # published rows only, never the whole table.
-        like = contains_pattern(query.text)
         where.append(
             "EXISTS (SELECT 1 FROM records_creditrecord r WHERE r.id = w.record_id AND r.party_name LIKE %s)"
         )
-        params.append(like)
+        params.append(contains_pattern(query.text))
         source = (
             "(SELECT * FROM disclosure_publicindexentry ORDER BY decision_date DESC, record_id DESC "  # noqa: S608
             f"LIMIT {int(LONE_CHARACTER_WINDOW)}) w"
         )
     else:
-        return []
-    if exclude:
-        where.append("record_id <> ALL(%s)")
-        params.append(list(exclude))
-    sql = (
-        f"SELECT record_id, decision_date FROM {source} WHERE {' AND '.join(where)} "  # noqa: S608 - fixed fragments, values bound
-        "ORDER BY decision_date DESC, record_id DESC LIMIT %s OFFSET %s"
-    )
-    params += [limit, offset]
-    if line_columns:
-        sql = (
-            f"SELECT m.record_id, {line_columns} FROM ({sql}) m "  # noqa: S608 - fixed fragments, values bound
-            "JOIN records_creditrecord r ON r.id = m.record_id JOIN records_marketentity e ON e.id = r.entity_id "
-            "ORDER BY m.decision_date DESC, m.record_id DESC"
+        return None
+    return f"SELECT record_id, decision_date FROM {source} WHERE {' AND '.join(where)}", params  # noqa: S608
+
+
+def _exact_and_matches(
+    query: PublicQuery, *, limit: int, offset: int, line_columns: str
+) -> tuple[list[tuple], list[tuple]]:
+    """(exact hits, text matches) in one statement. Exact hits: rows of ``(id, decision number,
+    *line_columns)``, at most 50. Text matches: ``limit`` rows of ``(id, *line_columns)`` after the
+    first ``offset``, leaving out the exact hits; none at all when the text is a unified social credit
+    code or a decision number that an exact hit has in full (matching the common bigrams of a number,
+    "市监", "2024", across the index would cost more than the page and add nothing).
+    ``line_columns``: columns of the record (``r``) and its entity (``e``) for each row, or "" for
+    the ids alone."""
+    text = query.text
+    parsed = text_search.parse(text)
+    exact_sql, params = _exact_sql(query, text)
+    ctes = [f"exact AS MATERIALIZED ({exact_sql})"]
+    match = None if parsed.code else _match_sql(query, parsed)
+    if match is not None:
+        match_sql, match_params = match
+        ctes.append(
+            f"matches AS MATERIALIZED ({match_sql} "  # noqa: S608 - fixed fragments, values bound
+            "AND record_id <> ALL(ARRAY(SELECT record_id FROM exact)) "
+            "AND NOT EXISTS (SELECT 1 FROM exact WHERE decision_number = %s) "
+            "ORDER BY decision_date DESC, record_id DESC LIMIT %s OFFSET %s)"
         )
-    else:
-        sql = f"SELECT record_id FROM ({sql}) m"  # noqa: S608 - fixed fragments
+        params += [*match_params, text, limit, offset]
+    columns = f", {line_columns}" if line_columns else ""
+    joins = (
+        " JOIN records_creditrecord r ON r.id = h.record_id JOIN records_marketentity e ON e.id = r.entity_id"
+        if line_columns
+        else ""
+    )
+    # Fixed fragments: the columns are the caller's constant, the values all bound.
+    branches = [f"SELECT true, h.record_id, h.decision_date, h.decision_number{columns} FROM exact h{joins}"]  # noqa: S608
+    if match is not None:
+        branches.append(f"SELECT false, h.record_id, h.decision_date, NULL{columns} FROM matches h{joins}")  # noqa: S608
+    sql = f"WITH {', '.join(ctes)} {' UNION ALL '.join(branches)} ORDER BY 1 DESC, 3 DESC, 2 DESC"
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.fetchall()
+        rows = cursor.fetchall()
+    exact = [(row[1], row[3], *row[4:]) for row in rows if row[0]]
+    matches = [(row[1], *row[4:]) for row in rows if not row[0]]
+    return exact, matches
 
 
 def _in_order(ids: list[int]) -> list[CreditRecord]:
@@ -233,35 +251,24 @@ def search_records(
     The page is read with one row more than it shows, which says whether there is a next page; the
     total is known only when there is not (a common query's exact total would cost more than the
     page), so a full page says "more than N". With ``load=False`` only the ids are returned; with
-    ``line_columns`` too (see ``_text_matches``), text matches come with those columns in ``lines``,
-    read in the same statement (the search page's lines, ``disclosure.presentation``); ``lines`` is
-    empty when the page holds no text matches to read that way (filters alone, exact hits)."""
+    ``line_columns`` too (see ``_exact_and_matches``), the rows come with those columns in
+    ``exact_lines`` and ``lines``, read in the same statement as the search (the search page's
+    lines, ``disclosure.presentation``); without a text, ``lines`` stays empty."""
     text = query.text
     offset = (page - 1) * page_size
-    exact = _exact_hits(query, text) if text else []
-    exact_ids = [pk for pk, _number in exact]
-    rows: list[tuple] = []
-    with_lines = False
-    if not text:
-        ids = _browse(query, limit=offset + page_size + 1)[offset:]
-        rows = [(pk,) for pk in ids]
-    elif text_search.parse(text).code:
-        pass  # a unified social credit code: its records are the exact hits
-    elif any(number == text for _pk, number in exact):
-        # A decision number typed in full: its records are the exact hits. Matching its common
-        # bigrams ("市监", "2024") across the index would cost more than the page and add nothing.
-        pass
+    exact: list[tuple] = []
+    if text:
+        exact, rows = _exact_and_matches(query, limit=page_size + 1, offset=offset, line_columns=line_columns)
     else:
-        rows = _text_matches(
-            query, limit=page_size + 1, offset=offset, exclude=exact_ids, line_columns=line_columns
-        )
-        with_lines = bool(line_columns)
+        rows = [(pk,) for pk in _browse(query, limit=offset + page_size + 1)[offset:]]
     has_next = len(rows) > page_size
     rows = rows[:page_size]
     page_ids = [row[0] for row in rows]
-    shown_exact = exact_ids if page == 1 else []
+    shown_exact = exact if page == 1 else []
+    exact_ids = [row[0] for row in shown_exact]
+    with_lines = bool(text and line_columns)
     return SearchPage(
-        exact=_in_order(shown_exact) if load else [],
+        exact=_in_order(exact_ids) if load else [],
         records=_in_order(page_ids) if load else [],
         count=offset + len(rows),
         capped=has_next,
@@ -269,8 +276,9 @@ def search_records(
         number=page,
         page_size=page_size,
         ids=page_ids,
-        exact_ids=shown_exact,
+        exact_ids=exact_ids,
         lines=rows if with_lines else [],
+        exact_lines=[(row[0], *row[2:]) for row in shown_exact] if with_lines else [],
     )
 
 

@@ -61,9 +61,9 @@ def home(request):
             context.update(
                 searched=True,
                 query=query,
-                exact=result_rows(result.exact_ids),
+                exact=lines_from_rows(result.exact_lines),
                 page=result,
-                results=lines_from_rows(result.lines) if result.lines else result_rows(result.ids),
+                results=lines_from_rows(result.lines) if query.text else result_rows(result.ids),
                 count=result.count,
                 capped=result.capped,
                 next_page=number + 1 if result.has_next and number < MAX_PAGE else None,

@@ -40,10 +40,13 @@ COMPARE_BUDGET = 90.0  # seconds per comparison column and kind at most
 # the records table; then a public index read through a window), so this goes by what a statement
 # reads and how, not by its exact text:
 #   match       the text match: ``search_vector @@ query`` on the records table or the public index
+#               (since the search reads exact hits, matches and the page's lines in one statement,
+#               that statement: its time is the whole search's)
 #   count       a count of matches or of index rows, capped by a LIMIT inside
 #   full_count  an uncapped COUNT(*) of every match (a Paginator's)
 #   rows        the page's records fetched by id
-#   exact       the exact match on a decision number or a credit code (LIMIT 50)
+#   exact       the exact match on a decision number or a credit code (LIMIT 50), alone: the same
+#               one statement when the text is a code or matches nothing by its tokens
 #   entities    the market entities shown above the results
 #   other       the rest (the form's choices, the registry look-up of a code, ...)
 CATEGORIES = ("match", "count", "full_count", "rows", "exact", "entities", "other")
@@ -62,6 +65,8 @@ def classify(sql: str) -> str:
         return "count"
     if table == "records_marketentity":
         return "entities"
+    if head.startswith("WITH EXACT AS"):  # exact hits, text matches and lines in one statement
+        return "match" if " matches AS " in text else "exact"
     if "@@" in text and table in ("records_creditrecord", "disclosure_publicindexentry"):
         return "match"
     if table == "records_creditrecord":

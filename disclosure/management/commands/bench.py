@@ -782,7 +782,10 @@ class Command(BaseCommand):
             "  terms: distinct terms measured; match: median number of published records a term matches (estimated"
         )
         w("  from the sample; for 2-char terms over the whole indexed document: names and decision number).")
-        w("  text match: the statement(s) matching the text (search_vector @@ query), summed per request;")
+        w(
+            "  text match: the statement(s) matching the text (search_vector @@ query), summed per request; one"
+        )
+        w("  statement now reads the exact hits, the matches and the page's lines together (its whole time);")
         w(
             "  count: the capped count(s) of the same request. Both timed in the request (connection.execute_wrapper)."
         )
@@ -811,8 +814,9 @@ class Command(BaseCommand):
             )
         w("  full count: an uncapped COUNT(*) of every match (none when the view only counts up to its cap);")
         w(
-            "  page rows: the page's records fetched by id; 2 matches: share of requests that ran a second text"
+            "  page rows: the page's records fetched by id (now only without a text: filters alone); exact: the"
         )
+        w("  exact look-up when it runs alone (a code); 2 matches: share of requests that ran a second text")
         w(
             "  match (the whole index after a window that held too few); outside SQL: server time minus all SQL,"
         )
