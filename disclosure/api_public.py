@@ -79,7 +79,10 @@ class PublicRecordList(ThrottleFirstMixin, generics.ListAPIView):
             condition = search.exact_condition(text)
             parsed = text_search.parse(text)
             if parsed.tsquery:
-                condition |= text_search.matches(parsed)
+                # As the search page: Latin words whole, or as the start of words when none matches whole.
+                whole = text_search.matches(parsed, whole=True)
+                use_whole = not parsed.has_prefixes or qs.filter(whole).exists()
+                condition |= whole if use_whole else text_search.matches(parsed)
             elif parsed.needs_substring_scan:
                 condition |= Q(party_name__contains=text)
             qs = qs.filter(condition)

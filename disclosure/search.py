@@ -169,15 +169,18 @@ def _exact_sql(query: PublicQuery, text: str) -> tuple[str, list]:
     return sql, [*params, *filter_params]
 
 
-def _match_sql(query: PublicQuery, parsed: text_search.ParsedQuery) -> tuple[str, list] | None:
+def _match_sql(
+    query: PublicQuery, parsed: text_search.ParsedQuery, *, whole: bool = False
+) -> tuple[str, list] | None:
     """The text matches newest first: ``record_id, decision_date`` with its WHERE conditions open
     for more (the caller adds ``AND ...``, then the order and the limit). PostgreSQL walks the date
     index for a common query and reads the GIN index for a rare one (its statistics on the index's
-    tokens are kept detailed for that: migration 0005). None when nothing in the text can match."""
+    tokens are kept detailed for that: migration 0005). With ``whole``, Latin words match whole
+    words only. None when nothing in the text can match."""
     where, params = _index_filters(query)
     if parsed.tsquery:
         where.append("search_vector @@ %s::tsquery")
-        params.append(parsed.tsquery)
+        params.append(parsed.whole_tsquery if whole else parsed.tsquery)
         source = "disclosure_publicindexentry"
     elif parsed.needs_substring_scan:
         # A lone Chinese character: no bigram holds it. Look at the party names of the newest
@@ -211,14 +214,24 @@ def _exact_and_matches(
     ctes = [f"exact AS MATERIALIZED ({exact_sql})"]
     match = None if parsed.code else _match_sql(query, parsed)
     if match is not None:
-        match_sql, match_params = match
-        ctes.append(
-            f"matches AS MATERIALIZED ({match_sql} "  # noqa: S608 - fixed fragments, values bound
+        tail = (
             "AND record_id <> ALL(ARRAY(SELECT record_id FROM exact)) "
             "AND NOT EXISTS (SELECT 1 FROM exact WHERE decision_number = %s) "
-            "ORDER BY decision_date DESC, record_id DESC LIMIT %s OFFSET %s)"
+            "ORDER BY decision_date DESC, record_id DESC LIMIT %s OFFSET %s"
         )
-        params += [*match_params, text, limit, offset]
+        if parsed.has_prefixes:
+            # Latin words match whole words; only when the words match no whole word, with the
+            # filters, do they match words that begin with them ("tech" -> "technology"). A prefix
+            # that is itself a word expands to every longer word ("chengmin" -> "chengming", fifteen
+            # times the rows), which a person who typed the whole word did not ask for.
+            whole_sql, whole_params = _match_sql(query, parsed, whole=True)
+            prefix_sql, prefix_params = match
+            body = f"({whole_sql} {tail}) UNION ALL ({prefix_sql} AND NOT EXISTS ({whole_sql}) {tail})"
+            params += [*whole_params, text, limit, offset, *prefix_params, *whole_params, text, limit, offset]
+        else:
+            body = f"{match[0]} {tail}"
+            params += [*match[1], text, limit, offset]
+        ctes.append(f"matches AS MATERIALIZED ({body})")
     columns = f", {line_columns}" if line_columns else ""
     joins = (
         " JOIN records_creditrecord r ON r.id = h.record_id JOIN records_marketentity e ON e.id = r.entity_id"
@@ -338,6 +351,11 @@ def search_entities(text: str, *, division: str = "", limit: int = 10) -> list[E
         hits = _entity_hits([*where, "code = %s"], [*params, code], limit=1)
         if hits:
             return hits
+    if parsed.tsquery and parsed.has_prefixes:
+        # As for the records: Latin words whole, or as the start of words when none matches whole.
+        whole = [*where, "search_vector @@ %s::tsquery"], [*params, parsed.whole_tsquery]
+        prefix = [*where, "search_vector @@ %s::tsquery"], [*params, parsed.tsquery]
+        return _entity_hits(*whole, limit=limit, else_prefix=prefix)
     if parsed.tsquery:
         where.append("search_vector @@ %s::tsquery")
         params.append(parsed.tsquery)
@@ -349,11 +367,28 @@ def search_entities(text: str, *, division: str = "", limit: int = 10) -> list[E
     return _entity_hits(where, params, limit=limit)
 
 
-def _entity_hits(where: list[str], params: list, *, limit: int) -> list[EntityHit]:
+_ENTITY_CANDIDATE = (
+    "SELECT id, code, name_zh, name_en, entity_type, division_id FROM records_marketentity WHERE "
+)
+
+
+def _entity_hits(
+    where: list[str], params: list, *, limit: int, else_prefix: tuple[list[str], list] | None = None
+) -> list[EntityHit]:
+    """The entities matching ``where``; or, with ``else_prefix`` and none matching ``where``, those
+    matching ``else_prefix``."""
+    candidates = f"{_ENTITY_CANDIDATE}{' AND '.join(where)} LIMIT %s"
+    values = [*params, ENTITY_CANDIDATES]
+    if else_prefix is not None:
+        prefix_where, prefix_params = else_prefix
+        candidates = (
+            f"({candidates}) UNION ALL ({_ENTITY_CANDIDATE}{' AND '.join(prefix_where)} "  # noqa: S608 - fixed fragments, values bound
+            f"AND NOT EXISTS (SELECT 1 FROM records_marketentity WHERE {' AND '.join(where)}) LIMIT %s)"
+        )
+        values += [*prefix_params, *params, ENTITY_CANDIDATES]
     sql = (
         "SELECT e.code, e.name_zh, e.name_en, e.entity_type, d.name_zh, d.name_en "  # noqa: S608 - fixed fragments, values bound
-        "FROM (SELECT id, code, name_zh, name_en, entity_type, division_id FROM records_marketentity "
-        f"WHERE {' AND '.join(where)} LIMIT %s) e "
+        f"FROM ({candidates}) e "
         "LEFT JOIN accounts_division d ON d.code = e.division_id "
         "ORDER BY length(e.name_zh), e.id LIMIT %s"
     )
@@ -361,7 +396,7 @@ def _entity_hits(where: list[str], params: list, *, limit: int) -> list[EntityHi
     profile = url_maker("public:entity")
     kinds = {value: str(label) for value, label in EntityType.choices}
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, ENTITY_CANDIDATES, limit])
+        cursor.execute(sql, [*values, limit])
         return [
             EntityHit(
                 code=code,

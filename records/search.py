@@ -6,7 +6,9 @@ overlapping bigrams (腾讯科技 -> 腾讯 讯科 科技), every Latin word or 
 tokens with their positions form a ``simple`` tsvector kept in a GIN index. A query is cut the same
 way; the bigrams of one run are joined with the phrase operator ``<->``, so "腾讯科技" only matches
 those four characters in a row (PostgreSQL rechecks positions on the heap row). Two characters — the
-shortest useful Chinese query — are a single bigram look-up.
+shortest useful Chinese query — are a single bigram look-up. A Latin word matches the words that
+begin with it (``tsquery``) or, in the public search, whole words first (``whole_tsquery``): there,
+only words that match no whole word match as the start of words.
 
 The SQL functions below are installed by ``records`` migration 0001 and must stay in step with
 :func:`tokens` (a test checks that they agree).
@@ -80,6 +82,13 @@ class ParsedQuery:
     code: str | None  # a well-formed unified social credit code, matched exactly
     tsquery: str | None  # for the GIN index; None when nothing indexable was typed
     needs_substring_scan: bool  # a lone CJK character: bigrams cannot find it
+    # The same with each Latin word matched whole ("chengmin", not "chengming"); ``tsquery`` matches
+    # words that begin with it. Equal to ``tsquery`` when no Latin word was typed.
+    whole_tsquery: str | None = None
+
+    @property
+    def has_prefixes(self) -> bool:
+        return self.whole_tsquery != self.tsquery
 
     @property
     def is_empty(self) -> bool:
@@ -91,22 +100,31 @@ def parse(text: str) -> ParsedQuery:
     upper = text.replace(" ", "").upper()
     code = upper if _USCC_RE.match(upper) else None
     parts: list[str] = []
+    whole: list[str] = []
     lone_cjk = False
     for piece in _TOKEN_RE.findall(text.lower()):
         if piece[0].isascii():
             parts.append(f"'{piece}':*")
+            whole.append(f"'{piece}'")
         elif len(piece) == 1:
             lone_cjk = True
         else:
             parts.append("(" + " <-> ".join(f"'{piece[i : i + 2]}'" for i in range(len(piece) - 1)) + ")")
-    tsquery = " & ".join(parts) if parts else None
-    return ParsedQuery(text=text, code=code, tsquery=tsquery, needs_substring_scan=lone_cjk and not parts)
+            whole.append(parts[-1])
+    return ParsedQuery(
+        text=text,
+        code=code,
+        tsquery=" & ".join(parts) if parts else None,
+        needs_substring_scan=lone_cjk and not parts,
+        whole_tsquery=" & ".join(whole) if whole else None,
+    )
 
 
-def tsquery(parsed: ParsedQuery) -> Expression:
-    """The parsed query as a tsquery literal (no parser in between, so tokens stay as cut)."""
+def tsquery(parsed: ParsedQuery, *, whole: bool = False) -> Expression:
+    """The parsed query as a tsquery literal (no parser in between, so tokens stay as cut); with
+    ``whole``, Latin words matched whole."""
     return Func(
-        Value(parsed.tsquery, output_field=TextField()),
+        Value(parsed.whole_tsquery if whole else parsed.tsquery, output_field=TextField()),
         template="%(expressions)s::tsquery",
         output_field=SearchQueryField(),
     )
@@ -118,9 +136,9 @@ class _Matches(Func):
     output_field = BooleanField()
 
 
-def matches(parsed: ParsedQuery, field: str = "search_vector") -> Expression:
+def matches(parsed: ParsedQuery, field: str = "search_vector", *, whole: bool = False) -> Expression:
     """``field @@ query`` as a filter expression (served by the GIN index)."""
-    return _Matches(F(field), tsquery(parsed))
+    return _Matches(F(field), tsquery(parsed, whole=whole))
 
 
 def rank(parsed: ParsedQuery, field: str = "search_vector") -> Expression:

@@ -112,3 +112,49 @@ def test_bench_records_arrive_in_the_order_of_their_decisions():
     # decisions on, and only its share of the years.
     assert max(abs((b - a).days) for a, b in itertools.pairwise(dates)) <= 7
     assert dates[0] < date(2019, 1, 15) and date(2020, 1, 1) < dates[-1] < date(2022, 1, 1)
+
+
+# --- Latin words: whole words first ---------------------------------------------------------------
+
+
+@pytest.fixture
+def pinyin_names(reviewer, department):
+    """Two entities whose English names share a start: Chengmin and Chengming."""
+    from credit_portal.accounts.actors import actor_for_user
+    from records import services
+    from records.services import publication
+    from tests import factories as f
+    from tests.test_records import SWEEP, punishment
+
+    actor = actor_for_user(reviewer)
+    made = {}
+    for n, (zh, en) in enumerate(
+        [("深圳市诚民贸易有限公司", "Shenzhen Chengmin Trading Co., Ltd."),
+         ("深圳市诚明科技有限公司", "Shenzhen Chengming Technology Co., Ltd.")], start=11,
+    ):  # fmt: skip
+        entity = f.entity(department, code=f.uscc(n=n), name_zh=zh, name_en=en)
+        made[en.split()[1]] = services.record_create(
+            actor=actor, data=punishment(entity, f"深市监罚〔2026〕{n}号"), provenance="api"
+        )
+    publication.publish_due(actor=SWEEP, today=date(2026, 10, 9))
+    return made
+
+
+def test_a_latin_word_matches_whole_words_when_it_can(client, pinyin_names):
+    whole = client.get("/", {"q": "chengmin"})
+    assert numbers(whole) == ["深市监罚〔2026〕11号"]  # not Chengming's
+    assert [e.name_en for e in whole.context["entities"]] == ["Shenzhen Chengmin Trading Co., Ltd."]
+    start = client.get("/", {"q": "chengmi"})  # no whole word: the start of words
+    assert sorted(numbers(start)) == ["深市监罚〔2026〕11号", "深市监罚〔2026〕12号"]
+    assert len(start.context["entities"]) == 2
+    assert numbers(client.get("/", {"q": "Chengming tech"})) == ["深市监罚〔2026〕12号"]  # "tech": a start
+
+
+def test_the_public_api_matches_latin_words_as_the_page_does(client, pinyin_names):
+    def api(q):
+        return sorted(
+            r["decision_number"] for r in client.get("/api/v1/public/records/", {"q": q}).json()["results"]
+        )
+
+    assert api("chengmin") == ["深市监罚〔2026〕11号"]
+    assert api("chengmi") == ["深市监罚〔2026〕11号", "深市监罚〔2026〕12号"]
