@@ -121,32 +121,32 @@ class SearchPage:
         return (self.number - 1) * self.page_size + 1
 
 
-def _index_filters(query: PublicQuery, alias: str = "") -> tuple[list[str], list]:
-    """SQL conditions on the public index for the filters (ids resolved from codes first); its
-    columns qualified by ``alias`` when given."""
-    p = f"{alias}." if alias else ""
-    where, params = [], []
+def _index_conditions(query: PublicQuery) -> list[tuple[str, str, object]]:
+    """The filters as conditions on the public index's columns, ``(column, operator, value)``, the
+    codes of an item or a department resolved to ids once (a search states them up to three times)."""
+    conditions: list[tuple[str, str, object]] = []
     if query.item:
-        where.append(f"{p}item_id = %s")
-        params.append(CatalogueItem.objects.filter(code=query.item).values_list("pk", flat=True).first() or 0)
+        item = CatalogueItem.objects.filter(code=query.item).values_list("pk", flat=True).first()
+        conditions.append(("item_id", "= %s", item or 0))
     if query.department:
-        where.append(f"{p}department_id = %s")
-        params.append(
-            Department.objects.filter(code=query.department).values_list("pk", flat=True).first() or 0
-        )
+        department = Department.objects.filter(code=query.department).values_list("pk", flat=True).first()
+        conditions.append(("department_id", "= %s", department or 0))
     if query.division:
-        where.append(f"{p}division_id = ANY(%s)")
-        params.append(division_and_children(query.division))
+        conditions.append(("division_id", "= ANY(%s)", division_and_children(query.division)))
     if query.date_from:
-        where.append(f"{p}decision_date >= %s")
-        params.append(query.date_from)
+        conditions.append(("decision_date", ">= %s", query.date_from))
     if query.date_to:
-        where.append(f"{p}decision_date <= %s")
-        params.append(query.date_to)
-    return where, params
+        conditions.append(("decision_date", "<= %s", query.date_to))
+    return conditions
 
 
-def _exact_sql(query: PublicQuery, text: str) -> tuple[str, list]:
+def _where(conditions: list[tuple[str, str, object]], alias: str = "") -> tuple[list[str], list]:
+    """SQL conditions and their values, the columns qualified by ``alias`` when given."""
+    p = f"{alias}." if alias else ""
+    return [f"{p}{column} {operator}" for column, operator, _ in conditions], [v for _, _, v in conditions]
+
+
+def _exact_sql(text: str, conditions: list) -> tuple[str, list]:
     """The published records whose decision number is ``text`` or whose entity has the code
     ``text``, newest first, at most 50: ``record_id, decision_date, decision_number``. On the public
     index joined to the records: the index holds exactly the published, standing records, and its
@@ -159,7 +159,7 @@ def _exact_sql(query: PublicQuery, text: str) -> tuple[str, list]:
             "(r.decision_number = %s OR r.entity_id = (SELECT id FROM records_marketentity WHERE code = %s))"
         )
         params.append(code)
-    where, filter_params = _index_filters(query, alias="p")
+    where, filter_params = _where(conditions, alias="p")
     sql = (
         "SELECT p.record_id, p.decision_date, r.decision_number FROM records_creditrecord r "  # noqa: S608 - fixed fragments, values bound
         "JOIN disclosure_publicindexentry p ON p.record_id = r.id "
@@ -170,14 +170,14 @@ def _exact_sql(query: PublicQuery, text: str) -> tuple[str, list]:
 
 
 def _match_sql(
-    query: PublicQuery, parsed: text_search.ParsedQuery, *, whole: bool = False
+    query: PublicQuery, parsed: text_search.ParsedQuery, conditions: list, *, whole: bool = False
 ) -> tuple[str, list] | None:
     """The text matches newest first: ``record_id, decision_date`` with its WHERE conditions open
     for more (the caller adds ``AND ...``, then the order and the limit). PostgreSQL walks the date
     index for a common query and reads the GIN index for a rare one (its statistics on the index's
     tokens are kept detailed for that: migration 0005). With ``whole``, Latin words match whole
     words only. None when nothing in the text can match."""
-    where, params = _index_filters(query)
+    where, params = _where(conditions)
     if parsed.tsquery:
         where.append("search_vector @@ %s::tsquery")
         params.append(parsed.whole_tsquery if whole else parsed.tsquery)
@@ -210,9 +210,10 @@ def _exact_and_matches(
     the ids alone."""
     text = query.text
     parsed = text_search.parse(text)
-    exact_sql, params = _exact_sql(query, text)
+    conditions = _index_conditions(query)
+    exact_sql, params = _exact_sql(text, conditions)
     ctes = [f"exact AS MATERIALIZED ({exact_sql})"]
-    match = None if parsed.code else _match_sql(query, parsed)
+    match = None if parsed.code else _match_sql(query, parsed, conditions)
     if match is not None:
         tail = (
             "AND record_id <> ALL(ARRAY(SELECT record_id FROM exact)) "
@@ -224,7 +225,7 @@ def _exact_and_matches(
             # filters, do they match words that begin with them ("tech" -> "technology"). A prefix
             # that is itself a word expands to every longer word ("chengmin" -> "chengming", fifteen
             # times the rows), which a person who typed the whole word did not ask for.
-            whole_sql, whole_params = _match_sql(query, parsed, whole=True)
+            whole_sql, whole_params = _match_sql(query, parsed, conditions, whole=True)
             prefix_sql, prefix_params = match
             body = f"({whole_sql} {tail}) UNION ALL ({prefix_sql} AND NOT EXISTS ({whole_sql}) {tail})"
             params += [*whole_params, text, limit, offset, *prefix_params, *whole_params, text, limit, offset]
