@@ -158,3 +158,10 @@ def test_the_public_api_matches_latin_words_as_the_page_does(client, pinyin_name
 
     assert api("chengmin") == ["深市监罚〔2026〕11号"]
     assert api("chengmi") == ["深市监罚〔2026〕11号", "深市监罚〔2026〕12号"]
+
+
+def test_whole_words_first_within_the_filters(client, pinyin_names, department):
+    assert numbers(client.get("/", {"q": "chengmin", "date_from": "2026-01-01"})) == ["深市监罚〔2026〕11号"]
+    both = numbers(client.get("/", {"q": "chengmi", "department": department.code, "date_to": "2026-12-31"}))
+    assert sorted(both) == ["深市监罚〔2026〕11号", "深市监罚〔2026〕12号"]
+    assert numbers(client.get("/", {"q": "chengmi", "date_from": "2026-10-01"})) == []  # decided 2026-09-30
