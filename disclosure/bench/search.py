@@ -203,32 +203,6 @@ class Prewarm:
         return sum(self.pages.values()) <= self.shared_buffers_pages
 
 
-def vacuum_if_autovacuum_would() -> tuple[int, float] | None:
-    """VACUUM the public index when its dead rows are past the autovacuum threshold of its own
-    settings (1% since disclosure migration 0007): the sweep measurement above un-publishes and
-    publishes again the newest 10,000 records several times, and autovacuum would clean that up
-    within a minute. Returns (dead rows, seconds), or None when there was nothing to do."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            SELECT s.n_dead_tup,
-                   current_setting('autovacuum_vacuum_threshold')::float
-                   + coalesce((SELECT split_part(o, '=', 2)::float FROM unnest(c.reloptions) o
-                                WHERE o LIKE 'autovacuum_vacuum_scale_factor=%%'),
-                              current_setting('autovacuum_vacuum_scale_factor')::float) * c.reltuples
-              FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
-             WHERE s.relname = 'disclosure_publicindexentry' AND s.schemaname = 'public'
-            """
-        )
-        row = cursor.fetchone()
-    if row is None or row[0] < row[1]:
-        return None
-    t0 = time.perf_counter()
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM (ANALYZE) disclosure_publicindexentry")
-    return row[0], time.perf_counter() - t0
-
-
 def prewarm() -> Prewarm:
     """Load HOT_RELATIONS into shared_buffers with pg_prewarm (PostgreSQL's contrib module), when
     the server has it."""
