@@ -22,6 +22,7 @@ from django.utils.translation import get_language
 
 from credit_portal.accounts.models import Department
 from credit_portal.accounts.selectors import division_and_children
+from credit_portal.memo import per_process
 from credit_portal.web.markup import markup
 from credit_portal.web.reversing import url_maker
 from disclosure.models import PublicIndexEntry
@@ -146,6 +147,29 @@ def _where(conditions: list[tuple[str, str, object]], alias: str = "") -> tuple[
     return [f"{p}{column} {operator}" for column, operator, _ in conditions], [v for _, _, v in conditions]
 
 
+# A token in more of the public index's rows than this is left out of a GIN look-up that has rarer
+# tokens to go by (the rows found are checked against the whole query).
+COMMON_TOKEN_SHARE = 0.02
+
+
+@per_process(seconds=3600)
+def _common_tokens() -> frozenset[str]:
+    """The public index's tokens in more than COMMON_TOKEN_SHARE of its rows, from PostgreSQL's
+    statistics of the column (kept detailed: migration 0005; refreshed by autovacuum's ANALYZE).
+    Empty before the table is first analysed."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats "
+            "WHERE schemaname = current_schema() AND tablename = 'disclosure_publicindexentry' "
+            "AND attname = 'search_vector'"
+        )
+        row = cursor.fetchone()
+    if not row or not row[0]:
+        return frozenset()
+    elements, frequencies = row
+    return frozenset(e for e, share in zip(elements, frequencies, strict=False) if share > COMMON_TOKEN_SHARE)
+
+
 def _exact_sql(text: str, conditions: list) -> tuple[str, list]:
     """The published records whose decision number is ``text`` or whose entity has the code
     ``text``, newest first, at most 50: ``record_id, decision_date, decision_number``. On the public
@@ -179,8 +203,17 @@ def _match_sql(
     words only. None when nothing in the text can match."""
     where, params = _where(conditions)
     if parsed.tsquery:
-        where.append("search_vector @@ %s::tsquery")
-        params.append(parsed.whole_tsquery if whole else parsed.tsquery)
+        full = parsed.whole_tsquery if whole else parsed.tsquery
+        narrow = text_search.index_tsquery(query.text, whole=whole, leave_out=_common_tokens())
+        if narrow:
+            # The GIN look-up without the very common tokens ("深圳" in "深圳泰佳": a tenth of the
+            # index, hundreds of its pages); the whole query, a function call the planner does not
+            # take to the index, checked on the rows found.
+            where += ["search_vector @@ %s::tsquery", "ts_match_vq(search_vector, %s::tsquery)"]
+            params += [narrow, full]
+        else:
+            where.append("search_vector @@ %s::tsquery")
+            params.append(full)
         source = "disclosure_publicindexentry"
     elif parsed.needs_substring_scan:
         # A lone Chinese character: no bigram holds it. Look at the party names of the newest

@@ -120,6 +120,28 @@ def parse(text: str) -> ParsedQuery:
     )
 
 
+def index_tsquery(text: str, *, whole: bool, leave_out: frozenset[str]) -> str | None:
+    """The query's tokens joined by AND for a GIN look-up, without the tokens in ``leave_out``
+    (tokens so common that reading their entries costs more than checking the rows found by the
+    others). None when that leaves out nothing, or everything: then the query itself is the look-up.
+    The caller checks the whole query on the rows found (phrases, and the tokens left out)."""
+    kept: list[str] = []
+    left_out = False
+    for piece in _TOKEN_RE.findall(" ".join(text.split())[:200].lower()):
+        if piece[0].isascii():
+            tokens = [(piece, f"'{piece}'" if whole else f"'{piece}':*")]
+        elif len(piece) == 1:
+            continue
+        else:
+            tokens = [(piece[i : i + 2], f"'{piece[i : i + 2]}'") for i in range(len(piece) - 1)]
+        for token, term in tokens:
+            if token in leave_out:
+                left_out = True
+            elif term not in kept:
+                kept.append(term)
+    return " & ".join(kept) if left_out and kept else None
+
+
 def tsquery(parsed: ParsedQuery, *, whole: bool = False) -> Expression:
     """The parsed query as a tsquery literal (no parser in between, so tokens stay as cut); with
     ``whole``, Latin words matched whole."""

@@ -165,3 +165,32 @@ def test_whole_words_first_within_the_filters(client, pinyin_names, department):
     both = numbers(client.get("/", {"q": "chengmi", "department": department.code, "date_to": "2026-12-31"}))
     assert sorted(both) == ["深市监罚〔2026〕11号", "深市监罚〔2026〕12号"]
     assert numbers(client.get("/", {"q": "chengmi", "date_from": "2026-10-01"})) == []  # decided 2026-09-30
+
+
+# --- very common tokens left out of the index look-up ----------------------------------------------
+
+
+def test_the_index_look_up_leaves_out_very_common_tokens():
+    from records.search import index_tsquery
+
+    common = frozenset({"深圳", "ltd"})
+    assert index_tsquery("深圳泰佳", whole=False, leave_out=common) == "'圳泰' & '泰佳'"
+    assert index_tsquery("Shenzhen Tencent Ltd", whole=True, leave_out=common) == "'shenzhen' & 'tencent'"
+    assert index_tsquery("深圳", whole=False, leave_out=common) is None  # nothing rarer to go by
+    assert index_tsquery("泰佳", whole=False, leave_out=common) is None  # nothing left out
+
+
+def test_results_are_the_same_when_common_tokens_are_left_out(client, published, monkeypatch):  # noqa: F811
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from disclosure import search
+
+    asked = ["腾讯计算机", "腾讯科技", "深圳市腾讯", "Tencent Computer", "Tencent Ltd"]
+    plain = {q: numbers(client.get("/", {"q": q})) for q in asked}
+    monkeypatch.setattr(search, "_common_tokens", lambda: frozenset({"腾讯", "深圳", "ltd"}))
+    with CaptureQueriesContext(connection) as statements:
+        narrowed = {q: numbers(client.get("/", {"q": q})) for q in asked}
+    assert narrowed == plain
+    assert plain["腾讯计算机"] and plain["Tencent Ltd"] and not plain["腾讯科技"]  # adjacency still checked
+    assert any("ts_match_vq(search_vector" in s["sql"] for s in statements.captured_queries)
