@@ -34,7 +34,7 @@ return n
 """
 
 
-# The script, registered once per cache connection pool (``EVALSHA``: the script's text is sent
+# The script, registered once per cache client (Django keeps one a thread) (``EVALSHA``: the script's text is sent
 # again only if Redis has lost it). Django's cache makes a new client object for every command,
 # which costs more than the round trip; the registered script keeps one.
 _scripts: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

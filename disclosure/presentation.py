@@ -1,10 +1,11 @@
 """How a record is shown to the public: personal data masked as the disclosure standard requires.
 
 A record's own page shows every public field (``public_view``). A list shows one line per record
-(``ResultRow``): the search page reads its lines with ``result_rows`` in one narrow statement, with
-the names of catalogue items and departments from a cached table, because that page is the
-portal's busiest and an ORM query with three joins and a template include per line cost more than
-the search itself."""
+(``ResultRow``): the search page reads the columns of its lines (``LINE_COLUMNS``) in the statement
+that finds the matches, or by id with ``result_rows`` when it browses by filters alone, with the
+names of catalogue items and departments from a cached table, because that page is the portal's
+busiest and an ORM query with three joins and a template include per line cost more than the search
+itself."""
 
 from __future__ import annotations
 

@@ -306,8 +306,15 @@ def search_records(
     exact: list[tuple] = []
     if text:
         exact, rows = _exact_and_matches(query, limit=page_size + 1, offset=offset, line_columns=line_columns)
+        count = offset + min(len(rows), page_size)
+        if offset and not rows:
+            # A page past the last one (an old link, a number typed in): count what there is, so
+            # that the page does not claim the matches of the pages before it.
+            count = len(_exact_and_matches(query, limit=offset, offset=0, line_columns="")[1])
     else:
-        rows = [(pk,) for pk in _browse(query, limit=offset + page_size + 1)[offset:]]
+        every = _browse(query, limit=offset + page_size + 1)
+        rows = [(pk,) for pk in every[offset:]]
+        count = min(len(every), offset + page_size)
     has_next = len(rows) > page_size
     rows = rows[:page_size]
     page_ids = [row[0] for row in rows]
@@ -317,7 +324,7 @@ def search_records(
     return SearchPage(
         exact=_in_order(exact_ids) if load else [],
         records=_in_order(page_ids) if load else [],
-        count=offset + len(rows),
+        count=count,
         capped=has_next,
         has_next=has_next,
         number=page,

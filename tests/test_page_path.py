@@ -194,3 +194,17 @@ def test_results_are_the_same_when_common_tokens_are_left_out(client, published,
     assert narrowed == plain
     assert plain["腾讯计算机"] and plain["Tencent Ltd"] and not plain["腾讯科技"]  # adjacency still checked
     assert any("ts_match_vq(search_vector" in s["sql"] for s in statements.captured_queries)
+
+
+def test_a_page_past_the_last_counts_what_there_is(client, published):  # noqa: F811
+    from disclosure import search
+
+    assert search.search_records(search.PublicQuery(q="腾讯"), page=1, page_size=1).capped
+    past = search.search_records(search.PublicQuery(q="腾讯"), page=5, page_size=1, load=False)
+    assert (past.ids, past.count, past.capped) == ([], 2, False)
+    browse = search.search_records(
+        search.PublicQuery(item="admin_punishment"), page=9, page_size=1, load=False
+    )
+    assert (browse.ids, browse.count) == ([], 4)
+    response = client.get("/", {"q": "腾讯", "page": 7})
+    assert response.context["count"] == 2 and not response.context["results"]

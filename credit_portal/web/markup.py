@@ -3,8 +3,9 @@
 Django's ``format_html`` escapes each argument through ``conditional_escape``, which checks for lazy
 strings and ``__html__`` and then calls ``escape``, itself wrapped to accept lazy strings. On the
 search page that is several hundred calls a request for values that are plain ``str`` or ``int``.
-``markup`` gives the same output for the values it accepts and refuses the others, so that a lazy
-string or an object with its own ``__html__`` can never slip through unescaped or misprinted."""
+``markup`` gives the same output for the values it accepts and refuses the others (a lazy string,
+None, any other object), so that nothing slips through misprinted. Only Django's ``SafeData`` passes
+as it is; any other ``str``, even one with its own ``__html__``, is escaped."""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.db import OperationalError, connection, transaction
+from django.db import DatabaseError, OperationalError, connection, transaction
 from django.test import Client
 
 from disclosure.search import ENTITY_CANDIDATES, contains_pattern
@@ -212,7 +212,11 @@ def prewarm() -> Prewarm:
         cursor.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'pg_prewarm'")
         if cursor.fetchone() is None:
             return Prewarm(available=False, shared_buffers_pages=buffers)
-        cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_prewarm")
+        try:
+            with transaction.atomic():
+                cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_prewarm")
+        except DatabaseError:  # installing it needs a superuser: measure without
+            return Prewarm(available=False, shared_buffers_pages=buffers)
         pages = {}
         for relation in HOT_RELATIONS:
             cursor.execute("SELECT pg_prewarm(%s::regclass)", [relation])

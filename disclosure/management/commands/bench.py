@@ -665,7 +665,7 @@ class Command(BaseCommand):
         warm = bench_search.prewarm()
         if not warm.available:
             w(
-                "  buffer cache: pg_prewarm is not available here; the first reads of each page come from disk or the OS"
+                "  buffer cache: pg_prewarm is not available here (or needs a superuser to install); the first reads of each page come from disk or the OS"
             )
         else:
             mib = sum(warm.pages.values()) * 8 / 1024
@@ -677,7 +677,7 @@ class Command(BaseCommand):
             if not warm.fits:
                 w(
                     "  NOTE: they do not fit in shared_buffers: searches will read pages through the OS cache "
-                    "(set shared_buffers to about a quarter of the memory; docs/deployment)"
+                    "(set shared_buffers to about a quarter of the memory; README)"
                 )
         requester = bench_search.Requester()
         for kind, _label in bench_search.KINDS:  # first requests: templates, translations, plans
