@@ -34,9 +34,9 @@ return n
 """
 
 
-# The script, registered once per cache client (Django keeps one a thread) (``EVALSHA``: the script's text is sent
-# again only if Redis has lost it). Django's cache makes a new client object for every command,
-# which costs more than the round trip; the registered script keeps one.
+# The script, registered once per cache client, of which Django keeps one a thread (``EVALSHA``: the
+# script's text is sent again only if Redis has lost it). Django's cache makes a new Redis client
+# object for every command, which costs more than the round trip; the registered script keeps one.
 _scripts: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
