@@ -2,8 +2,7 @@
 
 A record's own page shows every public field (``public_view``). A list shows one line per record
 (``ResultRow``): the search page reads the columns of its lines (``LINE_COLUMNS``) in the statement
-that finds the matches, or by id with ``result_rows`` when it browses by filters alone, with the
-names of catalogue items and departments from a cached table, because that page is the portal's
+that finds the matches, with the names of catalogue items and departments from a cached table, because that page is the portal's
 busiest and an ORM query with three joins and a template include per line cost more than the search
 itself."""
 
@@ -12,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.db import connection
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -143,21 +141,6 @@ LINE_COLUMNS = (
     "r.decision_number, r.decision_date, r.party_name, r.fields->>'party_category', "
     f"left(r.content, {CONTENT_CHARS + 1}), r.status, r.version, e.code, r.item_id, r.department_id"
 )
-
-
-def result_rows(ids: list[int]) -> list[ResultRow]:
-    """The list lines of the records ``ids``, in that order, read in one statement. The caller has
-    chosen the ids among published records (the search does)."""
-    if not ids:
-        return []
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT r.id, {LINE_COLUMNS} FROM records_creditrecord r "  # noqa: S608 - a constant
-            "JOIN records_marketentity e ON e.id = r.entity_id WHERE r.id = ANY(%s)",
-            [list(ids)],
-        )
-        found = {row[0]: row for row in cursor.fetchall()}
-    return lines_from_rows([found[pk] for pk in ids if pk in found])
 
 
 def lines_from_rows(rows: list[tuple]) -> list[ResultRow]:

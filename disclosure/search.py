@@ -25,7 +25,6 @@ from credit_portal.accounts.selectors import division_and_children
 from credit_portal.memo import per_process
 from credit_portal.web.markup import markup
 from credit_portal.web.reversing import url_maker
-from disclosure.models import PublicIndexEntry
 from records import search as text_search
 from records.identifiers import normalise_uscc
 from records.models import CatalogueItem, CreditRecord, EntityType, MarketEntity
@@ -231,6 +230,17 @@ def _match_sql(
     return f"SELECT record_id, decision_date FROM {source} WHERE {' AND '.join(where)}", params  # noqa: S608
 
 
+def _line_sql(line_columns: str) -> tuple[str, str]:
+    """The select-list addition and the joins that bring ``line_columns`` (of the record ``r`` and its
+    entity ``e``) to rows of the public index aliased ``h``; nothing for the ids alone."""
+    if not line_columns:
+        return "", ""
+    return (
+        f", {line_columns}",
+        " JOIN records_creditrecord r ON r.id = h.record_id JOIN records_marketentity e ON e.id = r.entity_id",
+    )
+
+
 def _exact_and_matches(
     query: PublicQuery, *, limit: int, offset: int, line_columns: str
 ) -> tuple[list[tuple], list[tuple]]:
@@ -266,12 +276,7 @@ def _exact_and_matches(
             body = f"{match[0]} {tail}"
             params += [*match[1], text, limit, offset]
         ctes.append(f"matches AS MATERIALIZED ({body})")
-    columns = f", {line_columns}" if line_columns else ""
-    joins = (
-        " JOIN records_creditrecord r ON r.id = h.record_id JOIN records_marketentity e ON e.id = r.entity_id"
-        if line_columns
-        else ""
-    )
+    columns, joins = _line_sql(line_columns)
     # Fixed fragments: the columns are the caller's constant, the values all bound.
     branches = [f"SELECT true, h.record_id, h.decision_date, h.decision_number{columns} FROM exact h{joins}"]  # noqa: S608
     if match is not None:
@@ -300,27 +305,26 @@ def search_records(
     page), so a full page says "more than N". With ``load=False`` only the ids are returned; with
     ``line_columns`` too (see ``_exact_and_matches``), the rows come with those columns in
     ``exact_lines`` and ``lines``, read in the same statement as the search (the search page's
-    lines, ``disclosure.presentation``); without a text, ``lines`` stays empty."""
-    text = query.text
+    lines, ``disclosure.presentation``)."""
     offset = (page - 1) * page_size
-    exact: list[tuple] = []
-    if text:
-        exact, rows = _exact_and_matches(query, limit=page_size + 1, offset=offset, line_columns=line_columns)
-        count = offset + min(len(rows), page_size)
-        if offset and not rows:
-            # A page past the last one (an old link, a number typed in): count what there is, so
-            # that the page does not claim the matches of the pages before it.
-            count = len(_exact_and_matches(query, limit=offset, offset=0, line_columns="")[1])
-    else:
-        every = _browse(query, limit=offset + page_size + 1)
-        rows = [(pk,) for pk in every[offset:]]
-        count = min(len(every), offset + page_size)
+
+    def read(limit: int, offset: int, line_columns: str = "") -> tuple[list[tuple], list[tuple]]:
+        if query.text:
+            return _exact_and_matches(query, limit=limit, offset=offset, line_columns=line_columns)
+        return [], _browse(query, limit=limit, offset=offset, line_columns=line_columns)
+
+    exact, rows = read(page_size + 1, offset, line_columns)
+    count = offset + min(len(rows), page_size)
+    if offset and not rows:
+        # A page past the last one (an old link, a number typed in): count what there is, so that
+        # the page does not claim the matches of the pages before it.
+        count = len(read(offset, 0)[1])
     has_next = len(rows) > page_size
     rows = rows[:page_size]
     page_ids = [row[0] for row in rows]
     shown_exact = exact if page == 1 else []
     exact_ids = [row[0] for row in shown_exact]
-    with_lines = bool(text and line_columns)
+    with_lines = bool(line_columns)
     return SearchPage(
         exact=_in_order(exact_ids) if load else [],
         records=_in_order(page_ids) if load else [],
@@ -336,20 +340,19 @@ def search_records(
     )
 
 
-def _browse(query: PublicQuery, *, limit: int) -> list[int]:
-    """Filters without text: the newest matching index rows."""
-    qs = PublicIndexEntry.objects.all()
-    if query.item:
-        qs = qs.filter(item_id__in=CatalogueItem.objects.filter(code=query.item).values("pk"))
-    if query.department:
-        qs = qs.filter(department_id__in=Department.objects.filter(code=query.department).values("pk"))
-    if query.division:
-        qs = qs.filter(division_id__in=division_and_children(query.division))
-    if query.date_from:
-        qs = qs.filter(decision_date__gte=query.date_from)
-    if query.date_to:
-        qs = qs.filter(decision_date__lte=query.date_to)
-    return list(qs.order_by("-decision_date", "-record_id").values_list("record_id", flat=True)[:limit])
+def _browse(query: PublicQuery, *, limit: int, offset: int, line_columns: str) -> list[tuple]:
+    """Filters without text: the newest matching index rows, ``(id, *line_columns)``, ``limit`` of
+    them after the first ``offset``."""
+    where, params = _where(_index_conditions(query))
+    columns, joins = _line_sql(line_columns)
+    sql = (
+        f"SELECT h.record_id{columns} FROM (SELECT record_id, decision_date FROM disclosure_publicindexentry "  # noqa: S608 - fixed fragments, values bound
+        f"WHERE {' AND '.join(where) or 'true'} ORDER BY decision_date DESC, record_id DESC LIMIT %s OFFSET %s) h"
+        f"{joins} ORDER BY h.decision_date DESC, h.record_id DESC"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, limit, offset])
+        return cursor.fetchall()
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,6 @@ from disclosure.presentation import (
     lines_from_rows,
     party_name,
     public_view,
-    result_rows,
 )
 from records import selectors as record_selectors
 from records.models import CreditRecord
@@ -63,7 +62,7 @@ def home(request):
                 query=query,
                 exact=lines_from_rows(result.exact_lines),
                 page=result,
-                results=lines_from_rows(result.lines) if query.text else result_rows(result.ids),
+                results=lines_from_rows(result.lines),
                 count=result.count,
                 capped=result.capped,
                 next_page=number + 1 if result.has_next and number < MAX_PAGE else None,

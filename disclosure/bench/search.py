@@ -44,7 +44,7 @@ COMPARE_BUDGET = 90.0  # seconds per comparison column and kind at most
 #               that statement: its time is the whole search's)
 #   count       a count of matches or of index rows, capped by a LIMIT inside
 #   full_count  an uncapped COUNT(*) of every match (a Paginator's)
-#   rows        the page's records fetched by id
+#   rows        the page's records fetched by id (earlier versions: now the search's statement reads them)
 #   exact       the exact match on a decision number or a credit code (LIMIT 50), alone: the same
 #               one statement when the text is a code or matches nothing by its tokens
 #   entities    the market entities shown above the results

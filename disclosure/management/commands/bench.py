@@ -822,7 +822,7 @@ class Command(BaseCommand):
             )
         w("  full count: an uncapped COUNT(*) of every match (none when the view only counts up to its cap);")
         w(
-            "  page rows: the page's records fetched by id (now only without a text: filters alone); exact: the"
+            "  page rows: the page's records fetched by id (earlier versions; now read with the search); exact: the"
         )
         w("  exact look-up when it runs alone (a code); 2 matches: share of requests that ran a second text")
         w(
