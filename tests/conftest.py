@@ -5,7 +5,12 @@
 
 from __future__ import annotations
 
+import os
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
 import pytest
+import time_machine
 from django.test import Client
 
 from credit_portal.accounts.actors import system_actor
@@ -14,6 +19,57 @@ from credit_portal.accounts.services import token_issue
 from records import services
 from records.models import Person
 from tests import factories as f
+
+
+# --- the clock -----------------------------------------------------------------------------------
+# No test may depend on the day it runs. A test whose behaviour depends on "today" sets it with the
+# ``today`` fixture (or computes its dates from ``timezone.localdate()``). ``make test`` runs the
+# suite a second time with the whole clock moved a year ahead (``--clock-shift-days=365``), so a
+# test that compares with a fixed date while the code uses the real today fails there, not next year.
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--clock-shift-days",
+        type=int,
+        default=int(os.environ.get("CP_TEST_CLOCK_SHIFT_DAYS") or 0),
+        help="run the whole suite with the clock moved this many days (the clock keeps ticking)",
+    )
+
+
+def pytest_configure(config):
+    shift = config.getoption("--clock-shift-days")
+    if shift:
+        traveller = time_machine.travel(datetime.now(SHANGHAI) + timedelta(days=shift), tick=True)
+        traveller.start()
+        config._clock_traveller = traveller
+
+
+def pytest_unconfigure(config):
+    traveller = getattr(config, "_clock_traveller", None)
+    if traveller is not None:
+        traveller.stop()
+
+
+def pytest_report_header(config):
+    shift = config.getoption("--clock-shift-days")
+    if shift:
+        return f"clock moved {shift} days ahead: today is {datetime.now(SHANGHAI).date()}"
+    return None
+
+
+@pytest.fixture
+def today(time_machine):
+    """Set the day the test runs on: ``today(date(2026, 10, 9))`` stops the clock at 10:00 that day
+    (Beijing time) and returns the date. Without a call the clock is the real one."""
+
+    def set_today(day: date, at: time = time(10, 0)) -> date:
+        time_machine.move_to(datetime.combine(day, at, tzinfo=SHANGHAI), tick=False)
+        return day
+
+    return set_today
 
 
 @pytest.fixture(autouse=True)

@@ -82,7 +82,8 @@ class TestCreate:
         record.refresh_from_db()
         assert record.status == CreditRecord.Status.EFFECTIVE
 
-    def test_minor_violations_are_not_published_unless_a_period_is_set(self, reviewer_actor, entity):
+    def test_minor_violations_are_not_published_unless_a_period_is_set(self, reviewer_actor, entity, today):
+        today(date(2026, 10, 20))
         quiet = services.record_create(
             actor=reviewer_actor, data=punishment(entity, "A-1", severity="轻微"), provenance="api"
         )
