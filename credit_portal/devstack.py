@@ -1,7 +1,7 @@
 """The development stack behind `make run` and `make test`.
 
     python -m credit_portal.devstack run              # migrate, seed, then web + Celery worker + beat
-    python -m credit_portal.devstack test [ARGS...]   # pytest with ARGS passed through
+    python -m credit_portal.devstack test [ARGS...]   # pytest with ARGS passed through, then again a year ahead
     python -m credit_portal.devstack bench [ARGS...]  # `manage.py bench ARGS` on its own database
 
 When DATABASE_URL or REDIS_URL is set (in the environment or in `.env`), that service is used as it is.
@@ -54,6 +54,8 @@ ROOT = Path(__file__).resolve().parent.parent
 LOCAL = ROOT / ".local"
 DATABASE_NAME = "credit_portal"
 BENCH_DATABASE_NAME = "credit_portal_bench"
+# `make test` runs the suite twice: on today's date, then with the clock this many days ahead.
+CLOCK_SHIFT_DAYS = 365
 SYSTEM_PACKAGES = [
     "libpango-1.0-0",
     "libpangoft2-1.0-0",
@@ -990,6 +992,13 @@ def test(config: Config, services: Services, pytest_args: list[str]) -> int:
     os.environ.pop("DJANGO_SETTINGS_MODULE", None)
     services.start(config, TEST, for_tests=True)
     code = run_foreground([sys.executable, "-m", "pytest", *pytest_args], stop_after=False)
+    if code == 0 and not any(arg.startswith("--clock-shift-days") for arg in pytest_args):
+        # No test may depend on the day it runs: the same suite again, with the clock a year ahead.
+        say(f"The suite again with the clock moved {CLOCK_SHIFT_DAYS} days ahead (tests/conftest.py):")
+        code = run_foreground(
+            [sys.executable, "-m", "pytest", f"--clock-shift-days={CLOCK_SHIFT_DAYS}", *pytest_args],
+            stop_after=False,
+        )
     return 128 - code if code < 0 else code  # killed by a signal: report it the way a shell does
 
 

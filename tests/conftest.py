@@ -20,7 +20,6 @@ from records import services
 from records.models import Person
 from tests import factories as f
 
-
 # --- the clock -----------------------------------------------------------------------------------
 # No test may depend on the day it runs. A test whose behaviour depends on "today" sets it with the
 # ``today`` fixture (or computes its dates from ``timezone.localdate()``). ``make test`` runs the
@@ -63,10 +62,11 @@ def pytest_report_header(config):
 @pytest.fixture
 def today(time_machine):
     """Set the day the test runs on: ``today(date(2026, 10, 9))`` stops the clock at 10:00 that day
-    (Beijing time) and returns the date. Without a call the clock is the real one."""
+    (Beijing time) and returns the date; ``tick=True`` lets it run on from there (for tests that
+    order by timestamps). Without a call the clock is the real one."""
 
-    def set_today(day: date, at: time = time(10, 0)) -> date:
-        time_machine.move_to(datetime.combine(day, at, tzinfo=SHANGHAI), tick=False)
+    def set_today(day: date, at: time = time(10, 0), *, tick: bool = False) -> date:
+        time_machine.move_to(datetime.combine(day, at, tzinfo=SHANGHAI), tick=tick)
         return day
 
     return set_today

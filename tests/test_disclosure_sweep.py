@@ -27,6 +27,14 @@ from tests.test_records import punishment
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _clock(today):
+    """The decisions in these tests are dated in 2026 and their disclosure periods are counted from
+    them: run on a fixed day after them, not on whatever day the suite runs."""
+    today(date(2026, 12, 4), tick=True)
+
+
 DECIDED = date(2026, 9, 30)  # Wednesday before the National Day holiday (1-7 October 2026)
 DUE = date(2026, 10, 15)  # 7 working days later: 8, 9, 10 (adjusted), 12, 13, 14, 15 October
 

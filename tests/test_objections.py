@@ -25,6 +25,14 @@ from tests.test_records import SWEEP, punishment
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _clock(today):
+    """The decisions in these tests are dated in 2026 and their disclosure periods are counted from
+    them: run on a fixed day after them, not on whatever day the suite runs."""
+    today(date(2026, 12, 4), tick=True)
+
+
 PERSON_ID = f.resident_id(birth="19880512", seq="271")
 GROUNDS = "罚款金额录入有误，应为3万元。"
 

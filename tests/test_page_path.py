@@ -14,6 +14,14 @@ from django.utils.translation import gettext_lazy
 from credit_portal.web.markup import markup, markup_join
 from tests.test_public_search import numbers, published  # noqa: F401 - the fixture
 
+
+@pytest.fixture(autouse=True)
+def _clock(today):
+    """The decisions in these tests are dated in 2026 and their disclosure periods are counted from
+    them: run on a fixed day after them, not on whatever day the suite runs."""
+    today(date(2026, 12, 4), tick=True)
+
+
 # --- markup ------------------------------------------------------------------------------------
 
 

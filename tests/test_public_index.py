@@ -15,6 +15,13 @@ from tests.test_records import SWEEP, punishment
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _clock(today):
+    """The decisions in these tests are dated in 2026 and their disclosure periods are counted from
+    them: run on a fixed day after them, not on whatever day the suite runs."""
+    today(date(2026, 12, 4), tick=True)
+
+
 def indexed():
     return set(PublicIndexEntry.objects.values_list("record_id", flat=True))
 

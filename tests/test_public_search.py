@@ -17,6 +17,13 @@ from tests.test_records import SWEEP, punishment
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _clock(today):
+    """The decisions in these tests are dated in 2026 and their disclosure periods are counted from
+    them: run on a fixed day after them, not on whatever day the suite runs."""
+    today(date(2026, 12, 4), tick=True)
+
+
 @pytest.fixture
 def published(reviewer, entity, other_entity):
     """Three published records of entity, one of other_entity, and unpublished ones that must not show."""

@@ -17,6 +17,15 @@ from records.services import publication
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _clock(today):
+    """The decisions in these tests are dated in 2026 and their disclosure periods are counted from
+    them: run on a fixed day after them, not on whatever day the suite runs."""
+    today(date(2026, 12, 4), tick=True)
+
+
 SWEEP = system_actor("tests")
 
 
