@@ -15,7 +15,9 @@ from credit_portal.accounts.capabilities import Cap
 from credit_portal.api.views import ThrottleFirstMixin
 from records import selectors, services
 from records.fields import RecordInput, public_field_values
-from records.models import CreditRecord, RecordChange
+from records.models import CreditRecord, RecordChange, RecordProposal
+from records.services import review
+from records.services.credit import ReviewRequired
 
 
 class RecordSerializer(serializers.ModelSerializer):
@@ -76,6 +78,15 @@ class CorrectionSerializer(RecordInputSerializer):
         data.pop("reason")
         data["decision_number"] = ""
         return RecordInput(**data)
+
+
+class ProposalSerializer(serializers.ModelSerializer):
+    """A clerk's correction or revocation, accepted for review (HTTP 202): nothing changes until a
+    reviewer of the department confirms it."""
+
+    class Meta:
+        model = RecordProposal
+        fields = ["id", "record", "kind", "status", "reason", "revoked_on", "created_at"]
 
 
 class RevocationSerializer(serializers.Serializer):
@@ -142,16 +153,24 @@ class RecordCorrect(ThrottleFirstMixin, APIView):
 
     required_capabilities = {"POST": Cap.RECORDS_WRITE}
 
-    @extend_schema(request=CorrectionSerializer, responses={200: RecordSerializer})
+    @extend_schema(request=CorrectionSerializer, responses={200: RecordSerializer, 202: ProposalSerializer})
     def post(self, request, pk: int):
         incoming = CorrectionSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
-        record = services.record_correct(
-            actor=actor_for_request(request),
-            record_id=pk,
-            data=incoming.to_input(),
-            reason=incoming.validated_data["reason"],
-        )
+        actor = actor_for_request(request)
+        try:
+            record = services.record_correct(
+                actor=actor, record_id=pk, data=incoming.to_input(), reason=incoming.validated_data["reason"]
+            )
+        except ReviewRequired:
+            proposal = review.record_change_propose(
+                actor=actor,
+                record_id=pk,
+                kind=RecordProposal.Kind.CORRECTION,
+                data=incoming.to_input(),
+                reason=incoming.validated_data["reason"],
+            )
+            return Response(ProposalSerializer(proposal).data, status=status.HTTP_202_ACCEPTED)
         return Response(RecordSerializer(record).data)
 
 
@@ -160,13 +179,18 @@ class RecordRevoke(ThrottleFirstMixin, APIView):
 
     required_capabilities = {"POST": Cap.RECORDS_WRITE}
 
-    @extend_schema(request=RevocationSerializer, responses={200: RecordSerializer})
+    @extend_schema(request=RevocationSerializer, responses={200: RecordSerializer, 202: ProposalSerializer})
     def post(self, request, pk: int):
         incoming = RevocationSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
-        record = services.record_revoke(
-            actor=actor_for_request(request), record_id=pk, **incoming.validated_data
-        )
+        actor = actor_for_request(request)
+        try:
+            record = services.record_revoke(actor=actor, record_id=pk, **incoming.validated_data)
+        except ReviewRequired:
+            proposal = review.record_change_propose(
+                actor=actor, record_id=pk, kind=RecordProposal.Kind.REVOCATION, **incoming.validated_data
+            )
+            return Response(ProposalSerializer(proposal).data, status=status.HTTP_202_ACCEPTED)
         return Response(RecordSerializer(record).data)
 
 

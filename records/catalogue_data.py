@@ -132,14 +132,37 @@ CATALOGUE = [
 
 FIELDS_BY_LAYOUT = {"punishment": PUNISHMENT_FIELDS, "permit": PERMIT_FIELDS, "generic": []}
 
-# Disclosure periods by severity (months from the decision date). Sources as in the project's domain
-# notes; entered as data so the next rule is an edit, not a release.
+# Items that only their procedure writes (a designation with its notice and defence window, a
+# pledge and its performance): the record form, files and the records API refuse them.
+WORKFLOW_ONLY = ["abnormal_list", "serious_list", "pledge_performance", "pledge_breach"]
+
+# Disclosure periods by severity (months from the decision date), entered as data so that the next
+# rule is an edit, not a release. A decision follows the rule in force on its date; no rule covers
+# decisions before the first one, and the portal refuses to plan their publication (records.fields).
+#
+# - 2019: NDRC General Office notice 发改办财金〔2019〕527号 — general violations 3 months to 1 year,
+#   serious ones 6 months to 3 years. Minor ones (warnings, small fines) are not published by default.
+# - NDRC Order 58 (adopted 2023-01-11, in force 2023-05-01 to 2026-03-31): one span for administrative
+#   punishments, at least 3 months and at most 3 years, whatever the severity; at least 1 year in the
+#   fields of food, drugs, special equipment, work safety and fire (a field-specific minimum that
+#   matters for restoration, not for how long publication lasts, which is the maximum).
+# - NDRC Order 36 (in force 2026-04-01): general 3 months to 1 year, serious 1 to 3 years, minor at
+#   most 3 months and normally not published.
+RULE_2019_ZH = "《国家发展改革委办公厅关于进一步完善“信用中国”网站及地方信用门户网站行政处罚信息信用修复机制的通知》（发改办财金〔2019〕527号）"
+RULE_2019_EN = "NDRC General Office notice on credit restoration of administrative punishment information (Fa Gai Ban Cai Jin [2019] No. 527)"
+ORDER_58_ZH = "《失信行为纠正后的信用信息修复管理办法（试行）》（国家发展改革委令第58号，2023年5月1日起施行，2026年4月1日废止）"
+ORDER_58_EN = "Measures for restoring credit information after dishonest conduct is corrected (trial), NDRC Order No. 58 (in force 2023-05-01, repealed 2026-04-01)"
+ORDER_36_ZH = "国家发展改革委令第36号（2026年4月1日起施行）"
+ORDER_36_EN = "NDRC Order No. 36 (in force from 2026-04-01)"
 PERIOD_RULES = [
     # effective from, severity, min, max, published by default, restorable, basis zh, basis en
-    ("2019-01-01", "minor", 0, 3, False, True, "2019年行政处罚信息信用修复规则", "2019 rule on restoring credit after administrative punishments"),
-    ("2019-01-01", "general", 3, 12, True, True, "2019年行政处罚信息信用修复规则", "2019 rule on restoring credit after administrative punishments"),
-    ("2019-01-01", "serious", 6, 36, True, True, "2019年行政处罚信息信用修复规则", "2019 rule on restoring credit after administrative punishments"),
-    ("2026-04-01", "minor", 0, 3, False, True, "国家发展改革委令第36号（2026年4月1日起施行）", "NDRC Order No. 36 (in force from 2026-04-01)"),
-    ("2026-04-01", "general", 3, 12, True, True, "国家发展改革委令第36号（2026年4月1日起施行）", "NDRC Order No. 36 (in force from 2026-04-01)"),
-    ("2026-04-01", "serious", 12, 36, True, True, "国家发展改革委令第36号（2026年4月1日起施行）", "NDRC Order No. 36 (in force from 2026-04-01)"),
+    ("2019-01-01", "minor", 0, 3, False, True, RULE_2019_ZH, RULE_2019_EN),
+    ("2019-01-01", "general", 3, 12, True, True, RULE_2019_ZH, RULE_2019_EN),
+    ("2019-01-01", "serious", 6, 36, True, True, RULE_2019_ZH, RULE_2019_EN),
+    ("2023-05-01", "minor", 0, 3, False, True, ORDER_58_ZH, ORDER_58_EN),
+    ("2023-05-01", "general", 3, 36, True, True, ORDER_58_ZH, ORDER_58_EN),
+    ("2023-05-01", "serious", 3, 36, True, True, ORDER_58_ZH, ORDER_58_EN),
+    ("2026-04-01", "minor", 0, 3, False, True, ORDER_36_ZH, ORDER_36_EN),
+    ("2026-04-01", "general", 3, 12, True, True, ORDER_36_ZH, ORDER_36_EN),
+    ("2026-04-01", "serious", 12, 36, True, True, ORDER_36_ZH, ORDER_36_EN),
 ]  # fmt: skip

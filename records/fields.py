@@ -35,6 +35,7 @@ SEVERITY_WORDS = {
     "serious": Severity.SERIOUS, "严重": Severity.SERIOUS,
 }  # fmt: skip
 EARLIEST_DECISION = date(1949, 10, 1)
+PUBLISH_RULE = "disclosure.publish"
 
 
 @dataclass
@@ -221,27 +222,56 @@ def public_field_values(item: CatalogueItem, values: dict[str, Any]) -> dict[str
     return out
 
 
+# Columns that the national field standards make mandatory for a layout, beyond the structured
+# fields the catalogue marks required. Existing rows are not rewritten; new and corrected ones obey.
+REQUIRED_COLUMNS = {
+    CatalogueItem.Layout.PUNISHMENT: ("legal_basis", "content"),
+    CatalogueItem.Layout.PERMIT: ("content", "valid_from", "valid_to"),
+}
+REQUIRED_COLUMN_MESSAGES = {
+    CatalogueItem.Layout.PUNISHMENT: _(
+        "Required for an administrative punishment (national field standard)."
+    ),
+    CatalogueItem.Layout.PERMIT: _("Required for an administrative permit (national field standard)."),
+}
+
+
 class RecordValidator:
     """Validates ``RecordInput``s for one recording department. Reference data (catalogue, rules) is
     loaded once, so validating a 100,000-row file costs no query per row; entities are looked up in
-    batches by the caller (``entities``: code -> (id, Chinese name, English name)) or one by one."""
+    batches by the caller (``entities``: code -> (id, Chinese name, English name)) or one by one.
 
-    def __init__(self, *, department, today: date):
+    ``workflow``: the caller is the procedure that produces workflow-only items (a designation, a
+    pledge's performance); the generic doors — form, file, API — are not, and may not write them."""
+
+    def __init__(self, *, department, today: date, workflow: bool = False):
+        from credit_portal.workdays.models import DeadlineRule
         from records.models import DisclosurePeriodRule
 
         self.department = department
         self.today = today
+        self.workflow = workflow
         self.items = {
             i.code: i
             for i in CatalogueItem.objects.filter(is_active=True).prefetch_related("recording_departments")
         }
         self.rules = list(DisclosurePeriodRule.objects.order_by("-effective_from"))
+        # Before its first publication-deadline rule, no decision has a due date the portal can tell.
+        self.earliest_deadline = (
+            DeadlineRule.objects.filter(key=PUBLISH_RULE)
+            .order_by("effective_from")
+            .values_list("effective_from", flat=True)
+        ).first()
 
     def rule_for(self, severity: str, decision_date: date):
         for rule in self.rules:
             if rule.severity == severity and rule.effective_from <= decision_date:
                 return rule
         return None
+
+    def earliest_rule(self, severity: str):
+        candidates = [rule for rule in self.rules if rule.severity == severity]
+        return min(candidates, key=lambda rule: rule.effective_from) if candidates else None
 
     def validate(
         self,
@@ -256,6 +286,14 @@ class RecordValidator:
             errors.add("item", _("Unknown catalogue item."))
         elif item.recording_departments.all() and self.department not in item.recording_departments.all():
             errors.add("item", _("Your department may not record this catalogue item."))
+        elif item.workflow_only and not self.workflow:
+            errors.add(
+                "item",
+                _(
+                    "“%(item)s” is recorded only by its own procedure (with its notice and defence window), not through the record form, a file or the records API."
+                )
+                % {"item": item.name},
+            )
 
         code = normalise_uscc(data.code or "")
         entity = None
@@ -303,6 +341,14 @@ class RecordValidator:
                 errors.add("decision_date", _("The decision date cannot be in the future."))
             elif decision_date < EARLIEST_DECISION:
                 errors.add("decision_date", _("The decision date is implausibly early."))
+            elif self.earliest_deadline is None or decision_date < self.earliest_deadline:
+                errors.add(
+                    "decision_date",
+                    _(
+                        "Decisions dated before %(date)s cannot be recorded: no disclosure deadline rule covers them."
+                    )
+                    % {"date": (self.earliest_deadline or self.today).isoformat()},
+                )
         if values.get("valid_from") and values.get("valid_to") and values["valid_to"] < values["valid_from"]:
             errors.add("valid_to", _("The end of validity is before its start."))
 
@@ -314,6 +360,35 @@ class RecordValidator:
                 errors.add("severity", _("Use minor, general or serious (轻微、一般、严重)."))
         elif item is not None and item.period_kind == CatalogueItem.PeriodKind.SEVERITY:
             errors.add("severity", _("This catalogue item needs the severity of the violation."))
+        if (
+            item is not None
+            and item.period_kind == CatalogueItem.PeriodKind.SEVERITY
+            and severity
+            and decision_date
+            and "decision_date" not in errors
+            and self.rule_for(severity, decision_date) is None
+        ):
+            # Never "published forever": a period is planned under a rule, or not at all.
+            earliest = self.earliest_rule(severity)
+            if earliest is None:
+                errors.add("severity", _("No disclosure-period rule is entered for this severity."))
+            else:
+                errors.add(
+                    "decision_date",
+                    _(
+                        "The disclosure-period rules start on %(date)s (%(basis)s); a decision dated earlier has no disclosure period and cannot be recorded under this item."
+                    )
+                    % {
+                        "date": earliest.effective_from.isoformat(),
+                        "basis": earliest.basis_en
+                        if (get_language() or "").startswith("en")
+                        else earliest.basis_zh,
+                    },
+                )
+        if item is not None:
+            for name in REQUIRED_COLUMNS.get(item.layout, ()):
+                if name not in errors and not values.get(name):
+                    errors.add(name, REQUIRED_COLUMN_MESSAGES[item.layout])
 
         months = None
         if data.disclosure_months not in (None, ""):

@@ -154,3 +154,83 @@ def records_visible_to_agencies(actor: Actor) -> QuerySet[CreditRecord]:
             ~Q(item__use_scope=CatalogueItem.UseScope.AUTHORISED) | Q(department_id=actor.department_id)
         )
     return qs
+
+
+# --- review ----------------------------------------------------------------------------------------
+
+
+def _department_scope(actor: Actor, qs: QuerySet) -> QuerySet:
+    if actor.can(Cap.ALL_DEPARTMENTS):
+        return qs
+    return qs.filter(department_id=actor.department_id)
+
+
+def review_queue(actor: Actor) -> dict:
+    """What waits for a reviewer of the actor's department (every department for the credit
+    office): drafts entered on the form, imported batches of drafts (one line per file), and
+    proposed corrections and revocations. Three queries, bounded lists."""
+    from django.db.models import Count
+
+    from records.models import ImportJob, RecordProposal
+
+    actor.require(Cap.RECORDS_CONFIRM)
+    drafts = _department_scope(actor, CreditRecord.objects.filter(status=CreditRecord.Status.DRAFT))
+    form_drafts = (
+        drafts.filter(import_job__isnull=True)
+        .select_related("item", "department")
+        .defer("fields", "content", "legal_basis", "remarks")
+        .order_by("disclosure_due_on", "id")
+    )
+    batches = (
+        _department_scope(actor, ImportJob.objects.all())
+        .filter(records__status=CreditRecord.Status.DRAFT)
+        .annotate(drafts=Count("records"))
+        .select_related("item", "department")
+        .defer("report")
+        .order_by("created_at", "id")
+    )
+    proposals = (
+        _department_scope(actor, RecordProposal.objects.filter(status=RecordProposal.Status.PENDING))
+        .select_related("record", "record__item", "department")
+        .order_by("created_at", "id")
+    )
+    return {"drafts": form_drafts, "batches": batches, "proposals": proposals}
+
+
+def review_counts(actor: Actor) -> dict[str, int]:
+    """How many drafts (form and imported) and proposals wait for review: two queries."""
+    from django.db.models import Count
+
+    from records.models import RecordProposal
+
+    actor.require(Cap.RECORDS_CONFIRM)
+    drafts = _department_scope(
+        actor, CreditRecord.objects.filter(status=CreditRecord.Status.DRAFT)
+    ).aggregate(
+        form=Count("pk", filter=Q(import_job__isnull=True)),
+        imported=Count("pk", filter=Q(import_job__isnull=False)),
+    )
+    proposals = _department_scope(
+        actor, RecordProposal.objects.filter(status=RecordProposal.Status.PENDING)
+    ).count()
+    return {**drafts, "proposals": proposals, "total": drafts["form"] + drafts["imported"] + proposals}
+
+
+def pending_proposal(record: CreditRecord):
+    from records.models import RecordProposal
+
+    return record.proposals.filter(status=RecordProposal.Status.PENDING).first()
+
+
+def proposal_record_id(actor: Actor, proposal_id: int) -> int:
+    """The record a proposal of the actor's department is about; 404 for any other."""
+    from records.models import RecordProposal
+
+    record_id = (
+        _department_scope(actor, RecordProposal.objects.filter(pk=proposal_id))
+        .values_list("record_id", flat=True)
+        .first()
+    )
+    if record_id is None:
+        raise Http404
+    return record_id

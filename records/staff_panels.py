@@ -16,6 +16,10 @@ def _registry_panel(actor: Actor) -> dict:
     return {"total": MarketEntity.objects.count(), "mine": mine}
 
 
+def _review_panel(actor: Actor) -> dict:
+    return selectors.review_counts(actor)
+
+
 def _claims_panel(actor: Actor) -> dict:
     return {"pending": selectors.claims_for_review(actor).count()}
 
@@ -23,9 +27,11 @@ def _claims_panel(actor: Actor) -> dict:
 staff_nav.add(NavItem(_("Entity registry"), "staff:registry", Cap.ENTITIES_READ, order=10))
 staff_nav.add(NavItem(_("Credit records"), "staff:records", Cap.RECORDS_READ, order=15))
 staff_nav.add(NavItem(_("File imports"), "staff:import_list", Cap.RECORDS_WRITE, order=16))
+staff_nav.add(NavItem(_("Waiting for review"), "staff:review_queue", Cap.RECORDS_CONFIRM, order=17))
 staff_nav.add(NavItem(_("Entity claims"), "staff:claims", Cap.CLAIMS_REVIEW, order=20))
 staff_nav.add(NavItem(_("Catalogue"), "staff:catalogue", Cap.RECORDS_READ, order=80))
 dashboard_panels.add(
     DashboardPanel("staff/panels/registry.html", _registry_panel, Cap.ENTITIES_READ, order=10)
 )
 dashboard_panels.add(DashboardPanel("staff/panels/claims.html", _claims_panel, Cap.CLAIMS_REVIEW, order=20))
+dashboard_panels.add(DashboardPanel("staff/panels/review.html", _review_panel, Cap.RECORDS_CONFIRM, order=12))

@@ -19,7 +19,7 @@ from credit_portal.accounts.capabilities import Cap
 from credit_portal.web.decorators import staff_required
 from records.imports import runner, templates
 from records.imports.parsing import WHOLE_ROW
-from records.models import CatalogueItem, ImportJob
+from records.models import CatalogueItem, CreditRecord, ImportJob
 
 PAGE_SIZE = 50
 REPORT_PAGE_SIZE = 200
@@ -112,7 +112,13 @@ def import_new(request):
     return render(
         request,
         "staff/imports/new.html",
-        {"form": form, "items": items, "max_size": runner.max_bytes()},
+        {
+            "form": form,
+            "items": items,
+            "max_size": runner.max_bytes(),
+            "review_rule": request.actor.department is not None
+            and request.actor.department.clerk_imports_reviewed,
+        },
         status=400 if form.errors else 200,
     )
 
@@ -141,6 +147,8 @@ def import_detail(request, pk: int):
             "page_obj": page,
             "whole_row": WHOLE_ROW,
             "unlisted": max(0, job.rejected_count - listed_rows),
+            "drafts": job.records.filter(status=CreditRecord.Status.DRAFT).count() if _finished(job) else 0,
+            "can_confirm_drafts": request.actor.can(Cap.RECORDS_CONFIRM),
         },
     )
 

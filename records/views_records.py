@@ -4,11 +4,12 @@ drafts, corrections, revocations, and the catalogue."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from credit_portal.accounts.capabilities import Cap
@@ -17,9 +18,11 @@ from credit_portal.web.decorators import staff_required
 from records import selectors, services
 from records.fields import public_fields
 from records.forms import RecordFilterForm, RecordForm, RevokeForm
-from records.models import CatalogueItem, CreditRecord
+from records.models import CatalogueItem, CreditRecord, RecordProposal
+from records.services import review
 
 PAGE_SIZE = 50
+REVIEW_LIMIT = 100
 
 
 @staff_required(Cap.RECORDS_READ)
@@ -34,7 +37,7 @@ def record_list(request):
 @staff_required(Cap.RECORDS_WRITE)
 @require_http_methods(["GET", "POST"])
 def record_create(request):
-    items = CatalogueItem.objects.filter(is_active=True)
+    items = CatalogueItem.objects.filter(is_active=True, workflow_only=False)
     item = items.filter(code=request.GET.get("item") or request.POST.get("item") or "").first()
     if item is None:
         return render(request, "staff/records/choose_item.html", {"items": items})
@@ -62,6 +65,7 @@ def record_detail(request, pk: int):
     actor = request.actor
     record = selectors.record_for_staff(actor, pk)
     own = actor.can(Cap.ALL_DEPARTMENTS) or record.department_id == actor.department_id
+    proposal = selectors.pending_proposal(record) if own else None
     return render(
         request,
         "staff/records/detail.html",
@@ -71,10 +75,16 @@ def record_detail(request, pk: int):
             "history": selectors.record_history(record),
             "can_write": own
             and actor.can(Cap.RECORDS_WRITE)
-            and record.status not in ("revoked", "restored"),
+            and record.status not in ("revoked", "restored")
+            and proposal is None,
             "can_confirm": own
             and actor.can(Cap.RECORDS_CONFIRM)
             and record.status == CreditRecord.Status.DRAFT,
+            # A clerk's change of a standing record is a proposal for a reviewer.
+            "proposes": review.needs_review(actor) and record.status != CreditRecord.Status.DRAFT,
+            "proposal": proposal,
+            "can_decide_proposal": proposal is not None and actor.can(Cap.RECORDS_CONFIRM),
+            "can_withdraw_proposal": proposal is not None and proposal.proposed_by_id == request.user.pk,
             "revoke_form": RevokeForm(),
         },
     )
@@ -104,24 +114,42 @@ def record_correct(request, pk: int):
     form = RecordForm(
         request.POST or None, item=record.item, correcting=True, initial=RecordForm.initial_for(record)
     )
+    proposes = review.needs_review(request.actor) and record.status != CreditRecord.Status.DRAFT
     if request.method == "POST" and form.is_valid():
         data = form.to_input()
         data.decision_number = record.decision_number
         try:
-            services.record_correct(
-                actor=request.actor, record_id=record.pk, data=data, reason=form.cleaned_data["reason"]
-            )
+            if proposes:
+                review.record_change_propose(
+                    actor=request.actor,
+                    record_id=record.pk,
+                    kind=RecordProposal.Kind.CORRECTION,
+                    data=data,
+                    reason=form.cleaned_data["reason"],
+                )
+            else:
+                services.record_correct(
+                    actor=request.actor, record_id=record.pk, data=data, reason=form.cleaned_data["reason"]
+                )
         except ValidationError as exc:
             form.add_service_errors(exc.message_dict)
+        except Conflict as exc:
+            form.add_error(None, exc.message)
         else:
-            messages.success(
-                request, _("Corrected: the correction is public and sent to every connected system.")
-            )
+            if proposes:
+                messages.success(
+                    request,
+                    _("Proposed: a reviewer of your department confirms the correction before it applies."),
+                )
+            else:
+                messages.success(
+                    request, _("Corrected: the correction is public and sent to every connected system.")
+                )
             return redirect("staff:record", pk=record.pk)
     return render(
         request,
         "staff/records/form.html",
-        {"form": form, "item": record.item, "record": record, "creating": False},
+        {"form": form, "item": record.item, "record": record, "creating": False, "proposes": proposes},
     )
 
 
@@ -130,18 +158,112 @@ def record_correct(request, pk: int):
 def record_revoke(request, pk: int):
     record = _own_record(request, pk)
     form = RevokeForm(request.POST)
+    proposes = review.needs_review(request.actor) and record.status != CreditRecord.Status.DRAFT
     if form.is_valid():
         try:
-            services.record_revoke(
-                actor=request.actor,
-                record_id=record.pk,
-                reason=form.cleaned_data["reason"],
-                revoked_on=form.cleaned_data["revoked_on"],
-            )
+            if proposes:
+                review.record_change_propose(
+                    actor=request.actor,
+                    record_id=record.pk,
+                    kind=RecordProposal.Kind.REVOCATION,
+                    reason=form.cleaned_data["reason"],
+                    revoked_on=form.cleaned_data["revoked_on"],
+                )
+            else:
+                services.record_revoke(
+                    actor=request.actor,
+                    record_id=record.pk,
+                    reason=form.cleaned_data["reason"],
+                    revoked_on=form.cleaned_data["revoked_on"],
+                )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
+        except Conflict as exc:
+            messages.error(request, exc.message)
         else:
-            messages.success(request, _("Revoked: the record has left public view."))
+            if proposes:
+                messages.success(
+                    request,
+                    _("Proposed: a reviewer of your department confirms the revocation before it applies."),
+                )
+            else:
+                messages.success(request, _("Revoked: the record has left public view."))
     else:
         messages.error(request, _("Give the date of revocation and the reason."))
     return redirect("staff:record", pk=record.pk)
+
+
+# --- review ----------------------------------------------------------------------------------------
+
+
+@staff_required(Cap.RECORDS_CONFIRM)
+def review_queue(request):
+    """Drafts, imported batches and proposed changes waiting for a reviewer of the department."""
+    queue = selectors.review_queue(request.actor)
+    return render(
+        request,
+        "staff/records/review.html",
+        {
+            "drafts": queue["drafts"][:REVIEW_LIMIT],
+            "batches": queue["batches"][:REVIEW_LIMIT],
+            "proposals": queue["proposals"][:REVIEW_LIMIT],
+            "counts": selectors.review_counts(request.actor),
+            "limit": REVIEW_LIMIT,
+        },
+    )
+
+
+@staff_required(Cap.RECORDS_CONFIRM)
+@require_POST
+def import_confirm(request, pk: int):
+    try:
+        ids = review.import_job_confirm(actor=request.actor, job_id=pk)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request,
+            ngettext(
+                "Confirmed %(n)d imported record: the disclosure sweep publishes it when due.",
+                "Confirmed %(n)d imported records: the disclosure sweep publishes them when due.",
+                len(ids),
+            )
+            % {"n": len(ids)},
+        )
+    return redirect("staff:import_detail", pk=pk)
+
+
+@staff_required(Cap.RECORDS_CONFIRM)
+@require_POST
+def proposal_decide(request, pk: int):
+    note = (request.POST.get("note") or "")[:2000]
+    record_id = None
+    try:
+        if request.POST.get("decision") == "confirm":
+            proposal = review.proposal_confirm(actor=request.actor, proposal_id=pk, note=note)
+            messages.success(request, _("Confirmed: the proposed change now applies."))
+        elif request.POST.get("decision") == "reject":
+            proposal = review.proposal_reject(actor=request.actor, proposal_id=pk, note=note)
+            messages.success(request, _("Rejected: the record stays as it was."))
+        else:
+            raise Http404
+        record_id = proposal.record_id
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    if record_id is None:
+        record_id = selectors.proposal_record_id(request.actor, pk)
+    return redirect("staff:record", pk=record_id)
+
+
+@staff_required(Cap.RECORDS_WRITE)
+@require_POST
+def proposal_withdraw(request, pk: int):
+    try:
+        proposal = review.proposal_withdraw(actor=request.actor, proposal_id=pk)
+    except PermissionDenied:
+        raise Http404 from None
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("staff:record", pk=selectors.proposal_record_id(request.actor, pk))
+    messages.success(request, _("Withdrawn: the record stays as it was."))
+    return redirect("staff:record", pk=proposal.record_id)

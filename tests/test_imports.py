@@ -55,6 +55,11 @@ def clerk_actor(clerk):
     return actor_for_user(clerk)
 
 
+@pytest.fixture
+def reviewer_actor(reviewer):
+    return actor_for_user(reviewer)
+
+
 def row(entity, number, decided="2026-09-30", **kw):
     values = {
         "行政相对人名称": entity.name_zh,
@@ -211,6 +216,7 @@ class TestFormats:
                 "统一社会信用代码": entity.code, "决定文书号": "TPL-1", "决定日期": "2026-09-30",
                 "严重程度": "一般", "行政相对人类别": "法人及非法人组织", "违法事实": "销售不合格产品",
                 "处罚类别": "罚款", "罚款金额（万元）": "5.5", "法定代表人证件号码": f.resident_id(),
+                "依据": "《中华人民共和国产品质量法》第四十九条", "内容": "罚款5.5万元",
             }  # fmt: skip
             buffer = io.StringIO()
             csv.writer(buffer, lineterminator="\r\n").writerow([values.get(h, "") for h in headers])
@@ -225,7 +231,8 @@ class TestFormats:
             values = {
                 "统一社会信用代码": entity.code, "决定文书号": "TPL-1", "决定日期": cell_datetime(2026, 9, 30),
                 "严重程度": "一般", "行政相对人类别": "法人及非法人组织", "违法事实": "销售不合格产品",
-                "处罚类别": "罚款", "罚款金额（万元）": 5.5,
+                "处罚类别": "罚款", "罚款金额（万元）": 5.5, "依据": "《中华人民共和国产品质量法》第四十九条",
+                "内容": "罚款5.5万元",
             }  # fmt: skip
             sheet.append([values.get(h) for h in headers])
             buffer = io.BytesIO()
@@ -284,9 +291,24 @@ class TestFormats:
             "party_category",
             "facts",
             "punishment_category",
+            "legal_basis",
+            "content",
         ]
         content = csv_bytes(
-            [[entity.code, "EN-1", "2026-09-30", "general", "legal_person", "x", "fine"]], headers
+            [
+                [
+                    entity.code,
+                    "EN-1",
+                    "2026-09-30",
+                    "general",
+                    "legal_person",
+                    "x",
+                    "fine",
+                    "《产品质量法》",
+                    "罚款",
+                ]
+            ],
+            headers,
         )
         assert outcome(run(clerk_actor, content)) == ("done", 1, 1, 1, 0, 0)
 
@@ -326,12 +348,13 @@ class TestIdempotence:
         assert runner.run_import(job.pk).status == "done"
 
     def test_a_job_left_running_by_a_dead_worker_resumes_without_duplicates(
-        self, clerk_actor, entity, monkeypatch
+        self, reviewer_actor, entity, monkeypatch
     ):
+        # A reviewer's import is effective at once, so the change feed is written batch by batch too.
         content = csv_bytes(
             [row(entity, f"C-{n}") for n in range(5)] + [row(entity, "C-0")]  # a duplicate in the last batch
         )
-        job = upload(clerk_actor, content)
+        job = upload(reviewer_actor, content)
         real_write = runner._Run._write
         calls = []
 

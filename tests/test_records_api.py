@@ -9,7 +9,7 @@ from credit_portal.accounts.actors import actor_for_user
 from credit_portal.audit.models import AuditEvent
 from records import services
 from records.fields import RecordInput
-from records.models import CatalogueItem, CreditRecord, RecordChange
+from records.models import CatalogueItem, CreditRecord, RecordChange, RecordProposal
 from records.services import publication
 from tests import factories as f
 from tests.test_records import SWEEP, punishment
@@ -293,7 +293,8 @@ def test_read_matrix(as_actor, actor, url, a_record):
 
 WRITE_EXPECTED = {
     # Changing a record: only its own department's writers; others learn nothing (404 after scope).
-    "anonymous": 401, "entity_user": 403, "other_entity_user": 403, "other_department_clerk": 404, "clerk": 200,
+    # A clerk's change of a standing record is a proposal for a reviewer: accepted (202), not applied.
+    "anonymous": 401, "entity_user": 403, "other_entity_user": 403, "other_department_clerk": 404, "clerk": 202,
     "token_without_scope": 403, "token_read": 403, "token_write": 200, "other_department_token_write": 404,
 }  # fmt: skip
 
@@ -307,6 +308,11 @@ def test_revoke_matrix(as_actor, actor, a_record):
     a_record.refresh_from_db()
     if WRITE_EXPECTED[actor] == 200:
         assert a_record.status == "revoked"
+    elif WRITE_EXPECTED[actor] == 202:
+        assert a_record.status == "effective"
+        proposal = RecordProposal.objects.get(record=a_record)
+        assert (proposal.kind, proposal.status, proposal.reason) == ("revocation", "pending", "撤销")
+        assert response.json()["status"] == "pending"
     else:
         assert a_record.status == "effective"
         assert counts() == before

@@ -80,6 +80,11 @@ def add(actor, data: RecordInput) -> CreditRecord:
     return record_services.record_create(actor=actor, data=data, provenance="api")
 
 
+def add_by_workflow(actor, data: RecordInput) -> CreditRecord:
+    """List designations and pledge performance are written by their own procedures, not the API."""
+    return record_services.record_create(actor=actor, data=data, provenance="system")
+
+
 @pytest.fixture
 def full_record(reviewer_actor, reviewer, entity, legal_rep_id):
     """An entity with something in every section, including what must be labelled or left out."""
@@ -105,8 +110,8 @@ def full_record(reviewer_actor, reviewer, entity, legal_rep_id):
             ),
         ),
         "too_old": add(reviewer_actor, punishment(entity, "深市监罚〔2022〕9号", decided=days_ago(4 * 365))),
-        "listed": add(reviewer_actor, generic(entity, "abnormal_list", "深市监异〔2026〕5号", days_ago(90), "未按期公示年报")),
-        "pledge": add(reviewer_actor, generic(entity, "pledge_performance", "承诺〔2026〕11号", days_ago(45), "已按期补交材料")),
+        "listed": add_by_workflow(reviewer_actor, generic(entity, "abnormal_list", "深市监异〔2026〕5号", days_ago(90), "未按期公示年报")),
+        "pledge": add_by_workflow(reviewer_actor, generic(entity, "pledge_performance", "承诺〔2026〕11号", days_ago(45), "已按期补交材料")),
         "voluntary": add(reviewer_actor, generic(entity, "voluntary", "自愿〔2026〕3号", days_ago(15), "ISO 9001 认证")),
         "contract": add(reviewer_actor, generic(entity, "contract_performance", "合同〔2026〕1号", days_ago(15))),
     }  # fmt: skip

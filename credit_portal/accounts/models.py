@@ -90,6 +90,15 @@ class Department(BilingualNameMixin):
     # The group through which django-guardian grants this department's object permissions.
     group = models.OneToOneField(Group, on_delete=models.PROTECT, related_name="department", editable=False)
     is_active = models.BooleanField(_("active"), default=True)
+    # The department's own review rule: whether a clerk's file import is a batch of drafts that a
+    # reviewer confirms (as a clerk's form entry always is), or effective at once.
+    clerk_imports_reviewed = models.BooleanField(
+        _("a clerk's file imports are reviewed"),
+        default=True,
+        help_text=_(
+            "When set, the rows a clerk imports are drafts until a reviewer of the department confirms them."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -31,7 +31,7 @@ from typing import Any, BinaryIO
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from records.fields import RecordInput
+from records.fields import REQUIRED_COLUMNS, RecordInput
 from records.models import CatalogueItem
 
 CHUNK = 64 * 1024
@@ -125,8 +125,11 @@ def columns_for(item: CatalogueItem) -> list[Column]:
     """The item's columns in template order: the common record columns, then its structured fields
     (each named by the first entry of its ``headers``, the others accepted as aliases)."""
     columns = []
+    mandatory = REQUIRED_COLUMNS.get(item.layout, ())
     for column in COMMON_COLUMNS:
         if column.key == "severity" and item.period_kind == CatalogueItem.PeriodKind.SEVERITY:
+            column = dataclasses.replace(column, required=True)
+        if column.key in mandatory:  # the national field standard of the item's layout
             column = dataclasses.replace(column, required=True)
         columns.append(column)
     for definition in item.fields:

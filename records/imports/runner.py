@@ -36,7 +36,7 @@ from credit_portal.accounts.capabilities import Cap
 from credit_portal.audit import services as audit
 from records.imports import parsing
 from records.models import CatalogueItem, CreditRecord, ImportJob
-from records.services import records_import
+from records.services import records_import, review
 
 logger = logging.getLogger(__name__)
 
@@ -53,9 +53,9 @@ def max_bytes() -> int:
 
 def importable_items(actor: Actor) -> QuerySet[CatalogueItem]:
     """Active catalogue items the actor's department may record (an item without recording
-    departments is open to every department)."""
+    departments is open to every department), except those only their workflow writes."""
     return (
-        CatalogueItem.objects.filter(is_active=True)
+        CatalogueItem.objects.filter(is_active=True, workflow_only=False)
         .filter(Q(recording_departments__isnull=True) | Q(recording_departments=actor.department_id))
         .distinct()
         .order_by("sort_order", "code")
@@ -321,7 +321,9 @@ class _Run:
                 rows.append((row, parsing.to_record_input(self.job.item.code, values)))
         with transaction.atomic():
             results = (
-                records_import(actor=self.actor, rows=rows, provenance=CreditRecord.Provenance.FILE)
+                records_import(
+                    actor=self.actor, rows=rows, provenance=CreditRecord.Provenance.FILE, import_job=self.job
+                )
                 if rows
                 else []
             )
@@ -365,6 +367,9 @@ class _Run:
                     "failure": failure,
                 },
             )
+            if status == Status.DONE:
+                drafts = job.records.filter(status=CreditRecord.Status.DRAFT).count()
+                review.notify_reviewers_of_import(actor=self.actor, job=job, drafts=drafts)
 
 
 # --- the sweep -----------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 information, credit records with their versions and change feed, objections and complaints."""
 
 from records.models.catalogue import CatalogueItem, DisclosurePeriodRule, Severity
-from records.models.credit import CreditRecord, RecordChange, RecordVersion
+from records.models.credit import CreditRecord, RecordChange, RecordProposal, RecordVersion
 from records.models.feedback import Complaint, Objection
 from records.models.imports import ImportJob
 from records.models.organisations import CreditServiceAgency, IndustryAssociation
@@ -37,6 +37,7 @@ __all__ = [
     "Objection",
     "Person",
     "RecordChange",
+    "RecordProposal",
     "RecordVersion",
     "SearchVector",
     "Severity",

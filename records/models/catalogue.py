@@ -64,6 +64,15 @@ class CatalogueItem(models.Model):
         related_name="catalogue_items",
         help_text=_("Leave empty to let every department record this item."),
     )
+    workflow_only = models.BooleanField(
+        _("recorded only by its workflow"),
+        default=False,
+        help_text=_(
+            "Designations (serious list, abnormal-operation list) and pledge performance are written by "
+            "the procedure that produces them, with its notice and defence window, never through the record "
+            "form, a file or the records API."
+        ),
+    )
     sort_order = models.PositiveSmallIntegerField(_("order"), default=100)
     is_active = models.BooleanField(_("in use"), default=True)
     updated_at = models.DateTimeField(auto_now=True)

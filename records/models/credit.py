@@ -3,6 +3,7 @@ its public life (disclosure) and the change feed that lets other systems follow 
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
@@ -97,6 +98,17 @@ class CreditRecord(models.Model):
     withdrawal_due_on = models.DateField(_("to be withdrawn by"), null=True, blank=True)
     withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
 
+    # The file a record came in with, so that a reviewer confirms an imported batch at once.
+    import_job = models.ForeignKey(
+        "records.ImportJob",
+        verbose_name=_("import job"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="records",
+        db_index=False,
+    )
+
     search_vector = models.GeneratedField(
         expression=SearchVector("party_name", "party_name_en", "decision_number"),
         output_field=SearchVectorField(),
@@ -156,6 +168,10 @@ class CreditRecord(models.Model):
                 name="record_withdrawal_due_idx",
                 condition=Q(disclosure="published", withdrawal_due_on__isnull=False),
             ),
+            # Drafts awaiting review, by department and by import (the reviewers' queue).
+            models.Index(
+                fields=["department", "import_job"], name="record_draft_idx", condition=Q(status="draft")
+            ),
         ]
 
     def __str__(self) -> str:
@@ -210,3 +226,58 @@ class RecordChange(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.kind} {self.record_id} v{self.version}"
+
+
+class RecordProposal(models.Model):
+    """A clerk's correction or revocation of a standing record (更正、撤销申请): it changes nothing
+    until a reviewer of the recording department confirms it. Written only through
+    ``records.services``."""
+
+    class Kind(models.TextChoices):
+        CORRECTION = "correction", _("Correction")
+        REVOCATION = "revocation", _("Revocation")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Awaiting review")
+        CONFIRMED = "confirmed", _("Confirmed")
+        REJECTED = "rejected", _("Rejected")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    record = models.ForeignKey(CreditRecord, on_delete=models.PROTECT, related_name="proposals")
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    # The record's version the proposal was made on: a proposal made on an older version is stale.
+    base_version = models.PositiveIntegerField()
+    # A correction's validated values (identity numbers as stored: masked, hashed and encrypted).
+    values = models.JSONField(default=dict, blank=True)
+    reason = models.TextField(_("reason"), max_length=2000)
+    revoked_on = models.DateField(_("revoked on"), null=True, blank=True)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    proposed_by_label = models.CharField(max_length=200)
+    created_at = models.DateTimeField(_("proposed at"), default=timezone.now)
+    decided_by_label = models.CharField(max_length=200, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(_("reviewer's note"), max_length=2000, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("proposed change of a record")
+        verbose_name_plural = _("proposed changes of records")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["record"], condition=Q(status="pending"), name="record_proposal_one_pending"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["department", "created_at"],
+                name="record_proposal_pending_idx",
+                condition=Q(status="pending"),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of {self.record_id} ({self.status})"

@@ -7,6 +7,7 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from credit_portal.accounts.actors import Actor
@@ -97,7 +98,50 @@ def catalogue_item_update(
         before={k: before[k] for k in changed},
         after={k: after[k] for k in changed},
     )
+    if set(changed) & REPLANNING_FIELDS:
+        _replan_item_records(actor, item)
     return item
+
+
+# A change of these re-plans the public life of the item's records already recorded.
+REPLANNING_FIELDS = {"use_scope", "period_kind", "fixed_months"}
+
+
+def _replan_item_records(actor: Actor, item: CatalogueItem) -> None:
+    """The item's records follow its new scope or period at once (set-based, in the edit's
+    transaction): what may no longer be public leaves public view; what now is public is due
+    under the 7-working-day rule; periods that are now over end. Side effects: one audit event,
+    change-feed entries for the records that became expired."""
+    from records.fields import RecordValidator
+    from records.models import CreditRecord, RecordChange
+    from records.services import planning
+    from records.services.credit import _emit
+
+    today = timezone.localdate()
+    validator = RecordValidator(department=None, today=today, workflow=True)
+    outcome = planning.item_replan(item=item, today=today, rule_for=validator.rule_for)
+    if not outcome["changed"]:
+        return
+    audit.log(
+        actor=actor,
+        action="records.catalogue.records_replanned",
+        target=item,
+        data={
+            "use_scope": item.use_scope,
+            "period_kind": item.period_kind,
+            "withdrawn": outcome["withdrawn"],
+            "ended": outcome["ended"],
+            "pending": outcome["pending"],
+            "changed": len(outcome["changed"]),
+        },
+    )
+    expired = list(
+        CreditRecord.objects.select_related("item", "entity", "department")
+        .filter(pk__in=outcome["ended"], status=CreditRecord.Status.EXPIRED)
+        .order_by("pk")
+    )
+    if expired:
+        _emit(expired, RecordChange.Kind.EXPIRED)
 
 
 @transaction.atomic

@@ -4,12 +4,11 @@ where other systems must follow, its change-feed entry."""
 
 from __future__ import annotations
 
-import calendar as _calendar
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils import timezone
@@ -23,7 +22,11 @@ from credit_portal.errors import Conflict
 from credit_portal.workdays import services as workdays
 from records.fields import CleanRecord, RecordInput, RecordValidator, public_field_values
 from records.identifiers import normalise_uscc
-from records.models import CatalogueItem, CreditRecord, MarketEntity, RecordChange, RecordVersion
+from records.models import CreditRecord, ImportJob, MarketEntity, RecordChange, RecordVersion
+from records.services import planning
+from records.services.planning import add_months
+
+__all__ = ["add_months"]  # re-exported: the date arithmetic of disclosure periods
 
 Status = CreditRecord.Status
 Disclosure = CreditRecord.Disclosure
@@ -34,46 +37,12 @@ CONTENT_FIELDS = [
 ]  # fmt: skip
 
 
-def add_months(start: date, months: int) -> date:
-    """The same day ``months`` later (the month's last day when it has fewer days)."""
-    month_index = start.month - 1 + months
-    year, month = start.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, min(start.day, _calendar.monthrange(year, month)[1]))
-
-
 def disclosure_plan(
     clean: CleanRecord, validator: RecordValidator, calendar, publish_days: int
 ) -> dict[str, Any]:
-    """Whether and until when a new record is published, and its publication deadline.
-
-    A public item is due ``publish_days`` working days after the decision (the decision day not
-    counted). Its period runs from the decision date: by severity under the rule then in force
-    (minor violations are not published unless the department sets a period), until the end of
-    validity, a fixed number of months, or until removed. A record whose period is already over
-    when it is recorded is never published."""
-    item = clean.item
-    plan = {"disclosure": Disclosure.NOT_DISCLOSED, "disclosure_due_on": None, "disclosure_ends_on": None}
-    if not item.is_public:
-        return plan
-    ends = None
-    if item.period_kind == CatalogueItem.PeriodKind.SEVERITY:
-        rule = validator.rule_for(clean.severity, clean.decision_date)
-        months = clean.disclosure_months
-        if months is None and rule is not None:
-            months = rule.max_months if rule.published_by_default else 0
-        if months == 0:
-            return plan
-        ends = add_months(clean.decision_date, months) if months else None
-    elif item.period_kind == CatalogueItem.PeriodKind.VALIDITY:
-        ends = clean.valid_to
-    elif item.period_kind == CatalogueItem.PeriodKind.FIXED:
-        ends = add_months(clean.decision_date, item.fixed_months)
-    plan["disclosure_due_on"] = calendar.add_working_days(clean.decision_date, publish_days)
-    plan["disclosure_ends_on"] = ends
-    plan["disclosure"] = (
-        Disclosure.ENDED if ends is not None and ends <= validator.today else Disclosure.PENDING
-    )
-    return plan
+    """Whether and until when a new record is published, and its publication deadline (see
+    ``records.services.planning.plan``), as model field values."""
+    return planning.plan_for_clean(clean, validator, calendar, publish_days).as_fields()
 
 
 def payload(record: CreditRecord) -> dict[str, Any]:
@@ -161,10 +130,16 @@ def _emit(records: list[CreditRecord], kind: str) -> None:
     )
 
 
-def _validator(actor: Actor) -> RecordValidator:
+def _validator(actor: Actor, *, workflow: bool = False) -> RecordValidator:
     if actor.department is None:
         raise ValidationError({"department": [str(_("Records are written by a department."))]})
-    return RecordValidator(department=actor.department, today=timezone.localdate())
+    return RecordValidator(department=actor.department, today=timezone.localdate(), workflow=workflow)
+
+
+def needs_review(actor: Actor) -> bool:
+    """A staff member who may not confirm records (a clerk) writes proposals: drafts, and
+    corrections or revocations that a reviewer of the department confirms."""
+    return actor.kind == "staff" and not actor.can(Cap.RECORDS_CONFIRM)
 
 
 def _publish_days(decided: date) -> int:
@@ -180,16 +155,12 @@ def record_create(*, actor: Actor, data: RecordInput, provenance: str) -> Credit
     with every field error, or ``Conflict`` when the department already recorded this decision
     number. Side effects: version 1, audit event, change-feed entry."""
     actor.require(Cap.RECORDS_WRITE)
-    validator = _validator(actor)
+    validator = _validator(actor, workflow=provenance == CreditRecord.Provenance.SYSTEM)
     clean, errors = validator.validate(data)
     if errors:
         raise ValidationError(dict(errors))
     status = Status.EFFECTIVE
-    if (
-        actor.kind == "staff"
-        and not actor.can(Cap.RECORDS_CONFIRM)
-        and provenance == CreditRecord.Provenance.FORM
-    ):
+    if needs_review(actor) and provenance == CreditRecord.Provenance.FORM:
         status = Status.DRAFT
     plan = disclosure_plan(clean, validator, workdays.get_calendar(), _publish_days(clean.decision_date))
     record = _new_record(clean, department=actor.department, provenance=provenance, status=status, plan=plan)
@@ -217,6 +188,10 @@ def record_create(*, actor: Actor, data: RecordInput, provenance: str) -> Credit
     audit.log(actor=actor, action="records.record.created", target=record, after=payload(record))
     if record.status != Status.DRAFT:  # a draft reaches the feed when a reviewer confirms it
         _emit([record], RecordChange.Kind.CREATED)
+    else:
+        from records.services import review
+
+        review.notify_reviewers_of_draft(actor=actor, record=record)
     return record
 
 
@@ -228,16 +203,25 @@ class RowResult:
     record_id: int | None = None
 
 
-def records_import(*, actor: Actor, rows: list[tuple[int, RecordInput]], provenance: str) -> list[RowResult]:
+def records_import(
+    *,
+    actor: Actor,
+    rows: list[tuple[int, RecordInput]],
+    provenance: str,
+    import_job: ImportJob | None = None,
+) -> list[RowResult]:
     """Import a batch of rows for the actor's department, set-based: one query for the entities,
     one for the decisions already recorded, one bulk insert each for records, versions and feed.
 
     Idempotent on (department, decision number): a row identical to its record changes nothing; a
     different row for a recorded decision number is rejected (corrections are explicit). Good rows
-    are kept whatever happens to bad ones."""
+    are kept whatever happens to bad ones. A clerk's rows are drafts for a reviewer, unless the
+    department's rule (``Department.clerk_imports_reviewed``) says otherwise; drafts reach the change
+    feed when confirmed (``records.services.review.import_job_confirm``)."""
     actor.require(Cap.RECORDS_WRITE)
     validator = _validator(actor)
     department = actor.department
+    status = Status.DRAFT if needs_review(actor) and department.clerk_imports_reviewed else Status.EFFECTIVE
     codes = {normalise_uscc(r.code or "") for _, r in rows}
     entities = {
         code: (pk, name, name_en)
@@ -297,18 +281,11 @@ def records_import(*, actor: Actor, rows: list[tuple[int, RecordInput]], provena
                     )
                 continue
             plan = disclosure_plan(clean, validator, calendar, publish.days(clean.decision_date))
-            new.append(
-                (
-                    row,
-                    _new_record(
-                        clean,
-                        department=department,
-                        provenance=provenance,
-                        status=Status.EFFECTIVE,
-                        plan=plan,
-                    ),
-                )
+            record = _new_record(
+                clean, department=department, provenance=provenance, status=status, plan=plan
             )
+            record.import_job = import_job
+            new.append((row, record))
         created = CreditRecord.objects.bulk_create([r for _, r in new])
         RecordVersion.objects.bulk_create(
             [
@@ -327,13 +304,21 @@ def records_import(*, actor: Actor, rows: list[tuple[int, RecordInput]], provena
             audit.log(
                 actor=actor,
                 action="records.record.imported",
-                data={"provenance": provenance, "created": [r.pk for r in created], "rows": len(rows)},
+                data={
+                    "provenance": provenance,
+                    "created": [r.pk for r in created],
+                    "rows": len(rows),
+                    "status": status,
+                    "job": import_job.pk if import_job else None,
+                },
             )
             by_code = {pk: code for code, (pk, _name, _name_en) in entities.items()}
             for r in created:
                 r.entity = MarketEntity(pk=r.entity_id, code=by_code[r.entity_id])
                 r.department = department
-            _emit(created, RecordChange.Kind.CREATED)
+            standing = [r for r in created if r.status != Status.DRAFT]
+            if standing:
+                _emit(standing, RecordChange.Kind.CREATED)
     results.extend(RowResult(row, "created", {}, r.pk) for row, r in new)
     return sorted(results, key=lambda r: r.row)
 
@@ -374,36 +359,77 @@ def record_confirm(*, actor: Actor, record_id: int) -> CreditRecord:
     return record
 
 
-@transaction.atomic
-def record_correct(*, actor: Actor, record_id: int, data: RecordInput, reason: str) -> CreditRecord:
-    """Correct a record: a new version replaces the content, the public sees the correction at
-    once, and every system that received the record gets it through the change feed. The decision
-    number identifies the record and stays. Side effects: version, audit event, feed entry."""
-    record = _record_for_department(actor, record_id, Cap.RECORDS_WRITE)
+def validate_correction(record: CreditRecord, data: RecordInput, reason: str) -> tuple[CleanRecord, str]:
+    """The corrected values of ``record`` and the reason, validated as for a new record (the
+    decision number identifies the record and stays); raises ``ValidationError`` with every error."""
+    errors: dict[str, list[str]] = {}
     if record.status in (Status.REVOKED, Status.RESTORED):
-        raise ValidationError({"status": [str(_("A revoked or restored record cannot be corrected."))]})
+        errors["status"] = [str(_("A revoked or restored record cannot be corrected."))]
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError({"reason": [str(_("Say why the record is corrected."))]})
+        errors["reason"] = [str(_("Say why the record is corrected."))]
     data.decision_number = record.decision_number
-    validator = RecordValidator(department=record.department, today=timezone.localdate())
-    clean, errors = validator.validate(data)
+    validator = RecordValidator(
+        department=record.department,
+        today=timezone.localdate(),
+        workflow=record.provenance == CreditRecord.Provenance.SYSTEM,
+    )
+    clean, field_errors = validator.validate(data)
+    errors.update(field_errors)
     if errors:
-        raise ValidationError(dict(errors))
-    if _clean_fingerprint(clean) == _record_fingerprint(record):
+        raise ValidationError(errors)
+    return clean, reason
+
+
+def is_unchanged(record: CreditRecord, clean: CleanRecord) -> bool:
+    return _clean_fingerprint(clean) == _record_fingerprint(record)
+
+
+@transaction.atomic
+def record_correct(*, actor: Actor, record_id: int, data: RecordInput, reason: str) -> CreditRecord:
+    """Correct a record: a new version replaces the content, its disclosure is re-planned from the
+    corrected values exactly as if it had been recorded that way (a record that may no longer be
+    public leaves public view at once), the public sees the correction at once, and every system
+    that received the record gets it through the change feed. Side effects: version, audit event,
+    feed entry.
+
+    A clerk corrects a draft directly; a clerk's correction of a standing record is a proposal
+    (``records.services.review.record_change_propose``), refused here."""
+    record = _record_for_department(actor, record_id, Cap.RECORDS_WRITE)
+    _require_direct_change(actor, record)
+    clean, reason = validate_correction(record, data, reason)
+    if is_unchanged(record, clean):
         return record
+    return apply_correction(actor=actor, record=record, clean=clean, reason=reason)
+
+
+class ReviewRequired(PermissionDenied):
+    """A clerk's correction or revocation of a standing record is a proposal for a reviewer
+    (``records.services.review.record_change_propose``), not a change."""
+
+
+def _require_direct_change(actor: Actor, record: CreditRecord) -> None:
+    if record.status != Status.DRAFT and needs_review(actor):
+        raise ReviewRequired(Cap.RECORDS_CONFIRM)
+
+
+def apply_correction(
+    *, actor: Actor, record: CreditRecord, clean: CleanRecord, reason: str, audit_data: dict | None = None
+) -> CreditRecord:
+    """Write validated corrected values into a locked record (``record_correct`` and a confirmed
+    proposal both end here)."""
     before = payload(record)
-    plan = disclosure_plan(clean, validator, workdays.get_calendar(), _publish_days(clean.decision_date))
+    validator = RecordValidator(department=record.department, today=timezone.localdate(), workflow=True)
+    calendar = workdays.get_calendar()
+    new_plan = planning.plan_for_clean(clean, validator, calendar, _publish_days(clean.decision_date))
     for name in CONTENT_FIELDS:
         setattr(record, name, getattr(clean, name))
     record.item, record.entity_id, record.fields = clean.item, clean.entity_id, clean.fields
     record.party_name_en = clean.entity_name_en
     record.entity = MarketEntity.objects.get(pk=clean.entity_id)
-    record.disclosure_ends_on = plan["disclosure_ends_on"]
-    if record.disclosure == Disclosure.NOT_DISCLOSED and plan["disclosure"] == Disclosure.PENDING:
-        record.disclosure, record.disclosure_due_on = Disclosure.PENDING, plan["disclosure_due_on"]
     if record.status in (Status.EFFECTIVE, Status.UNDER_OBJECTION):
         record.status = Status.CORRECTED
+    planning.apply(record, new_plan, calendar=calendar, today=validator.today, now=timezone.now())
     record.version += 1
     record.save()
     RecordVersion.objects.create(
@@ -419,10 +445,33 @@ def record_correct(*, actor: Actor, record_id: int, data: RecordInput, reason: s
         action="records.record.corrected",
         target=record,
         before=before,
-        after={**payload(record), "reason": reason},
+        after={**payload(record), "reason": reason, **(audit_data or {})},
     )
     _emit([record], RecordChange.Kind.CORRECTED)
     return record
+
+
+def validate_revocation(record: CreditRecord, reason: str, revoked_on: date | None) -> tuple[str, date]:
+    """The reason and date of a revocation: a reason is required; the date is not before the
+    decision and not in the future (today when not given)."""
+    errors: dict[str, list[str]] = {}
+    reason = (reason or "").strip()
+    if not reason:
+        errors["reason"] = [str(_("Say why the decision was revoked."))]
+    today = timezone.localdate()
+    revoked_on = revoked_on or today
+    if revoked_on > today:
+        errors["revoked_on"] = [str(_("The date of revocation cannot be in the future."))]
+    elif revoked_on < record.decision_date:
+        errors["revoked_on"] = [
+            str(
+                _("The decision cannot be revoked before it was taken (%(date)s).")
+                % {"date": record.decision_date.isoformat()}
+            )
+        ]
+    if errors:
+        raise ValidationError(errors)
+    return reason, revoked_on
 
 
 @transaction.atomic
@@ -430,20 +479,32 @@ def record_revoke(
     *, actor: Actor, record_id: int, reason: str, revoked_on: date | None = None
 ) -> CreditRecord:
     """The decision was revoked: the record leaves public view at once (the rule allows 3 working
-    days; ``withdrawal_due_on`` keeps that deadline for the board) and the feed tells every system."""
+    days; ``withdrawal_due_on`` keeps that deadline for the board) and the feed tells every system.
+    A clerk revokes a draft directly; a clerk's revocation of a standing record is a proposal."""
     record = _record_for_department(actor, record_id, Cap.RECORDS_WRITE)
     if record.status == Status.REVOKED:
         return record
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": [str(_("Say why the decision was revoked."))]})
-    revoked_on = revoked_on or timezone.localdate()
+    _require_direct_change(actor, record)
+    reason, revoked_on = validate_revocation(record, reason, revoked_on)
+    return apply_revocation(actor=actor, record=record, reason=reason, revoked_on=revoked_on)
+
+
+def apply_revocation(
+    *, actor: Actor, record: CreditRecord, reason: str, revoked_on: date, audit_data: dict | None = None
+) -> CreditRecord:
     return _withdraw(
-        actor, record, Status.REVOKED, reason, revoked_on, RecordChange.Kind.REVOKED, "records.record.revoked"
+        actor,
+        record,
+        Status.REVOKED,
+        reason,
+        revoked_on,
+        RecordChange.Kind.REVOKED,
+        "records.record.revoked",
+        audit_data,
     )
 
 
-def _withdraw(actor, record, status, reason, on, kind, action) -> CreditRecord:
+def _withdraw(actor, record, status, reason, on, kind, action, audit_data=None) -> CreditRecord:
     before = {"status": record.status, "disclosure": record.disclosure}
     record.status = status
     record.withdrawal_due_on = workdays.deadline("disclosure.withdraw", on)
@@ -456,7 +517,13 @@ def _withdraw(actor, record, status, reason, on, kind, action) -> CreditRecord:
         action=action,
         target=record,
         before=before,
-        after={"status": record.status, "disclosure": record.disclosure, "reason": reason, "on": on},
+        after={
+            "status": record.status,
+            "disclosure": record.disclosure,
+            "reason": reason,
+            "on": on,
+            **(audit_data or {}),
+        },
     )
     _emit([record], kind)
     return record
