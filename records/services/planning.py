@@ -114,7 +114,9 @@ PLANNED_FIELDS = [
 ]  # fmt: skip
 
 
-def apply(record: CreditRecord, new: Plan, *, calendar, today: date, now: datetime) -> list[str]:
+def apply(
+    record: CreditRecord, new: Plan, *, calendar, today: date, now: datetime, withdrawal_due_on: date | None = None
+) -> list[str]:
     """Bring the disclosure of an existing record (or anything with its fields) in line with
     ``new``, as if the record had been recorded with the values ``new`` was planned from. Returns
     the names of the fields that changed.
@@ -126,7 +128,8 @@ def apply(record: CreditRecord, new: Plan, *, calendar, today: date, now: dateti
     - its period already over: a published record is taken down (ended) and a pending one ends
       unpublished; a standing record becomes expired.
     A revoked or restored record has left the disclosure track for good and is not re-planned;
-    a record whose period ended or that was withdrawn stays down unless the new plan publishes it."""
+    a record whose period ended or that was withdrawn stays down unless the new plan publishes it.
+    ``withdrawal_due_on``: the withdrawal deadline counted from ``today`` (computed when not given)."""
     if record.status in (Status.REVOKED, Status.RESTORED):
         return []
     before = {name: getattr(record, name) for name in PLANNED_FIELDS}
@@ -137,7 +140,7 @@ def apply(record: CreditRecord, new: Plan, *, calendar, today: date, now: dateti
         if current == Disclosure.PUBLISHED:
             record.disclosure = Disclosure.WITHDRAWN
             record.withdrawn_at = now
-            record.withdrawal_due_on = workdays.deadline(WITHDRAW_RULE, today)
+            record.withdrawal_due_on = withdrawal_due_on or workdays.deadline(WITHDRAW_RULE, today)
         elif current == Disclosure.PENDING:
             record.disclosure = Disclosure.NOT_DISCLOSED
         record.published_late_days = None
@@ -193,6 +196,7 @@ def item_replan(*, item: CatalogueItem, today: date, rule_for) -> dict[str, list
     that became due for publication."""
     calendar = workdays.get_calendar()
     publish = workdays.DeadlineSchedule(PUBLISH_RULE)
+    withdrawal_due_on = workdays.deadline(WITHDRAW_RULE, today)
     now = timezone.now()
     plans: dict[tuple, Plan] = {}
     outcome: dict[str, list[int]] = {"withdrawn": [], "ended": [], "pending": [], "changed": []}
@@ -225,7 +229,7 @@ def item_replan(*, item: CatalogueItem, today: date, rule_for) -> dict[str, list
                     today=today,
                 )
             was = row.disclosure
-            if apply(row, new, calendar=calendar, today=today, now=now):
+            if apply(row, new, calendar=calendar, today=today, now=now, withdrawal_due_on=withdrawal_due_on):
                 changed.append(row)
                 if was == Disclosure.PUBLISHED and row.disclosure == Disclosure.WITHDRAWN:
                     outcome["withdrawn"].append(row.id)

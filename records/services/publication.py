@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.db import connection, transaction
+from django.utils import timezone
 
 from credit_portal.accounts.actors import Actor
 from credit_portal.audit import services as audit
@@ -35,7 +36,8 @@ def publish_due(
     """Publish up to ``limit`` records awaiting publication whose status lets them stand. A record
     published after its due date is marked late, with the delay in working days (calendar in SQL:
     ``cp_working_days_between``). ``at`` is the publication time, now unless a past day is being
-    replayed (demo data), so that ``published_at`` and the lateness count the same day."""
+    replayed (demo data), so that ``published_at`` and the lateness count the same day. Times come
+    from the application's clock, never the database's ``now()``, so that one clock decides."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             """
@@ -48,13 +50,13 @@ def publish_due(
             )
             UPDATE records_creditrecord r
                SET disclosure = 'published',
-                   published_at = COALESCE(%(at)s, now()),
+                   published_at = %(at)s,
                    published_late_days = cp_working_days_between(r.disclosure_due_on, %(today)s)
               FROM due
              WHERE r.id = due.id
             RETURNING r.id, r.department_id, r.published_late_days
             """,
-            {"limit": limit, "today": today, "at": at},
+            {"limit": limit, "today": today, "at": at or timezone.now()},
         )
         rows = [Published(*row) for row in cursor.fetchall()]
         if rows:
@@ -86,13 +88,13 @@ def end_due(*, actor: Actor, today: date, limit: int = 5000) -> list[int]:
                 )
                 UPDATE records_creditrecord r
                    SET disclosure = 'ended',
-                       withdrawn_at = now(),
+                       withdrawn_at = %(now)s,
                        status = CASE WHEN r.status = ANY(%(live)s) THEN 'expired' ELSE r.status END
                   FROM due
                  WHERE r.id = due.id
                 RETURNING r.id
                 """,
-                {"live": list(LIVE), "limit": limit, "today": today},
+                {"live": list(LIVE), "limit": limit, "today": today, "now": timezone.now()},
             )
             ids = sorted(row[0] for row in cursor.fetchall())
         if ids:
