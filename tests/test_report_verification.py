@@ -188,6 +188,7 @@ def test_the_page_shows_the_report_as_issued_with_exact_decision_numbers_dates_a
         "Basic registration information · Administrative permits · Administrative punishments, compulsory",
         "Simplified Chinese",  # the language of the PDF
         report.sha256,
+        report.pdf_sha256,
     ):
         assert text in body, text
     permit_name = CatalogueItem.objects.get(code="admin_permit").name_en
