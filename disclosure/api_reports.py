@@ -1,5 +1,6 @@
 """The agency door for credit reports: ``POST /api/v1/reports/`` (202, prepared asynchronously) and
-``GET /api/v1/reports/{number}/`` (status and metadata, with the document once ready; the PDF with
+``GET /api/v1/reports/{number}/`` (status and metadata — the SHA-256 of the document and of the PDF
+among them — with the document once ready; the PDF with
 ``?format=pdf`` or ``Accept: application/pdf``). A token sees only its own department's reports."""
 
 from __future__ import annotations
@@ -67,8 +68,16 @@ class ReportSerializer(serializers.ModelSerializer):
         model = CreditReport
         fields = [
             "number", "status", "entity", "channel", "period_from", "period_to", "sections", "language",
-            "requested_at", "issued_at", "valid_until", "sha256", "failure", "pdf_url", "verify_url",
+            "requested_at", "issued_at", "valid_until", "sha256", "pdf_sha256", "failure", "pdf_url",
+            "verify_url",
         ]  # fmt: skip
+        extra_kwargs = {
+            "sha256": {"help_text": "SHA-256 of the canonical JSON document (its fingerprint)"},
+            "pdf_sha256": {
+                "help_text": "SHA-256 of the PDF file's bytes as issued; empty for a report issued "
+                "before it was kept whose file was missing then"
+            },
+        }
 
     def get_entity(self, report) -> dict:
         return {

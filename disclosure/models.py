@@ -86,6 +86,9 @@ class CreditReport(models.Model):
     document = models.JSONField(_("document"), null=True, blank=True)
     sha256 = models.CharField(_("SHA-256 of the document"), max_length=64, blank=True)
     pdf = models.FileField(upload_to="reports/%Y/%m/", blank=True)
+    # Of the PDF's bytes as issued, so that anyone can check a file against it. Empty for a report
+    # rendered before it was kept whose stored file was missing when it was added.
+    pdf_sha256 = models.CharField(_("SHA-256 of the PDF"), max_length=64, blank=True)
     requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
     issued_at = models.DateTimeField(_("issued at"), null=True, blank=True)
     valid_until = models.DateField(_("valid until"), null=True, blank=True)

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from credit_portal.accounts.actors import actor_for_user
@@ -26,8 +27,10 @@ from disclosure.models import CreditReport
 from disclosure.reports import agencies, numbers, qr, selectors, services
 from disclosure.reports.forms import (
     AgencyForm,
+    CappedMemoryUploadHandler,
     DocumentCheckForm,
     MyReportRequestForm,
+    PdfCheckForm,
     StaffReportRequestForm,
     ThirdPartyReportForm,
     VerifyForm,
@@ -272,25 +275,57 @@ def verify_index(request):
     return render(request, "reports/verify_index.html", {"form": form})
 
 
+@csrf_exempt  # checked in _verify_report, once the upload handler is in place
 @require_http_methods(["GET", "POST"])
 @limit_per_client("report-verify", limit=60, window=60)
 def verify_report(request, number: str):
-    """Anyone: is this report authentic, expired, superseded? A malformed, unknown or unissued
-    number gets the same page, with 404, revealing nothing else."""
+    """Anyone: is this report authentic, expired, superseded; what did it say as issued; is this
+    JSON document, or this PDF file, the one issued? A malformed, unknown or unissued number gets
+    the same page, with 404, revealing nothing else."""
+    # Before anything reads the body: an uploaded PDF stays in memory, up to the cap, never on disk.
+    upload = CappedMemoryUploadHandler(request, max_bytes=services.PDF_CHECK_MAX_BYTES)
+    request.upload_handlers = [upload]
+    return _verify_report(request, number, upload)
+
+
+@csrf_protect
+def _verify_report(request, number: str, upload: CappedMemoryUploadHandler):
     verification = services.report_verify(number)
     if verification is None:
         return render(request, "reports/verify_missing.html", {"form": VerifyForm()}, status=404)
-    check_form = DocumentCheckForm(request.POST or None)
-    matches = None
-    if request.method == "POST" and check_form.is_valid():
+    posted = request.method == "POST"
+    checks_pdf = posted and (request.POST.get("check") == "pdf" or bool(request.FILES) or upload.too_large)
+    check_form = DocumentCheckForm(request.POST if posted and not checks_pdf else None)
+    pdf_form = PdfCheckForm(request.POST if checks_pdf else None, request.FILES if checks_pdf else None)
+    matches = pdf_matches = None
+    if checks_pdf:
+        if upload.too_large:
+            pdf_form.is_valid()
+            pdf_form.errors.pop("pdf", None)
+            pdf_form.add_error("pdf", services.pdf_too_large_message())
+        elif pdf_form.is_valid():
+            try:
+                pdf_matches = services.pdf_matches(verification.report, pdf_form.cleaned_data["pdf"])
+            except ValidationError as exc:
+                _add_errors(pdf_form, exc)
+    elif posted and check_form.is_valid():
         matches = services.document_matches(verification.report, check_form.cleaned_data["document"])
         if matches is None:
             check_form.add_error("document", _("This is not a JSON document."))
     return render(
         request,
         "reports/verify.html",
-        {"v": verification, "report": verification.report, "check_form": check_form, "matches": matches},
-        status=400 if check_form.errors else 200,
+        {
+            "v": verification,
+            "report": verification.report,
+            "issued": verification.content,
+            "check_form": check_form,
+            "matches": matches,
+            "pdf_form": pdf_form,
+            "pdf_matches": pdf_matches,
+            "pdf_checked": checks_pdf,
+        },
+        status=400 if check_form.errors or pdf_form.errors else 200,
     )
 
 

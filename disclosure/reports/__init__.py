@@ -8,6 +8,8 @@ registered third-party reports shown beside it.
 - ``schema``: the document's JSON Schema (``docs/credit-report.schema.json``).
 - ``render``: the pure HTML rendering of a document, and WeasyPrint turning it into PDF bytes.
 - ``qr``: the QR code (an inline PNG) pointing to the verification page.
-- ``services``: requesting, rendering, downloading, verifying; third-party reports.
+- ``services``: requesting, rendering, downloading, verifying (the JSON document, the PDF file);
+  third-party reports.
+- ``verification``: what the public verification page shows of a report as issued.
 - ``agencies``: registering credit service agencies (the credit office).
 """

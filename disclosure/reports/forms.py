@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import io
+
 from django import forms
+from django.core.files.uploadedfile import InMemoryUploadedFile
+from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.utils.translation import gettext_lazy as _
 
 from disclosure.reports import document, numbers
@@ -75,6 +79,53 @@ class DocumentCheckForm(forms.Form):
             "Paste the JSON file downloaded with the report: its fingerprint is compared with the report's."
         ),
     )
+
+
+class PdfCheckForm(forms.Form):
+    pdf = forms.FileField(
+        label=_("The report's PDF file"),
+        widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,.pdf"}),
+        help_text=_(
+            "The PDF file as you received it (at most 5 MB). It is compared with the PDF issued under "
+            "this number, byte for byte, and not kept."
+        ),
+    )
+
+
+class CappedMemoryUploadHandler(FileUploadHandler):
+    """Keeps the uploaded files of one request in memory, at most ``max_bytes`` of them in all; a
+    file beyond that is skipped (not read further, not kept) and ``too_large`` set. Nothing is
+    written to disk, so nothing of an upload outlives its request."""
+
+    def __init__(self, request=None, *, max_bytes: int):
+        super().__init__(request)
+        self.max_bytes = max_bytes
+        self.received = 0
+        self.too_large = False
+
+    def new_file(self, *args, **kwargs):
+        super().new_file(*args, **kwargs)
+        self.file = io.BytesIO()
+
+    def receive_data_chunk(self, raw_data, start):
+        self.received += len(raw_data)
+        if self.too_large or self.received > self.max_bytes:
+            self.too_large = True
+            raise SkipFile
+        self.file.write(raw_data)
+        return None
+
+    def file_complete(self, file_size):
+        self.file.seek(0)
+        return InMemoryUploadedFile(
+            file=self.file,
+            field_name=self.field_name,
+            name=self.file_name,
+            content_type=self.content_type,
+            size=file_size,
+            charset=self.charset,
+            content_type_extra=self.content_type_extra,
+        )
 
 
 class ThirdPartyReportForm(forms.Form):

@@ -212,31 +212,40 @@ def _restoration_text(restoration: dict[str, Any] | None, disclosure: dict[str, 
     return _("may seek credit restoration from %(date)s") % {"date": restoration["may_apply_from"]}
 
 
+def item_name(record: dict[str, Any], english: bool) -> str:
+    """A record's item as its line names it, in the active language."""
+    short = SHORT_ITEMS.get(record["item"]["code"])
+    return str(short) if short else _pick(record["item"], english)
+
+
+def standing(record: dict[str, Any]) -> str:
+    """A record's standing as its line says it, in the active language: its labels (restored,
+    under objection, corrected, self-declared), else its status; empty for a record whose
+    disclosure period ended, which the disclosure part of the line says itself."""
+    told = [str(LABELS[code]) for code in record["labels"] if code in LABELS and code != "disclosure_ended"]
+    if told:
+        return "; ".join(told)
+    if record["status"] == CreditRecord.Status.EXPIRED:
+        return ""
+    return _label(CreditRecord.Status, record["status"])
+
+
 def _record_row(record: dict[str, Any], english: bool, show_item: bool) -> dict[str, Any]:
     """One line of the PDF per record, in two cells of one text each: the decision (its date and
     number), then what it is, who decided, its standing and its disclosure. (WeasyPrint's cost grows
     with the boxes it lays out: a cell per field made the report twice as slow to render.) The
     legal basis, the facts and the other structured fields stay in the JSON document, whose
     fingerprint the PDF prints, and on the public record page."""
-    short = SHORT_ITEMS.get(record["item"]["code"])
-    item = (str(short) if short else _pick(record["item"], english)) if show_item else ""
+    item = item_name(record, english) if show_item else ""
     severity = _label(SeverityChoice, record["severity"])
     what = " ".join(part for part in (item, record["content"]) if part)
     if severity:
         what = _("%(content)s (%(severity)s)") % {"content": what, "severity": severity} if what else severity
     labels = [code for code in record["labels"] if code in LABELS]
-    # That the disclosure period ended, the disclosure part of the line says itself.
-    told = [str(LABELS[code]) for code in labels if code != "disclosure_ended"]
-    if told:
-        standing = "; ".join(told)
-    elif record["status"] == CreditRecord.Status.EXPIRED:
-        standing = ""
-    else:
-        standing = _label(CreditRecord.Status, record["status"])
     parts = (
         what,
         _pick(record["department"], english),
-        standing,
+        standing(record),
         _restoration_text(record["restoration"], record["disclosure"]),
         _disclosure_text(record["disclosure"]),
     )

@@ -8,12 +8,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from credit_portal.accounts.actors import Actor
 from credit_portal.accounts.capabilities import Cap
+from disclosure import search
 from disclosure.models import CreditReport, ThirdPartyReport
 from disclosure.reports import numbers
 from records import selectors as record_selectors
@@ -168,10 +169,38 @@ def issued_report(number: str) -> CreditReport | None:
         return None
     return (
         CreditReport.objects.select_related("entity")
-        .defer("document")
         .filter(number=number, status=CreditReport.Status.READY)
         .first()
     )
+
+
+def records_in_public_view(entity: MarketEntity, ids) -> set[int]:
+    """Which of the entity's records with these ids the public site shows now (published and
+    standing: ``disclosure.search.published``)."""
+    if not ids:
+        return set()
+    return set(search.published().filter(entity=entity, pk__in=list(ids)).values_list("pk", flat=True))
+
+
+def records_changed_since(
+    entity: MarketEntity, as_issued: dict[int, tuple[str, int]], moment: datetime
+) -> set[int]:
+    """Which of the entity's records changed after ``moment``: a change-feed entry after it, or a
+    status or version other than ``as_issued`` (id -> (status, version)) says."""
+    if not as_issued:
+        return set()
+    rows = (
+        CreditRecord.objects.filter(entity=entity, pk__in=list(as_issued))
+        .annotate(
+            changed_after=Exists(RecordChange.objects.filter(record=OuterRef("pk"), occurred_at__gt=moment))
+        )
+        .values_list("pk", "status", "version", "changed_after")
+    )
+    return {
+        pk
+        for pk, status, version, changed_after in rows
+        if changed_after or as_issued[pk] != (status, version)
+    }
 
 
 def changed_since(entity: MarketEntity, moment: datetime) -> bool:

@@ -7,6 +7,8 @@ audited; rendering happens after commit, on the ``pdf`` queue."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 import time
@@ -30,7 +32,7 @@ from credit_portal.errors import Conflict
 from credit_portal.notices import services as notices
 from disclosure.models import CreditReport, ThirdPartyReport
 from disclosure.reports import document as documents
-from disclosure.reports import numbers, qr, render, schema, selectors
+from disclosure.reports import numbers, qr, render, schema, selectors, verification
 from records.access import entity_for_member
 from records.fields import Errors
 from records.identifiers import normalise_uscc, validate_uscc
@@ -318,6 +320,10 @@ class Rendition:
     valid_until: date
     seconds: float
 
+    @property
+    def pdf_sha256(self) -> str:
+        return hashlib.sha256(self.pdf).hexdigest()
+
 
 def build_rendition(report: CreditReport, *, now: datetime | None = None) -> Rendition:
     """Build the document, check it against its schema, render HTML and PDF. No write."""
@@ -363,8 +369,8 @@ def _begin(report_id: int) -> CreditReport | None:
 
 
 def report_render(*, report_id: int, now: datetime | None = None) -> CreditReport | None:
-    """Issue a queued report: build its document, render its PDF, store both with the fingerprint,
-    issue time and validity, and tell the requester. Safe to run twice, even at once: a ready report
+    """Issue a queued report: build its document, render its PDF, store both with the document's
+    fingerprint, the SHA-256 of the PDF's bytes, the issue time and validity, and tell the requester. Safe to run twice, even at once: a ready report
     is never rendered again (a second concurrent run discards its rendition); a run after a crash
     starts over. A failure marks the report failed with the reason and tells the requester.
     Side effects: the PDF file, audit event, notice to the requesting user."""
@@ -385,6 +391,7 @@ def report_render(*, report_id: int, now: datetime | None = None) -> CreditRepor
         report.pdf.save(f"{report.number}.pdf", ContentFile(rendition.pdf), save=False)
         report.document = rendition.document
         report.sha256 = rendition.sha256
+        report.pdf_sha256 = rendition.pdf_sha256
         report.issued_at = rendition.issued_at
         report.valid_until = rendition.valid_until
         report.render_seconds = round(rendition.seconds, 4)
@@ -392,7 +399,8 @@ def report_render(*, report_id: int, now: datetime | None = None) -> CreditRepor
         report.failure = ""
         report.save(
             update_fields=[
-                "pdf", "document", "sha256", "issued_at", "valid_until", "render_seconds", "status", "failure",
+                "pdf", "document", "sha256", "pdf_sha256", "issued_at", "valid_until", "render_seconds",
+                "status", "failure",
             ]
         )  # fmt: skip
         actor = system_actor("reports")
@@ -402,6 +410,7 @@ def report_render(*, report_id: int, now: datetime | None = None) -> CreditRepor
             target=report,
             after={
                 "sha256": report.sha256,
+                "pdf_sha256": report.pdf_sha256,
                 "issued_at": report.issued_at,
                 "valid_until": report.valid_until,
                 "pdf_bytes": len(rendition.pdf),
@@ -492,21 +501,34 @@ def report_download(*, actor: Actor, number: str, fmt: str) -> tuple[CreditRepor
 # --- verification ---------------------------------------------------------------------------------
 
 
+# An issued report's PDF is well under 1 MB (two pages hold 50 records); a file above this is not one.
+PDF_CHECK_MAX_BYTES = 5 * 1024 * 1024
+PDF_MAGIC = b"%PDF-"
+
+
 @dataclass(frozen=True)
 class Verification:
     report: CreditReport
     expired: bool
     superseded: bool
+    content: verification.IssuedContent
 
     @property
     def valid(self) -> bool:
         return not self.expired and not self.superseded
 
+    @property
+    def pdf_check_available(self) -> bool:
+        """False for a report issued before the PDF's SHA-256 was kept whose file was gone then."""
+        return bool(self.report.pdf_sha256)
+
 
 def report_verify(number: str, *, today: date | None = None) -> Verification | None:
     """What anyone may learn about a report number: None for a malformed, unknown or not yet issued
-    one; else the report (authentic), whether it expired and whether it was superseded because the
-    entity's record changed after issue (computed now)."""
+    one; else the report (authentic), whether it expired, whether it was superseded because the
+    entity's record changed after issue (computed now), and its key content as issued, in the
+    active language (``verification.issued_content``: only what is safe for anyone holding the
+    number)."""
     report = selectors.issued_report(number)
     if report is None:
         return None
@@ -515,7 +537,35 @@ def report_verify(number: str, *, today: date | None = None) -> Verification | N
         report=report,
         expired=today > report.valid_until,
         superseded=selectors.changed_since(report.entity, report.issued_at),
+        content=verification.issued_content(
+            report.document, entity=report.entity, issued_at=report.issued_at
+        ),
     )
+
+
+def pdf_matches(report: CreditReport, upload) -> bool | None:
+    """Whether an uploaded file is, byte for byte, the PDF issued under the report's number: the
+    SHA-256 of its bytes is the one stored when the report was rendered. None when that check is
+    unavailable for this report. Raises ``ValidationError`` (key ``pdf``) for a file larger than
+    ``PDF_CHECK_MAX_BYTES`` or one that is not a PDF. Reads the file; keeps nothing of it."""
+    if not report.pdf_sha256:
+        return None
+    if upload.size > PDF_CHECK_MAX_BYTES:
+        raise ValidationError({"pdf": pdf_too_large_message()})
+    upload.seek(0)
+    head = upload.read(len(PDF_MAGIC))
+    if head != PDF_MAGIC:
+        raise ValidationError({"pdf": _("The file is not a PDF.")})
+    digest = hashlib.sha256(head)
+    for chunk in iter(lambda: upload.read(1024 * 1024), b""):
+        digest.update(chunk)
+    return hmac.compare_digest(digest.hexdigest(), report.pdf_sha256)
+
+
+def pdf_too_large_message() -> str:
+    return _("The file is larger than %(mb)d MB: an issued report is much smaller.") % {
+        "mb": PDF_CHECK_MAX_BYTES // (1024 * 1024)
+    }
 
 
 def document_matches(report: CreditReport, pasted: str) -> bool | None:
