@@ -2,15 +2,18 @@
 
 The board's lists are querysets (paginated by the view: one COUNT and one page query each);
 its counts take two aggregate queries, whatever the number of records. The on-time rates are one
-aggregate query (``GROUP BY department, month``)."""
+aggregate query (``GROUP BY department, month`` of the due date) over every record that was due,
+published or not."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import BooleanField, Count, DateField, ExpressionWrapper, F, Q, QuerySet, Value
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import BooleanField, Count, DateField, ExpressionWrapper, F, Func, Q, QuerySet, Value
 from django.db.models.functions import TruncDate, TruncMonth
+from django.db.models.lookups import GreaterThan
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -18,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from credit_portal.accounts.actors import Actor
 from credit_portal.accounts.capabilities import Cap
 from disclosure.sweeps import WorkingDaysBetween, next_working_day
-from records.models import CreditRecord
+from records.models import CatalogueItem, CreditRecord
 from records.services.credit import add_months
 
 Pending = CreditRecord.Disclosure.PENDING
@@ -174,6 +177,51 @@ def board_list(
 
 
 # --- on-time rates -----------------------------------------------------------------------------
+#
+# The rate is about deadlines, so records are counted in the month they were DUE
+# (``disclosure_due_on``), published or not. A record counts once its due date has passed (due
+# before ``today``), so a month still running is measured on the deadlines already behind it:
+#
+# - on time: published, ``published_late_days = 0`` (on or before the due date);
+# - late: published after the due date;
+# - overdue, not yet published: not published although its due date has passed — a draft
+#   awaiting review, a stuck import, a record the sweep has not reached; and also a record revoked
+#   or whose disclosure period ended after its due date without having been published.
+#
+# Only records of public catalogue items on the disclosure track count. Left out: records their
+# item or severity keeps from disclosure (``disclosure = 'none'``), and records that left the track
+# lawfully before their due date without being published — revoked (withdrawn on or before the due
+# date) or whose disclosure period had ended by then. The rate is on time / due: an overdue record
+# lowers the rate of the month it was due in until it is published, and then counts as late.
+
+NotDisclosed = CreditRecord.Disclosure.NOT_DISCLOSED
+Ended = CreditRecord.Disclosure.ENDED
+
+# A record due in the window is counted unless it left the disclosure track before its due date
+# without having been published.
+_COUNTED = (
+    Q(published_at__isnull=False)
+    | Q(disclosure=Pending)
+    | (Q(disclosure=Withdrawn) & Q(GreaterThan(TruncDate("withdrawn_at"), F("disclosure_due_on"))))
+    | Q(disclosure=Ended, disclosure_ends_on__gt=F("disclosure_due_on"))
+)
+
+
+class _AnyOf(Func):
+    """``value = ANY(array)``: with an ``ArraySubquery``, the subquery runs once (an InitPlan) and
+    the records are filtered without a join, whose row estimate for the small catalogue table
+    could lead the planner astray."""
+
+    arg_joiner = " = ANY("
+    template = "(%(expressions)s))"
+    output_field = BooleanField()
+
+
+def _of_a_public_item() -> _AnyOf:
+    public_items = (
+        CatalogueItem.objects.filter(use_scope=CatalogueItem.UseScope.PUBLIC).order_by().values("pk")
+    )
+    return _AnyOf(F("item_id"), ArraySubquery(public_items))
 
 
 def month_window(until: date, months: int = RATE_MONTHS) -> list[date]:
@@ -182,28 +230,35 @@ def month_window(until: date, months: int = RATE_MONTHS) -> list[date]:
     return [add_months(last, -n) for n in range(months - 1, -1, -1)]
 
 
-def on_time_rows(*, until: date, department_id: int | None = None, actor: Actor | None = None) -> list[dict]:
-    """Records published per department and month of publication (local time) over the 12 months
-    ending with ``until``'s month, and how many of them on time (``published_late_days = 0``).
-    ONE aggregate query; plain dicts, so that they can be cached.
+def on_time_rows(
+    *, until: date, today: date, department_id: int | None = None, actor: Actor | None = None
+) -> list[dict]:
+    """Per department and month of the due date, over the 12 months ending with ``until``'s month:
+    the records due (before ``today``), how many of them were published, and how many on time
+    (see the definition above). ONE aggregate query; plain dicts, so that they can be cached.
 
     With ``actor``: scoped like the board. Without: every department (the public page)."""
     months = month_window(until)
-    start = timezone.make_aware(datetime.combine(months[0], time.min))
-    end = timezone.make_aware(datetime.combine(add_months(months[-1], 1), time.min))
+    first, after = months[0], min(add_months(months[-1], 1), today)
     if actor is not None:
         qs = scoped_records(actor, department_id)
     else:
         qs = (
             CreditRecord.objects.filter(department_id=department_id)
             if department_id
-            else CreditRecord.objects
+            else CreditRecord.objects.all()
         )
     rows = (
-        qs.filter(published_at__gte=start, published_at__lt=end)
-        .annotate(month=TruncMonth("published_at", output_field=DateField()))
+        qs.filter(disclosure_due_on__gte=first, disclosure_due_on__lt=after)
+        .exclude(disclosure=NotDisclosed)
+        .filter(_COUNTED, _of_a_public_item())
+        .annotate(month=TruncMonth("disclosure_due_on", output_field=DateField()))
         .values("department_id", "department__code", "department__name_zh", "department__name_en", "month")
-        .annotate(published=Count("pk"), on_time=Count("pk", filter=Q(published_late_days=0)))
+        .annotate(
+            due=Count("pk"),
+            published=Count("pk", filter=Q(published_at__isnull=False)),
+            on_time=Count("pk", filter=Q(published_at__isnull=False, published_late_days=0)),
+        )
         .order_by("department__code", "month")
     )
     return [
@@ -213,6 +268,7 @@ def on_time_rows(*, until: date, department_id: int | None = None, actor: Actor 
             "name_zh": r["department__name_zh"],
             "name_en": r["department__name_en"],
             "month": r["month"],
+            "due": r["due"],
             "published": r["published"],
             "on_time": r["on_time"],
         }
@@ -222,19 +278,28 @@ def on_time_rows(*, until: date, department_id: int | None = None, actor: Actor 
 
 @dataclass(frozen=True)
 class Rate:
+    """Records due in a month (or over several): ``due = on_time + late + overdue``."""
+
+    due: int
     published: int
     on_time: int
 
     @property
     def late(self) -> int:
+        """Published after the due date."""
         return self.published - self.on_time
 
     @property
+    def overdue(self) -> int:
+        """Due date passed, not published."""
+        return self.due - self.published
+
+    @property
     def percent(self) -> float | None:
-        """The on-time rate in percent, to one decimal; None when nothing was published."""
-        if not self.published:
+        """On time out of due, in percent to one decimal; None when nothing was due."""
+        if not self.due:
             return None
-        return round(100 * self.on_time / self.published, 1)
+        return round(100 * self.on_time / self.due, 1)
 
 
 @dataclass
@@ -242,7 +307,7 @@ class DepartmentRates:
     code: str
     name_zh: str
     name_en: str
-    cells: list[Rate | None] = field(default_factory=list)  # one per month; None: nothing published
+    cells: list[Rate | None] = field(default_factory=list)  # one per month; None: nothing due
 
     @property
     def name(self) -> str:
@@ -253,7 +318,7 @@ class DepartmentRates:
     @property
     def total(self) -> Rate:
         cells = [c for c in self.cells if c is not None]
-        return Rate(sum(c.published for c in cells), sum(c.on_time for c in cells))
+        return Rate(sum(c.due for c in cells), sum(c.published for c in cells), sum(c.on_time for c in cells))
 
 
 @dataclass
@@ -281,5 +346,5 @@ def on_time_table(rows: list[dict], until: date) -> OnTimeTable:
             dept = departments[row["code"]] = DepartmentRates(
                 row["code"], row["name_zh"], row["name_en"], [None] * len(months)
             )
-        dept.cells[index[row["month"]]] = Rate(row["published"], row["on_time"])
+        dept.cells[index[row["month"]]] = Rate(row["due"], row["published"], row["on_time"])
     return OnTimeTable(months, list(departments.values()))

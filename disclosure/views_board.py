@@ -2,8 +2,9 @@
 
 The board shows, for the staff member's department (the credit office: every department, or one
 chosen), the records due today, due within one working day, overdue, published late and withdrawn
-after revocation. The on-time rate of each department, per month of publication, is drawn as an
-inline SVG chart with the same numbers in a table and as CSV."""
+after revocation. The on-time rate of each department, per month of the due date (every record
+that was due, published or not: see ``selectors.on_time_rows``), is drawn as an inline SVG chart
+with the same numbers in tables and as CSV."""
 
 from __future__ import annotations
 
@@ -30,8 +31,8 @@ from disclosure.selectors import OnTimeTable, Period
 
 PAGE_SIZE = 50
 PUBLIC_CACHE_SECONDS = 10 * 60
-PUBLIC_CACHE_KEY = "disclosure:on-time:v1:{month}"
-# Characters that make a spreadsheet read a cell as a formula (CSV injection).
+# Keyed by the day too: what counts (the due dates already passed) changes at midnight.
+PUBLIC_CACHE_KEY = "disclosure:on-time:v2:{month}:{today}"
 MONTH_FORMATS = ["%Y-%m", "%Y-%m-%d"]
 FIRST_MONTH, LAST_MONTH = date(2000, 1, 1), date(2099, 12, 1)
 
@@ -108,7 +109,9 @@ class OnTimeForm(_ScopeForm):
         required=False,
         input_formats=MONTH_FORMATS,
         widget=forms.DateInput(attrs={"type": "month", "aria-describedby": "id_until-help"}, format="%Y-%m"),
-        help_text=gettext_lazy("The chart covers the 12 months ending with this one."),
+        help_text=gettext_lazy(
+            "The chart and the tables cover the records due in the 12 months ending with this one."
+        ),
     )
 
     def clean_until(self):
@@ -175,8 +178,9 @@ def _until(form: OnTimeForm, today: date) -> date:
 def on_time(request):
     actor = request.actor
     form = _cleaned(OnTimeForm(request.GET, actor=actor))
-    until = _until(form, current_date())
-    rows = selectors.on_time_rows(until=until, department_id=form.department_id(), actor=actor)
+    today = current_date()
+    until = _until(form, today)
+    rows = selectors.on_time_rows(until=until, today=today, department_id=form.department_id(), actor=actor)
     table = selectors.on_time_table(rows, until)
     return render(
         request,
@@ -195,18 +199,20 @@ def on_time(request):
 def on_time_csv(request):
     actor = request.actor
     form = _cleaned(OnTimeForm(request.GET, actor=actor))
-    until = _until(form, current_date())
-    rows = selectors.on_time_rows(until=until, department_id=form.department_id(), actor=actor)
+    today = current_date()
+    until = _until(form, today)
+    rows = selectors.on_time_rows(until=until, today=today, department_id=form.department_id(), actor=actor)
     return _csv(selectors.on_time_table(rows, until))
 
 
-def public_rows(until: date) -> list[dict]:
-    """Every department's rates for the 12 months ending with ``until``'s month, cached for ten
-    minutes (the same for every visitor; names in both languages, chosen when shown)."""
-    key = PUBLIC_CACHE_KEY.format(month=until.strftime("%Y-%m"))
+def public_rows(until: date, today: date) -> list[dict]:
+    """Every department's rates for the 12 months ending with ``until``'s month, as of ``today``,
+    cached for ten minutes (the same for every visitor; names in both languages, chosen when
+    shown)."""
+    key = PUBLIC_CACHE_KEY.format(month=until.strftime("%Y-%m"), today=today.isoformat())
     rows = cache.get(key)
     if rows is None:
-        rows = selectors.on_time_rows(until=until)
+        rows = selectors.on_time_rows(until=until, today=today)
         cache.set(key, rows, PUBLIC_CACHE_SECONDS)
     return rows
 
@@ -215,8 +221,9 @@ def public_rows(until: date) -> list[dict]:
 def public_on_time(request):
     # No department filter on the public page: the public actor holds no capability.
     form = _cleaned(OnTimeForm(request.GET, actor=PUBLIC))
-    until = _until(form, current_date())
-    table = selectors.on_time_table(public_rows(until), until)
+    today = current_date()
+    until = _until(form, today)
+    table = selectors.on_time_table(public_rows(until, today), until)
     return render(
         request, "public/stats/on_time.html", {"form": form, **_chart_context(table, "on-time-chart")}
     )
@@ -225,8 +232,9 @@ def public_on_time(request):
 @require_GET
 def public_on_time_csv(request):
     form = _cleaned(OnTimeForm(request.GET, actor=PUBLIC))
-    until = _until(form, current_date())
-    return _csv(selectors.on_time_table(public_rows(until), until))
+    today = current_date()
+    until = _until(form, today)
+    return _csv(selectors.on_time_table(public_rows(until, today), until))
 
 
 def _chart_context(table: OnTimeTable, chart_id: str) -> dict:
@@ -238,20 +246,28 @@ def _chart_context(table: OnTimeTable, chart_id: str) -> dict:
     }
     if table.departments:
         totals = "; ".join(
-            f"{d.name}: {_percent(d.total.percent)} ({d.total.on_time}/{d.total.published})"
+            _("%(department)s: %(percent)s (%(on_time)d/%(due)d on time, %(overdue)d overdue)")
+            % {
+                "department": d.name,
+                "percent": _percent(d.total.percent),
+                "on_time": d.total.on_time,
+                "due": d.total.due,
+                "overdue": d.total.overdue,
+            }
             for d in table.departments
         )
         description = _(
-            "Share of the records published each month within 7 working days of the decision, "
-            "per department. Over the 12 months: %(totals)s. The table below gives every value."
+            "Share of the records due each month that were published by their deadline, 7 working "
+            "days after the decision, per department; records still not published count against "
+            "the month they were due. Over the 12 months: %(totals)s. The tables below give every value."
         ) % {"totals": totals}
     else:
-        description = _("No records were published in these 12 months.")
+        description = _("No records were due in these 12 months.")
     series = [
         charts.Series(
             name=d.name,
             values=[c.percent if c else None for c in d.cells],
-            notes=[f"{c.on_time}/{c.published}" if c else "" for c in d.cells],
+            notes=[_cell_note(c) if c else "" for c in d.cells],
         )
         for d in table.departments
     ]
@@ -261,9 +277,9 @@ def _chart_context(table: OnTimeTable, chart_id: str) -> dict:
         description=description,
         labels=labels,
         series=series,
-        x_title=_("Month of publication"),
+        x_title=_("Month due"),
         y_title=_("Published on time (%)"),
-        empty_text=_("No records were published in these 12 months."),
+        empty_text=_("No records were due in these 12 months."),
     )
     return {
         "table": table,
@@ -274,12 +290,20 @@ def _chart_context(table: OnTimeTable, chart_id: str) -> dict:
     }
 
 
+def _cell_note(cell: selectors.Rate) -> str:
+    values = {"on_time": cell.on_time, "due": cell.due, "overdue": cell.overdue}
+    if cell.overdue:
+        return _("%(on_time)d/%(due)d on time, %(overdue)d overdue") % values
+    return _("%(on_time)d/%(due)d on time") % values
+
+
 def _percent(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f}%"
 
 
 def _csv(table: OnTimeTable) -> HttpResponse:
-    """One row per department and month (a month without publications has a blank rate)."""
+    """One row per department and month due, like the table (a month with nothing due has a blank
+    rate)."""
     first, last = table.first.strftime("%Y-%m"), table.last.strftime("%Y-%m")
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="on-time-rates-{first}-{last}.csv"'
@@ -289,25 +313,27 @@ def _csv(table: OnTimeTable) -> HttpResponse:
         [
             _("Department code"),
             _("Department"),
-            _("Month of publication"),
-            _("Records published"),
+            _("Month due"),
+            _("Records due"),
             _("Published on time"),
             _("Published late"),
+            _("Overdue, not yet published"),
             _("On-time rate (%)"),
         ]
     )
     for department in table.departments:
         for month, cell in zip(table.months, department.cells, strict=True):
-            cell = cell or selectors.Rate(0, 0)
+            cell = cell or selectors.Rate(0, 0, 0)
             writer.writerow(
                 safe_row(
                     [
                         department.code,
                         department.name,
                         month.strftime("%Y-%m"),
-                        cell.published,
+                        cell.due,
                         cell.on_time,
                         cell.late,
+                        cell.overdue,
                         "" if cell.percent is None else f"{cell.percent:.1f}",
                     ]
                 )

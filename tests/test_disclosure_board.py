@@ -1,12 +1,14 @@
 """The disclosure board (staff), the on-time rates (staff chart, table and CSV; public page) and the
-dashboard panel. The board's clock is set by the tests (``views_board.current_date``) and the
-periods are chosen by query parameters: nothing here depends on the real date."""
+dashboard panel. The whole clock stands still on the day each test chooses (the ``today`` fixture:
+14 October 2026 unless a test moves it) and the periods are chosen by query parameters: nothing
+here depends on the real date."""
 
 from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime
+import re
+from datetime import date, datetime, time
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
@@ -15,14 +17,16 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from credit_portal.accounts.actors import actor_for_user
+from credit_portal.accounts.actors import actor_for_user, system_actor
 from credit_portal.accounts.capabilities import StaffRole
 from credit_portal.csvsafe import safe_row
 from disclosure import charts, selectors, staff_panels, views_board
 from records import services
-from records.models import CreditRecord
+from records.models import CatalogueItem, CreditRecord
+from records.services import publication
 from tests import factories as f
 from tests.test_records import punishment
+from tests.test_reports import permit
 
 pytestmark = pytest.mark.django_db
 
@@ -59,8 +63,10 @@ def published(actor, entity, number, when, late=0, **state) -> CreditRecord:
 
 
 @pytest.fixture(autouse=True)
-def board_clock(monkeypatch):
-    monkeypatch.setattr(views_board, "current_date", lambda: TODAY)
+def board_clock(today):
+    """The whole clock stands at 10:00 on ``TODAY``: the board's day and the day records are
+    written on (their disclosure plans), whatever day the suite runs."""
+    today(TODAY)
 
 
 @pytest.fixture
@@ -274,47 +280,43 @@ class TestDashboard:
 
 @pytest.fixture
 def rates(reviewer_actor, entity, other_entity, other_department):
-    """Department SZ-TEST: August 1 on time; September 3 on time and 1 late; October 1 on time
-    (published at 00:30 on 1 October, local time: still 30 September in UTC). GZ-TEST: September
-    1 late. Outside the 12 months: one in October 2025."""
+    """Published records, counted in the month they were due. Department SZ-TEST: due in August
+    1 on time; due in September 3 on time (one of them published in August) and 1 late; due in
+    October, before 14 October, 1 on time. GZ-TEST: due in September, 1 late. Outside the 12
+    months: one due in October 2025."""
     mine = [
-        ("AUG-1", at(2026, 8, 12), 0),
-        ("SEP-1", at(2026, 9, 2), 0),
-        ("SEP-2", at(2026, 9, 15), 0),
-        ("SEP-3", at(2026, 9, 30, 23, 59), 0),
-        ("SEP-LATE", at(2026, 9, 18), 4),
-        ("OCT-1", at(2026, 10, 1, 0, 30), 0),
-        ("OLD", at(2025, 10, 31), 5),
+        ("AUG-1", date(2026, 8, 12), at(2026, 8, 11), 0),
+        ("SEP-1", date(2026, 9, 2), at(2026, 8, 31), 0),
+        ("SEP-2", date(2026, 9, 15), at(2026, 9, 15), 0),
+        ("SEP-3", date(2026, 9, 30), at(2026, 9, 30, 23, 59), 0),
+        ("SEP-LATE", date(2026, 9, 14), at(2026, 9, 18), 4),
+        ("OCT-1", date(2026, 10, 9), at(2026, 10, 1, 0, 30), 0),
+        ("OLD", date(2025, 10, 31), at(2025, 11, 3), 1),
     ]
-    for number, when, late in mine:
-        published(reviewer_actor, entity, number, when, late)
+    for number, due, when, late in mine:
+        published(reviewer_actor, entity, number, when, late, disclosure_due_on=due)
     theirs = actor_for_user(f.staff(other_department, StaffRole.REVIEWER, "other_reviewer_2"))
-    published(theirs, other_entity, "GZ-SEP-LATE", at(2026, 9, 9), 2)
+    published(theirs, other_entity, "GZ-SEP-LATE", at(2026, 9, 9), 2, disclosure_due_on=date(2026, 9, 7))
 
 
 class TestOnTimeRates:
     def test_the_numbers_exactly_in_one_query(self, rates, django_assert_num_queries):
         with django_assert_num_queries(1):
-            rows = selectors.on_time_rows(until=date(2026, 10, 14))
+            rows = selectors.on_time_rows(until=date(2026, 10, 14), today=TODAY)
         table = selectors.on_time_table(rows, date(2026, 10, 14))
         assert [m.isoformat() for m in (table.first, table.last)] == ["2025-11-01", "2026-10-01"]
         by_code = {d.code: d for d in table.departments}
         sz, gz = by_code["SZ-TEST"], by_code["GZ-TEST"]
         cells = dict(zip([m.strftime("%Y-%m") for m in table.months], sz.cells, strict=True))
-        assert (cells["2026-08"].published, cells["2026-08"].on_time, cells["2026-08"].percent) == (
-            1,
-            1,
-            100.0,
-        )
-        assert (cells["2026-09"].published, cells["2026-09"].on_time, cells["2026-09"].percent) == (
-            4,
-            3,
-            75.0,
-        )
-        assert (cells["2026-10"].published, cells["2026-10"].percent) == (1, 100.0)
+        assert cells["2026-08"] == selectors.Rate(due=1, published=1, on_time=1)
+        assert cells["2026-08"].percent == 100.0
+        # By the due date: SEP-1, published on 31 August, counts in September.
+        assert cells["2026-09"] == selectors.Rate(due=4, published=4, on_time=3)
+        assert (cells["2026-09"].late, cells["2026-09"].overdue, cells["2026-09"].percent) == (1, 0, 75.0)
+        assert (cells["2026-10"].due, cells["2026-10"].percent) == (1, 100.0)
         assert cells["2026-07"] is None and cells["2025-11"] is None
-        assert (sz.total.published, sz.total.on_time, sz.total.percent) == (6, 5, 83.3)
-        assert (gz.total.published, gz.total.on_time, gz.total.percent) == (1, 0, 0.0)
+        assert (sz.total.due, sz.total.on_time, sz.total.percent) == (6, 5, 83.3)
+        assert (gz.total.due, gz.total.on_time, gz.total.late, gz.total.percent) == (1, 0, 1, 0.0)
 
     def test_staff_page_chart_and_table_for_the_department(self, client_for, clerk, rates):
         response = client_for(clerk).get(ON_TIME, {"until": "2026-10"})
@@ -325,7 +327,7 @@ class TestOnTimeRates:
         assert 'aria-labelledby="on-time-chart-title on-time-chart-desc"' in text
         assert f'<title id="on-time-chart-title">{title}</title>' in text
         assert '<desc id="on-time-chart-desc">' in text
-        assert "Test department SZ-TEST: 83.3% (5/6)" in text  # the text alternative
+        assert "Test department SZ-TEST: 83.3% (5/6 on time, 0 overdue)" in text  # the text alternative
         assert '<table id="on-time-table">' in text
         assert f"{title}: data table" in text
         assert "75.0%<br><small>3/4</small>" in text
@@ -355,15 +357,16 @@ class TestOnTimeRates:
         assert rows[0] == [
             "Department code",
             "Department",
-            "Month of publication",
-            "Records published",
+            "Month due",
+            "Records due",
             "Published on time",
             "Published late",
+            "Overdue, not yet published",
             "On-time rate (%)",
         ]
         assert len(rows) == 1 + 12  # one department, 12 months
-        assert ["SZ-TEST", "Test department SZ-TEST", "2026-09", "4", "3", "1", "75.0"] in rows
-        assert ["SZ-TEST", "Test department SZ-TEST", "2026-07", "0", "0", "0", ""] in rows
+        assert ["SZ-TEST", "Test department SZ-TEST", "2026-09", "4", "3", "1", "0", "75.0"] in rows
+        assert ["SZ-TEST", "Test department SZ-TEST", "2026-07", "0", "0", "0", "0", ""] in rows
 
     def test_csv_cells_cannot_become_formulas(self, client_for, credit_officer, rates):
         evil = f.department("EVIL", name_zh="@恶意", name_en='=HYPERLINK("http://evil.example","x")')
@@ -422,10 +425,10 @@ class TestPublicPage:
     ):
         client = client_for(None)
         assert "3/4" in client.get(PUBLIC, {"until": "2026-10"}).text
-        published(reviewer_actor, entity, "SEP-4", at(2026, 9, 25))
+        published(reviewer_actor, entity, "SEP-4", at(2026, 9, 25), disclosure_due_on=date(2026, 9, 25))
         with django_assert_max_num_queries(0):
             assert "3/4" in client.get(PUBLIC, {"until": "2026-10"}).text  # from the cache
-        key = views_board.PUBLIC_CACHE_KEY.format(month="2026-10")
+        key = views_board.PUBLIC_CACHE_KEY.format(month="2026-10", today="2026-10-14")
         redis = cache._cache.get_client(key)
         assert 590 <= redis.ttl(cache.make_and_validate_key(key)) <= 600
         cache.delete(key)
@@ -435,9 +438,335 @@ class TestPublicPage:
         response = client_for(None).get(PUBLIC_CSV, {"until": "2026-10"})
         assert response.status_code == 200
         rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
-        assert ["GZ-TEST", "Test department GZ-TEST", "2026-09", "1", "0", "1", "0.0"] in rows
+        assert ["GZ-TEST", "Test department GZ-TEST", "2026-09", "1", "0", "1", "0", "0.0"] in rows
 
     def test_a_bad_month_falls_back_to_this_month(self, client_for):
         response = client_for(None).get(PUBLIC, {"until": "1850-13"})
         assert response.status_code == 200
         assert response.context["table"].last == TODAY.replace(day=1)
+
+
+# --- what the on-time rate counts: every record that was due, published or not -------------------
+
+SEPT_1 = date(2026, 9, 1)  # Tuesday: due Thursday 10 September
+SWEEP = system_actor("tests")
+
+
+def publish_on(day: date) -> None:
+    """The publishing sweep as it ran at 10:00 on ``day``: every standing record awaiting
+    publication is published, marked late by the working days past its due date."""
+    publication.publish_due(actor=SWEEP, today=day, at=at(day.year, day.month, day.day))
+
+
+def decided(actor, entity, number, on=SEPT_1, **kw) -> CreditRecord:
+    """A punishment recorded through the service with every field: effective when a reviewer
+    records it, a draft awaiting review when a clerk does."""
+    return services.record_create(
+        actor=actor, data=punishment(entity, number, decided=on, **kw), provenance="form"
+    )
+
+
+def table_rows(html: str, table_id: str) -> list[list[str]]:
+    """The text of each row of the table ``table_id`` (header row included), tags stripped."""
+    table = re.search(rf'<table id="{table_id}">(.*?)</table>', html, re.S).group(1)
+    return [
+        [
+            " ".join(re.sub(r"<[^>]+>", " ", cell).split())
+            for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)
+        ]
+        for row in re.findall(r"<tr[^>]*>(.*?)</tr>", table, re.S)
+    ]
+
+
+def september(rows: list[dict], code: str = "SZ-TEST") -> selectors.Rate | None:
+    table = selectors.on_time_table(rows, TODAY)
+    department = next((d for d in table.departments if d.code == code), None)
+    return None if department is None else department.cells[table.months.index(date(2026, 9, 1))]
+
+
+@pytest.fixture
+def three_due(clerk_actor, reviewer_actor, entity):
+    """Department SZ-TEST, three records due on 10 September: one published on time, one
+    published 3 working days late, one a clerk's draft never reviewed, so still unpublished."""
+    on_time = decided(reviewer_actor, entity, "ON-TIME")
+    publish_on(date(2026, 9, 3))
+    late = decided(reviewer_actor, entity, "LATE")
+    publish_on(date(2026, 9, 15))
+    draft = decided(clerk_actor, entity, "DRAFT")
+    records = {"on_time": on_time, "late": late, "draft": draft}
+    for r in records.values():
+        r.refresh_from_db()
+    assert {k: (r.disclosure_due_on, r.disclosure, r.published_late_days) for k, r in records.items()} == {
+        "on_time": (date(2026, 9, 10), "published", 0),
+        "late": (date(2026, 9, 10), "published", 3),
+        "draft": (date(2026, 9, 10), "pending", None),
+    }
+    return records
+
+
+class TestOnTimeCountsEveryRecordDue:
+    def test_one_on_time_one_late_one_overdue_draft_is_one_third_on_time(self, three_due):
+        rows = selectors.on_time_rows(until=TODAY, today=TODAY)
+        assert [(r["code"], r["month"], r["due"], r["published"], r["on_time"]) for r in rows] == [
+            ("SZ-TEST", date(2026, 9, 1), 3, 2, 1)
+        ]
+        cell = september(rows)
+        assert (cell.due, cell.on_time, cell.late, cell.overdue, cell.percent) == (3, 1, 1, 1, 33.3)
+
+    def test_the_staff_page_shows_overdue_beside_on_time_and_late(self, client_for, clerk, three_due):
+        response = client_for(clerk).get(ON_TIME, {"until": "2026-10"})
+        assert response.status_code == 200
+        assert table_rows(response.text, "on-time-totals") == [
+            [
+                "Department",
+                "Records due",
+                "Published on time",
+                "Published late",
+                "Overdue, not yet published",
+                "On-time rate",
+            ],
+            ["Test department SZ-TEST", "3", "1", "1", "1", "33.3%"],
+        ]
+        monthly = table_rows(response.text, "on-time-table")
+        assert monthly[0][11] == "2026-09"
+        assert monthly[1][11] == "33.3% 1/3 1 overdue, not yet published"
+        assert monthly[1][12] == "— none due"  # October: nothing due before today
+        assert monthly[1][13] == "33.3% 1/3 1 overdue, not yet published"  # the 12 months
+        assert "Test department SZ-TEST: 33.3% (1/3 on time, 1 overdue)" in response.text  # chart text
+        assert "Test department SZ-TEST · 2026-09: 33.3% (1/3 on time, 1 overdue)</title>" in response.text
+        # The definition is on the page.
+        assert "Its due date has passed and it is not published: drafts awaiting review" in response.text
+        assert "Not counted: records due today or later" in response.text
+
+    def test_an_overdue_record_published_later_counts_as_late(self, three_due, reviewer_actor):
+        services.record_confirm(actor=reviewer_actor, record_id=three_due["draft"].pk)
+        publish_on(TODAY)
+        cell = september(selectors.on_time_rows(until=TODAY, today=TODAY))
+        assert (cell.due, cell.on_time, cell.late, cell.overdue, cell.percent) == (3, 1, 2, 0, 33.3)
+
+    def test_a_department_that_never_publishes_shows_zero_percent_not_no_data(
+        self, client_for, credit_officer, other_clerk_actor, other_entity
+    ):
+        for number in ("GZ-DRAFT-1", "GZ-DRAFT-2"):
+            decided(other_clerk_actor, other_entity, number)
+        for url in (ON_TIME, PUBLIC):
+            response = client_for(credit_officer if url == ON_TIME else None).get(url, {"until": "2026-10"})
+            assert table_rows(response.text, "on-time-totals")[1:] == [
+                ["Test department GZ-TEST", "2", "0", "0", "2", "0.0%"]
+            ]
+            assert (
+                table_rows(response.text, "on-time-table")[1][11] == "0.0% 0/2 2 overdue, not yet published"
+            )
+            assert "Test department GZ-TEST: 0.0% (0/2 on time, 2 overdue)" in response.text
+            assert "No records were due in these 12 months." not in response.text
+            gz = response.context["table"].departments[0]
+            assert [c.percent if c else None for c in gz.cells] == [None] * 10 + [0.0, None]
+
+    def test_records_not_due_yet_are_not_counted(
+        self, client_for, clerk, clerk_actor, reviewer_actor, entity
+    ):
+        published_early = decided(reviewer_actor, entity, "PUBLISHED-EARLY", on=date(2026, 9, 30))
+        publish_on(TODAY)
+        due_today = decided(clerk_actor, entity, "DUE-TODAY", on=date(2026, 9, 29))
+        due_later = decided(clerk_actor, entity, "DUE-LATER", on=date(2026, 10, 12))
+        published_early.refresh_from_db()
+        assert (published_early.disclosure_due_on, published_early.published_late_days) == (
+            date(2026, 10, 15),
+            0,
+        )
+        assert (due_today.disclosure_due_on, due_later.disclosure_due_on) == (TODAY, date(2026, 10, 21))
+
+        assert selectors.on_time_rows(until=TODAY, today=TODAY) == []
+        response = client_for(clerk).get(ON_TIME)
+        assert response.context["table"].departments == []
+        assert "No records were due in these 12 months." in response.text
+
+        def october(today):
+            rows = selectors.on_time_rows(until=TODAY, today=today)
+            return [(r["month"], r["due"], r["published"], r["on_time"]) for r in rows]
+
+        # A record counts from the day after its due date: overdue if still unpublished.
+        assert october(date(2026, 10, 15)) == [(date(2026, 10, 1), 1, 0, 0)]
+        assert october(date(2026, 10, 16)) == [(date(2026, 10, 1), 2, 1, 1)]
+        assert october(date(2026, 10, 22)) == [(date(2026, 10, 1), 3, 1, 1)]
+
+    def test_a_record_revoked_before_its_due_date_is_not_counted(self, today, reviewer_actor, entity):
+        today(date(2026, 9, 8))
+        published_then_revoked = decided(reviewer_actor, entity, "PUBLISHED-THEN-REVOKED")
+        publish_on(date(2026, 9, 8))
+        revoked_early = decided(reviewer_actor, entity, "REVOKED-EARLY")
+        on_due_day = decided(reviewer_actor, entity, "REVOKED-ON-THE-DUE-DAY")
+        after_due = decided(reviewer_actor, entity, "REVOKED-AFTER-THE-DUE-DATE")
+        minor = decided(reviewer_actor, entity, "MINOR", severity="minor")
+        assert (minor.disclosure, minor.disclosure_due_on) == ("none", None)  # minor: not published
+
+        def revoke(record):
+            services.record_revoke(actor=reviewer_actor, record_id=record.pk, reason="复议撤销")
+
+        revoke(revoked_early)
+        today(date(2026, 9, 10), time(23, 30))
+        revoke(on_due_day)
+        today(date(2026, 9, 11), time(0, 30))  # still 10 September in UTC
+        revoke(after_due)
+        today(date(2026, 9, 20))
+        revoke(published_then_revoked)
+        today(TODAY)
+
+        assert set(CreditRecord.objects.values_list("decision_number", "disclosure", "published_at")) == {
+            ("PUBLISHED-THEN-REVOKED", "withdrawn", at(2026, 9, 8)),
+            ("REVOKED-EARLY", "withdrawn", None),
+            ("REVOKED-ON-THE-DUE-DAY", "withdrawn", None),
+            ("REVOKED-AFTER-THE-DUE-DATE", "withdrawn", None),
+            ("MINOR", "none", None),
+        }
+        # Counted: the record published on time (revoked later), and the one revoked after its
+        # due date without ever having been published (overdue, never published).
+        cell = september(selectors.on_time_rows(until=TODAY, today=TODAY))
+        assert (cell.due, cell.on_time, cell.late, cell.overdue, cell.percent) == (2, 1, 0, 1, 50.0)
+
+    def test_a_record_whose_period_ended_before_it_was_due_is_not_counted(
+        self, today, reviewer_actor, entity
+    ):
+        """Recorded after its disclosure period ended, a record is never published: not counted when
+        the period ended by its due date, counted as not published when it outlasted it."""
+        today(date(2026, 9, 25))
+        short = services.record_create(
+            actor=reviewer_actor,
+            data=permit(entity, "PERMIT-ENDED-BEFORE-DUE", SEPT_1, valid_to=date(2026, 9, 9)),
+            provenance="api",
+        )
+        missed = services.record_create(
+            actor=reviewer_actor,
+            data=permit(entity, "PERMIT-ENDED-AFTER-DUE", SEPT_1, valid_to=date(2026, 9, 20)),
+            provenance="api",
+        )
+        today(TODAY)
+        assert [(r.disclosure, r.disclosure_due_on, r.disclosure_ends_on) for r in (short, missed)] == [
+            ("ended", date(2026, 9, 10), date(2026, 9, 9)),
+            ("ended", date(2026, 9, 10), date(2026, 9, 20)),
+        ]
+        cell = september(selectors.on_time_rows(until=TODAY, today=TODAY))
+        assert (cell.due, cell.on_time, cell.overdue, cell.percent) == (1, 0, 1, 0.0)
+
+    def test_records_of_items_that_are_not_public_are_not_counted_or_shown(
+        self, client_for, credit_officer, three_due
+    ):
+        secret_department = f.department("SECRET-DEPT", name_en="Unseen department")
+        secret_actor = actor_for_user(f.staff(secret_department, StaffRole.REVIEWER, "secret_reviewer"))
+        secret_entity = f.entity(secret_department, code=f.uscc(n=7))
+        hidden = decided(secret_actor, secret_entity, "HIDDEN-ITEM")
+        # An item whose use scope is no longer public: its records stay out of the rates.
+        CreditRecord.objects.filter(pk=hidden.pk).update(
+            item=CatalogueItem.objects.get(code="contract_performance")
+        )
+        rows = selectors.on_time_rows(until=TODAY, today=TODAY)
+        assert [r["code"] for r in rows] == ["SZ-TEST"]
+        public = client_for(None)
+        for page in (PUBLIC, PUBLIC_CSV):
+            text = public.get(page, {"until": "2026-10"}).content.decode("utf-8-sig")
+            assert "SZ-TEST" in text
+            assert "SECRET-DEPT" not in text and "Unseen department" not in text and "HIDDEN-ITEM" not in text
+        # The credit office's department filter lists every department; the rates do not.
+        staff = client_for(credit_officer)
+        assert [d.code for d in staff.get(ON_TIME).context["table"].departments] == ["SZ-TEST"]
+        assert "SECRET-DEPT" not in staff.get(ON_TIME_CSV).content.decode("utf-8-sig")
+
+    def test_the_public_page_and_the_staff_pages_agree(
+        self, client_for, credit_officer, rates, three_due, other_clerk_actor, other_entity
+    ):
+        decided(other_clerk_actor, other_entity, "GZ-DRAFT")
+        staff, public = client_for(credit_officer), client_for(None)
+        staff_page = staff.get(ON_TIME, {"until": "2026-10"})
+        public_page = public.get(PUBLIC, {"until": "2026-10"})
+        for table_id in ("on-time-totals", "on-time-table"):
+            assert table_rows(staff_page.text, table_id) == table_rows(public_page.text, table_id)
+        assert table_rows(public_page.text, "on-time-totals")[1:] == [
+            ["Test department GZ-TEST", "2", "0", "1", "1", "0.0%"],
+            ["Test department SZ-TEST", "9", "6", "2", "1", "66.7%"],
+        ]
+        assert staff_page.context["chart"] == public_page.context["chart"]
+        staff_csv = staff.get(ON_TIME_CSV, {"until": "2026-10"}).content
+        assert staff_csv == public.get(PUBLIC_CSV, {"until": "2026-10"}).content
+        # A department's own staff see the same numbers for their department.
+        own = client_for(credit_officer).get(
+            ON_TIME, {"until": "2026-10", "department": three_due["draft"].department_id}
+        )
+        assert table_rows(own.text, "on-time-totals")[1:] == [
+            ["Test department SZ-TEST", "9", "6", "2", "1", "66.7%"]
+        ]
+
+    def test_csv_has_the_overdue_column_and_agrees_with_the_table(self, client_for, clerk, three_due):
+        response = client_for(clerk).get(ON_TIME_CSV, {"until": "2026-10"})
+        rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+        assert rows[0][2:] == [
+            "Month due",
+            "Records due",
+            "Published on time",
+            "Published late",
+            "Overdue, not yet published",
+            "On-time rate (%)",
+        ]
+        assert rows[1:] == [
+            [
+                "SZ-TEST",
+                "Test department SZ-TEST",
+                m,
+                *(("3", "1", "1", "1", "33.3") if m == "2026-09" else ("0",) * 4 + ("",)),
+            ]
+            for m in [f"2025-{n}" for n in ("11", "12")] + [f"2026-{n:02d}" for n in range(1, 11)]
+        ]
+
+    def test_query_count_does_not_grow_with_the_records(
+        self, client_for, credit_officer, clerk_actor, reviewer_actor, other_clerk_actor, entity, other_entity
+    ):
+        staff, public = client_for(credit_officer), client_for(None)
+        staff.get(ON_TIME)  # warm up (session, content types)
+
+        def count(client, url):
+            cache.clear()
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(url, {"until": "2026-10"}).status_code == 200
+            return len(queries)
+
+        pages = ((staff, ON_TIME), (staff, ON_TIME_CSV), (public, PUBLIC), (public, PUBLIC_CSV))
+        decided(reviewer_actor, entity, "FIRST")
+        before = [count(c, u) for c, u in pages]
+        for n in range(12):
+            decided(clerk_actor, entity, f"DRAFT-{n}", on=date(2026, 1 + n % 9, 5))
+            decided(other_clerk_actor, other_entity, f"GZ-DRAFT-{n}", on=date(2026, 1 + n % 9, 6))
+        publish_on(TODAY)
+        for n in range(12):
+            decided(reviewer_actor, entity, f"PENDING-{n}", on=date(2026, 2 + n % 8, 3))
+        after = [count(c, u) for c, u in pages]
+        assert after == before
+        assert max(after) <= 8
+
+    def test_both_languages(self, client_for, three_due):
+        client = client_for(None)
+        zh = client.get(PUBLIC, {"until": "2026-10"}, HTTP_ACCEPT_LANGUAGE="zh-hans")
+        assert '<html lang="zh-Hans">' in zh.text
+        assert table_rows(zh.text, "on-time-totals")[1][0] == "测试部门SZ-TEST"
+        assert table_rows(zh.text, "on-time-totals")[1][1:] == ["3", "1", "1", "1", "33.3%"]
+        assert table_rows(zh.text, "on-time-totals")[0][0] == "部门"
+        assert "7 个工作日公示规则" in zh.text
+        rows = list(
+            csv.reader(
+                io.StringIO(
+                    client.get(
+                        PUBLIC_CSV, {"until": "2026-10"}, HTTP_ACCEPT_LANGUAGE="zh-hans"
+                    ).content.decode("utf-8-sig")
+                )
+            )
+        )
+        assert rows[0][:2] == ["部门代码", "部门"]
+        assert ["SZ-TEST", "测试部门SZ-TEST", "2026-09", "3", "1", "1", "1", "33.3"] in rows
+        en = client.get(PUBLIC, {"until": "2026-10"}, HTTP_ACCEPT_LANGUAGE="en")
+        assert '<html lang="en">' in en.text
+        assert table_rows(en.text, "on-time-totals")[1] == [
+            "Test department SZ-TEST",
+            "3",
+            "1",
+            "1",
+            "1",
+            "33.3%",
+        ]
