@@ -166,7 +166,7 @@ class TestProposals:
         proposal.refresh_from_db()
         assert (record.status, record.disclosure, proposal.status) == ("revoked", "withdrawn", "confirmed")
         revoked = AuditEvent.objects.get(action="records.record.revoked")
-        assert revoked.data["after"]["proposal"] == proposal.pk and revoked.data["after"]["on"] == "2026-10-19"
+        assert revoked.after["proposal"] == proposal.pk and revoked.after["on"] == "2026-10-19"
         assert RecordChange.objects.filter(record=record).latest("id").kind == "revoked"
         # Confirming twice is harmless.
         assert review.proposal_confirm(actor=reviewer_actor, proposal_id=proposal.pk).status == "confirmed"

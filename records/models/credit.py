@@ -151,7 +151,7 @@ class CreditRecord(models.Model):
                 name="record_public_date_idx",
                 condition=Q(disclosure="published"),
             ),
-            # The board and the on-time rates read by department and publication or withdrawal time;
+            # The board reads by department and publication or withdrawal time;
             # the sweep checks revoked records still published past their withdrawal deadline.
             models.Index(
                 fields=["department", "published_at"],
@@ -167,6 +167,12 @@ class CreditRecord(models.Model):
                 fields=["withdrawal_due_on"],
                 name="record_withdrawal_due_idx",
                 condition=Q(disclosure="published", withdrawal_due_on__isnull=False),
+            ),
+            # The on-time rates read the records due in a window of months, per department.
+            models.Index(
+                fields=["disclosure_due_on", "department"],
+                name="record_due_idx",
+                condition=Q(disclosure_due_on__isnull=False),
             ),
             # Drafts awaiting review, by department and by import (the reviewers' queue).
             models.Index(
