@@ -2,7 +2,6 @@
 proposals, which a reviewer of the department confirms; the reviewers' queue and notices; items
 that only their workflow writes; the columns the national field standards make mandatory."""
 
-import io
 import json
 from datetime import date
 
@@ -52,7 +51,11 @@ def punishment(entity, number="深市监罚〔2026〕201号", **kw) -> RecordInp
         legal_basis=kw.pop("legal_basis", "《中华人民共和国产品质量法》第四十九条"),
         severity=kw.pop("severity", "general"),
         content=kw.pop("content", "罚款5.5万元"),
-        fields={"party_category": "法人及非法人组织", "facts": "销售不合格产品", "punishment_category": "罚款"},
+        fields={
+            "party_category": "法人及非法人组织",
+            "facts": "销售不合格产品",
+            "punishment_category": "罚款",
+        },
         **kw,
     )
 
@@ -153,7 +156,11 @@ class TestProposals:
         with pytest.raises(services.credit.ReviewRequired):
             services.record_revoke(actor=clerk_actor, record_id=record.pk, reason="复议撤销")
         proposal = review.record_change_propose(
-            actor=clerk_actor, record_id=record.pk, kind="revocation", reason="复议撤销", revoked_on=date(2026, 10, 19)
+            actor=clerk_actor,
+            record_id=record.pk,
+            kind="revocation",
+            reason="复议撤销",
+            revoked_on=date(2026, 10, 19),
         )
         record.refresh_from_db()
         assert (record.status, proposal.status, proposal.base_version) == ("effective", "pending", 1)
@@ -205,14 +212,20 @@ class TestProposals:
         record = standing(reviewer_actor, entity)
         review.record_change_propose(actor=clerk_actor, record_id=record.pk, kind="revocation", reason="撤销")
         with pytest.raises(Conflict):
-            review.record_change_propose(actor=clerk_actor, record_id=record.pk, kind="revocation", reason="撤销")
+            review.record_change_propose(
+                actor=clerk_actor, record_id=record.pk, kind="revocation", reason="撤销"
+            )
         assert RecordProposal.objects.count() == 1
 
     def test_a_proposal_is_validated_as_the_change_would_be(self, clerk_actor, reviewer_actor, entity):
         record = standing(reviewer_actor, entity)
         with pytest.raises(ValidationError) as exc:
             review.record_change_propose(
-                actor=clerk_actor, record_id=record.pk, kind="revocation", reason="", revoked_on=date(2026, 9, 1)
+                actor=clerk_actor,
+                record_id=record.pk,
+                kind="revocation",
+                reason="",
+                revoked_on=date(2026, 9, 1),
             )
         assert set(exc.value.message_dict) == {"reason", "revoked_on"}
         with pytest.raises(ValidationError) as exc:
@@ -228,7 +241,9 @@ class TestProposals:
 
     def test_rejection_needs_a_note_and_keeps_the_record(self, clerk_actor, reviewer_actor, entity):
         record = standing(reviewer_actor, entity)
-        proposal = review.record_change_propose(actor=clerk_actor, record_id=record.pk, kind="revocation", reason="撤销")
+        proposal = review.record_change_propose(
+            actor=clerk_actor, record_id=record.pk, kind="revocation", reason="撤销"
+        )
         with pytest.raises(ValidationError):
             review.proposal_reject(actor=reviewer_actor, proposal_id=proposal.pk, note=" ")
         review.proposal_reject(actor=reviewer_actor, proposal_id=proposal.pk, note="撤销决定书尚未送达")
@@ -246,7 +261,9 @@ class TestProposals:
         self, clerk_actor, reviewer_actor, other_department_reviewer, department, entity
     ):
         record = standing(reviewer_actor, entity)
-        proposal = review.record_change_propose(actor=clerk_actor, record_id=record.pk, kind="revocation", reason="撤销")
+        proposal = review.record_change_propose(
+            actor=clerk_actor, record_id=record.pk, kind="revocation", reason="撤销"
+        )
         other_clerk = actor_for_user(f.staff(department, "clerk", "second_clerk"))
         with pytest.raises(PermissionDenied):
             review.proposal_withdraw(actor=other_clerk, proposal_id=proposal.pk)
@@ -262,17 +279,25 @@ class TestProposals:
         draft = services.record_create(actor=clerk_actor, data=punishment(entity), provenance="form")
         assert draft.status == "draft"
         corrected = services.record_correct(
-            actor=clerk_actor, record_id=draft.pk, data=punishment(entity, draft.decision_number, content="罚款1万元"), reason="笔误"
+            actor=clerk_actor,
+            record_id=draft.pk,
+            data=punishment(entity, draft.decision_number, content="罚款1万元"),
+            reason="笔误",
         )
         assert (corrected.status, corrected.content) == ("draft", "罚款1万元")
-        assert services.record_revoke(actor=clerk_actor, record_id=draft.pk, reason="误录").status == "revoked"
+        assert (
+            services.record_revoke(actor=clerk_actor, record_id=draft.pk, reason="误录").status == "revoked"
+        )
 
-    def test_the_pages_turn_a_clerks_change_into_a_proposal(self, client_for, clerk, reviewer, reviewer_actor, entity):
+    def test_the_pages_turn_a_clerks_change_into_a_proposal(
+        self, client_for, clerk, reviewer, reviewer_actor, entity
+    ):
         record = standing(reviewer_actor, entity)
         page = client_for(clerk).get(reverse("staff:record", args=[record.pk])).content.decode()
         assert "Propose the revocation" in page and "Propose a correction" in page
         response = client_for(clerk).post(
-            reverse("staff:record_revoke", args=[record.pk]), {"reason": "复议撤销", "revoked_on": "2026-10-19"}
+            reverse("staff:record_revoke", args=[record.pk]),
+            {"reason": "复议撤销", "revoked_on": "2026-10-19"},
         )
         assert response.status_code == 302
         record.refresh_from_db()
@@ -283,7 +308,9 @@ class TestProposals:
         assert "A proposed revocation awaits review" in page
         queue = as_reviewer.get(reverse("staff:review_queue")).content.decode()
         assert record.decision_number in queue and "1 proposed change" in queue
-        response = as_reviewer.post(reverse("staff:proposal_decide", args=[proposal.pk]), {"decision": "confirm"})
+        response = as_reviewer.post(
+            reverse("staff:proposal_decide", args=[proposal.pk]), {"decision": "confirm"}
+        )
         assert response.status_code == 302
         record.refresh_from_db()
         assert record.status == "revoked"
@@ -315,7 +342,12 @@ class TestQueue:
         assert review.needs_review(clerk_actor) and not review.needs_review(reviewer_actor)
         from records import selectors
 
-        assert selectors.review_counts(reviewer_actor) == {"form": 1, "imported": 2, "proposals": 1, "total": 4}
+        assert selectors.review_counts(reviewer_actor) == {
+            "form": 1,
+            "imported": 2,
+            "proposals": 1,
+            "total": 4,
+        }
         client = client_for(reviewer)
         dashboard = client.get(reverse("staff:dashboard")).content.decode()
         assert "Waiting for review" in dashboard and "1 drafts from the form, 2 imported drafts" in dashboard
@@ -334,7 +366,11 @@ class TestWhoMayRecordWhat:
     @pytest.mark.parametrize("item", ["serious_list", "abnormal_list", "pledge_breach", "pledge_performance"])
     def test_workflow_items_are_refused_on_the_form_file_and_api_paths(self, reviewer_actor, entity, item):
         data = RecordInput(
-            item=item, code=entity.code, decision_number="W-1", decision_date=date(2026, 9, 30), severity="general"
+            item=item,
+            code=entity.code,
+            decision_number="W-1",
+            decision_date=date(2026, 9, 30),
+            severity="general",
         )
         for provenance in ("form", "file", "api"):
             with pytest.raises(ValidationError) as exc:
@@ -347,20 +383,31 @@ class TestWhoMayRecordWhat:
         record = services.record_create(actor=reviewer_actor, data=data, provenance="system")
         assert record.item.code == item
 
-    def test_workflow_items_are_not_offered_for_import_nor_on_the_record_form(self, client_for, reviewer, reviewer_actor):
+    def test_workflow_items_are_not_offered_for_import_nor_on_the_record_form(
+        self, client_for, reviewer, reviewer_actor
+    ):
         assert "serious_list" not in [i.code for i in runner.importable_items(reviewer_actor)]
         page = client_for(reviewer).get(reverse("staff:record_create")).content.decode()
         assert "item=serious_list" not in page and "item=admin_punishment" in page
         with pytest.raises(ValidationError):
             runner.import_job_create(
-                actor=reviewer_actor, item_code="serious_list", uploaded_file=SimpleUploadedFile("x.csv", b"a,b\n")
+                actor=reviewer_actor,
+                item_code="serious_list",
+                uploaded_file=SimpleUploadedFile("x.csv", b"a,b\n"),
             )
 
     def test_workflow_items_are_refused_by_the_api(self, token_for, department, entity):
         client = token_for(department, ["records:write"])
         response = client.post(
             "/api/v1/records/",
-            json.dumps({"item": "serious_list", "code": entity.code, "decision_number": "S-1", "decision_date": "2026-09-30"}),
+            json.dumps(
+                {
+                    "item": "serious_list",
+                    "code": entity.code,
+                    "decision_number": "S-1",
+                    "decision_date": "2026-09-30",
+                }
+            ),
             content_type="application/json",
         )
         assert response.status_code == 400
@@ -372,7 +419,9 @@ class TestWhoMayRecordWhat:
             services.record_create(
                 actor=reviewer_actor, data=punishment(entity, legal_basis="", content=""), provenance="api"
             )
-        assert exc.value.message_dict["legal_basis"] == ["Required for an administrative punishment (national field standard)."]
+        assert exc.value.message_dict["legal_basis"] == [
+            "Required for an administrative punishment (national field standard)."
+        ]
         assert "content" in exc.value.message_dict
         assert not CreditRecord.objects.exists()
 
@@ -382,7 +431,11 @@ class TestWhoMayRecordWhat:
             code=entity.code,
             decision_number="P-1",
             decision_date=date(2026, 9, 30),
-            fields={"party_category": "legal_person", "decision_doc_name": "食品经营许可决定书", "permit_category": "普通"},
+            fields={
+                "party_category": "legal_person",
+                "decision_doc_name": "食品经营许可决定书",
+                "permit_category": "普通",
+            },
         )
         with pytest.raises(ValidationError) as exc:
             services.record_create(actor=reviewer_actor, data=permit, provenance="api")
@@ -390,14 +443,18 @@ class TestWhoMayRecordWhat:
 
     def test_existing_rows_are_kept_and_a_correction_obeys_the_rule(self, reviewer_actor, entity):
         record = standing(reviewer_actor, entity)
-        CreditRecord.objects.filter(pk=record.pk).update(legal_basis="", content="")  # recorded before the rule
+        CreditRecord.objects.filter(pk=record.pk).update(
+            legal_basis="", content=""
+        )  # recorded before the rule
         record.refresh_from_db()
         assert record.legal_basis == ""
         with pytest.raises(ValidationError) as exc:
             services.record_correct(
                 actor=reviewer_actor,
                 record_id=record.pk,
-                data=punishment(entity, record.decision_number, legal_basis="", content="", severity="serious"),
+                data=punishment(
+                    entity, record.decision_number, legal_basis="", content="", severity="serious"
+                ),
                 reason="更正",
             )
         assert "legal_basis" in exc.value.message_dict
@@ -406,18 +463,26 @@ class TestWhoMayRecordWhat:
         from records.imports import parsing
         from records.models import CatalogueItem
 
-        columns = {c.key: c.required for c in parsing.columns_for(CatalogueItem.objects.get(code="admin_punishment"))}
+        columns = {
+            c.key: c.required for c in parsing.columns_for(CatalogueItem.objects.get(code="admin_punishment"))
+        }
         assert columns["legal_basis"] and columns["content"]
-        permit = {c.key: c.required for c in parsing.columns_for(CatalogueItem.objects.get(code="admin_permit"))}
+        permit = {
+            c.key: c.required for c in parsing.columns_for(CatalogueItem.objects.get(code="admin_permit"))
+        }
         assert permit["valid_from"] and permit["valid_to"] and permit["content"]
 
     def test_revocation_dates_are_checked(self, reviewer_actor, entity):
         record = standing(reviewer_actor, entity)
         with pytest.raises(ValidationError) as exc:
-            services.record_revoke(actor=reviewer_actor, record_id=record.pk, reason="撤销", revoked_on=date(2026, 9, 1))
+            services.record_revoke(
+                actor=reviewer_actor, record_id=record.pk, reason="撤销", revoked_on=date(2026, 9, 1)
+            )
         assert "2026-09-30" in exc.value.message_dict["revoked_on"][0]
         with pytest.raises(ValidationError) as exc:
-            services.record_revoke(actor=reviewer_actor, record_id=record.pk, reason="撤销", revoked_on=date(2026, 10, 21))
+            services.record_revoke(
+                actor=reviewer_actor, record_id=record.pk, reason="撤销", revoked_on=date(2026, 10, 21)
+            )
         assert "future" in exc.value.message_dict["revoked_on"][0]
         record.refresh_from_db()
         assert record.status == "effective"

@@ -115,7 +115,13 @@ PLANNED_FIELDS = [
 
 
 def apply(
-    record: CreditRecord, new: Plan, *, calendar, today: date, now: datetime, withdrawal_due_on: date | None = None
+    record: CreditRecord,
+    new: Plan,
+    *,
+    calendar,
+    today: date,
+    now: datetime,
+    withdrawal_due_on: date | None = None,
 ) -> list[str]:
     """Bring the disclosure of an existing record (or anything with its fields) in line with
     ``new``, as if the record had been recorded with the values ``new`` was planned from. Returns
