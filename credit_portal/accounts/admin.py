@@ -14,7 +14,16 @@ class DivisionAdmin(AuditedModelAdmin):
 
 @admin.register(Department)
 class DepartmentAdmin(AuditedModelAdmin):
-    list_display = ["code", "name_zh", "name_en", "level", "division", "parent", "clerk_imports_reviewed", "is_active"]
+    list_display = [
+        "code",
+        "name_zh",
+        "name_en",
+        "level",
+        "division",
+        "parent",
+        "clerk_imports_reviewed",
+        "is_active",
+    ]
     list_filter = ["level", "is_active"]
     search_fields = ["code", "name_zh", "name_en"]
     readonly_fields = ["code", "group"]

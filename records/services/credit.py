@@ -221,7 +221,13 @@ def records_import(
     actor.require(Cap.RECORDS_WRITE)
     validator = _validator(actor)
     department = actor.department
-    status = Status.DRAFT if needs_review(actor) and department.clerk_imports_reviewed else Status.EFFECTIVE
+    status = Status.EFFECTIVE
+    if (
+        provenance == CreditRecord.Provenance.FILE
+        and needs_review(actor)
+        and department.clerk_imports_reviewed
+    ):
+        status = Status.DRAFT
     codes = {normalise_uscc(r.code or "") for _, r in rows}
     entities = {
         code: (pk, name, name_en)
