@@ -20,7 +20,6 @@ from records import services
 from records.models import Person
 from tests import factories as f
 
-
 # --- the clock -----------------------------------------------------------------------------------
 # No test may depend on the day it runs. A test whose behaviour depends on "today" sets it with the
 # ``today`` fixture (or computes its dates from ``timezone.localdate()``). ``make test`` runs the
