@@ -1,5 +1,6 @@
 """The public read API: the disclosure search for other websites and researchers, throttled per
-client. Only published records, personal data masked, no credentials needed."""
+client. Only published records, personal data masked, identity numbers left out, no credentials
+needed."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from disclosure.presentation import mask_person_name, party_name
 from records import search as text_search
 from records.fields import public_field_values
 from records.models import CreditRecord
+from records.visibility import without_identity
 
 
 class PublicRecordSerializer(serializers.ModelSerializer):
@@ -38,7 +40,7 @@ class PublicRecordSerializer(serializers.ModelSerializer):
         return party_name(record)
 
     def structured_fields(self, record) -> dict:
-        values = public_field_values(record.item, record.fields)
+        values = public_field_values(record.item, without_identity(record.item, record.fields))
         if record.fields.get("party_category") == "natural_person" and "legal_rep_name" in values:
             values["legal_rep_name"] = mask_person_name(values["legal_rep_name"])
         return values

@@ -1,4 +1,5 @@
-"""How a record is shown to the public: personal data masked as the disclosure standard requires.
+"""How a record is shown to the public: personal data masked as the disclosure standard requires,
+and identity numbers left out altogether.
 
 A record's own page shows every public field (``public_view``). A list shows one line per record
 (``ResultRow``): the search page reads the columns of its lines (``LINE_COLUMNS``) in the statement
@@ -21,6 +22,7 @@ from credit_portal.web.markup import markup, markup_join
 from credit_portal.web.reversing import url_maker
 from records.fields import public_fields
 from records.models import CatalogueItem, CreditRecord
+from records.visibility import without_identity
 
 CONTENT_CHARS = 160
 NAMES_SECONDS = 300
@@ -41,9 +43,9 @@ def party_name(record: CreditRecord) -> str:
 
 
 def public_view(record: CreditRecord) -> dict:
-    """Everything the public may read about a published record."""
+    """Everything the public may read about a published record (no identity numbers, not even masked)."""
     fields = []
-    for key, label, value in public_fields(record.item, record.fields):
+    for key, label, value in public_fields(record.item, without_identity(record.item, record.fields)):
         if key == "legal_rep_name" and record.fields.get("party_category") == "natural_person":
             value = mask_person_name(value)
         fields.append((label, value))

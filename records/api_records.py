@@ -5,7 +5,7 @@ department's public and government-shared records, and its own authorised-use on
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -13,31 +13,73 @@ from rest_framework.views import APIView
 from credit_portal.accounts.actors import actor_for_request
 from credit_portal.accounts.capabilities import Cap
 from credit_portal.api.views import ThrottleFirstMixin
-from records import selectors, services
+from records import selectors, services, visibility
 from records.fields import RecordInput, public_field_values
-from records.models import CreditRecord, RecordChange, RecordProposal
+from records.models import CreditRecord, RecordChange, RecordProposal, Severity
 from records.services import review
 from records.services.credit import ReviewRequired
 
+WITHHELD_HELP = (
+    "Null when content_withheld is true: the record was revoked, its disclosure period ended or its"
+    " credit was restored, and it is not your department's."
+)
+
 
 class RecordSerializer(serializers.ModelSerializer):
+    """A record as an agency reads it. A record that no longer stands (revoked, expired, restored)
+    keeps its status, identifiers and dates for every department, but its content only for the
+    recording department: for others ``content_withheld`` is true and the content fields are null."""
+
     item = serializers.SlugRelatedField(slug_field="code", read_only=True)
     entity = serializers.SlugRelatedField(slug_field="code", read_only=True)
     department = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    legal_basis = serializers.CharField(read_only=True, allow_null=True, help_text=WITHHELD_HELP)
+    severity = serializers.ChoiceField(
+        choices=Severity.choices, read_only=True, allow_blank=True, allow_null=True, help_text=WITHHELD_HELP
+    )
+    content = serializers.CharField(read_only=True, allow_null=True, help_text=WITHHELD_HELP)
+    remarks = serializers.CharField(read_only=True, allow_null=True, help_text=WITHHELD_HELP)
     # Named for the API; the method is not get_fields, which DRF reserves.
-    fields = serializers.SerializerMethodField(method_name="structured_fields")
+    fields = serializers.SerializerMethodField(
+        method_name="structured_fields",
+        help_text="The catalogue item's structured fields, identity numbers masked. " + WITHHELD_HELP,
+    )
+    content_withheld = serializers.SerializerMethodField(
+        help_text="True when the record no longer stands (revoked, expired, restored) and is not your"
+        " department's: its status, identifiers and dates are given, its content is not."
+    )
 
     class Meta:
         model = CreditRecord
         fields = [
             "id", "item", "entity", "department", "party_name", "decision_number", "decision_date", "legal_basis",
-            "severity", "content", "valid_from", "valid_to", "remarks", "fields", "status", "version", "provenance",
-            "disclosure", "disclosure_due_on", "disclosure_ends_on", "published_at", "published_late_days",
-            "created_at", "updated_at",
+            "severity", "content", "valid_from", "valid_to", "remarks", "fields", "status", "content_withheld",
+            "version", "provenance", "disclosure", "disclosure_due_on", "disclosure_ends_on", "published_at",
+            "published_late_days", "withdrawn_at", "created_at", "updated_at",
         ]  # fmt: skip
 
-    def structured_fields(self, record) -> dict:
+    @extend_schema_field(serializers.DictField(allow_null=True))
+    def structured_fields(self, record) -> dict | None:
         return public_field_values(record.item, record.fields)
+
+    def get_content_withheld(self, record) -> bool:
+        return visibility.content_withheld(
+            self.context.get("actor"), status=record.status, department_id=record.department_id
+        )
+
+    def to_representation(self, record):
+        data = super().to_representation(record)
+        return visibility.withhold(data) if data["content_withheld"] else data
+
+
+def _reader(request) -> dict:
+    """The serializer context that says who reads (``RecordSerializer`` withholds what they may not)."""
+    return {"actor": actor_for_request(request)}
+
+
+class ActorContextMixin:
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), **_reader(self.request)}
 
 
 class RecordInputSerializer(serializers.Serializer):
@@ -94,7 +136,7 @@ class RevocationSerializer(serializers.Serializer):
     revoked_on = serializers.DateField(required=False, allow_null=True, default=None)
 
 
-class RecordListCreate(ThrottleFirstMixin, generics.ListCreateAPIView):
+class RecordListCreate(ThrottleFirstMixin, ActorContextMixin, generics.ListCreateAPIView):
     """Records of an entity (``?entity=CODE``), filtered by item or status; or record a decision for
     the token's department (201; 400 with every invalid field; 409 for a decision number already
     recorded by the department)."""
@@ -135,10 +177,12 @@ class RecordListCreate(ThrottleFirstMixin, generics.ListCreateAPIView):
         record = services.record_create(
             actor=actor_for_request(request), data=incoming.to_input(), provenance="api"
         )
-        return Response(RecordSerializer(record).data, status=status.HTTP_201_CREATED)
+        return Response(
+            RecordSerializer(record, context=_reader(request)).data, status=status.HTTP_201_CREATED
+        )
 
 
-class RecordDetail(ThrottleFirstMixin, generics.RetrieveAPIView):
+class RecordDetail(ThrottleFirstMixin, ActorContextMixin, generics.RetrieveAPIView):
     required_capabilities = {"GET": Cap.RECORDS_READ}
     serializer_class = RecordSerializer
 
@@ -171,7 +215,7 @@ class RecordCorrect(ThrottleFirstMixin, APIView):
                 reason=incoming.validated_data["reason"],
             )
             return Response(ProposalSerializer(proposal).data, status=status.HTTP_202_ACCEPTED)
-        return Response(RecordSerializer(record).data)
+        return Response(RecordSerializer(record, context=_reader(request)).data)
 
 
 class RecordRevoke(ThrottleFirstMixin, APIView):
@@ -191,7 +235,7 @@ class RecordRevoke(ThrottleFirstMixin, APIView):
                 actor=actor, record_id=pk, kind=RecordProposal.Kind.REVOCATION, **incoming.validated_data
             )
             return Response(ProposalSerializer(proposal).data, status=status.HTTP_202_ACCEPTED)
-        return Response(RecordSerializer(record).data)
+        return Response(RecordSerializer(record, context=_reader(request)).data)
 
 
 class ChangeFeed(ThrottleFirstMixin, APIView):
@@ -199,7 +243,9 @@ class ChangeFeed(ThrottleFirstMixin, APIView):
 
     Start with ``cursor=0``; each response gives ``next_cursor`` — keep it and ask again later,
     even when ``changes`` was empty. A correction appears as a later change of the same record, so
-    a system that follows the feed replaces wrong data wherever it went."""
+    a system that follows the feed replaces wrong data wherever it went. Once a record no longer
+    stands (revoked, expired, restored), every entry of it — its older ones too — carries its
+    identifiers, dates and status but not its content, unless it is your department's record."""
 
     required_capabilities = {"GET": Cap.RECORDS_READ}
     MAX_LIMIT = 1000
@@ -213,7 +259,28 @@ class ChangeFeed(ThrottleFirstMixin, APIView):
             200: inline_serializer(
                 "ChangeFeedPage",
                 {
-                    "changes": serializers.ListField(child=serializers.DictField()),
+                    "changes": inline_serializer(
+                        "ChangeFeedEntry",
+                        {
+                            "id": serializers.IntegerField(help_text="The entry's place in the feed"),
+                            "kind": serializers.ChoiceField(choices=RecordChange.Kind.choices),
+                            "record": serializers.IntegerField(help_text="The record's id"),
+                            "version": serializers.IntegerField(),
+                            "occurred_at": serializers.DateTimeField(),
+                            "content_withheld": serializers.BooleanField(
+                                help_text="True when the record no longer stands (revoked, expired,"
+                                " restored, whatever this entry's kind) and is not your department's:"
+                                " the content keys of data are null."
+                            ),
+                            "data": serializers.DictField(
+                                help_text="The record as it stood after this change: identifiers,"
+                                " dates, status and content (identity numbers masked). When"
+                                " content_withheld is true, legal_basis, severity, content,"
+                                " remarks and fields are null."
+                            ),
+                        },
+                        many=True,
+                    ),
                     "next_cursor": serializers.IntegerField(),
                     "has_more": serializers.BooleanField(),
                 },
@@ -235,10 +302,7 @@ class ChangeFeed(ThrottleFirstMixin, APIView):
                 },
                 status=status.HTTP_400_BAD_REQUEST,
             )
-        visible = selectors.records_visible_to_agencies(actor).values("pk")
-        changes = list(
-            RecordChange.objects.filter(id__gt=cursor, record_id__in=visible).order_by("id")[: limit + 1]
-        )
+        changes = list(selectors.change_feed(actor, after=cursor)[: limit + 1])
         has_more = len(changes) > limit
         changes = changes[:limit]
         # The cursor moves past rows this client may not see too, so it never re-reads them.
@@ -251,15 +315,20 @@ class ChangeFeed(ThrottleFirstMixin, APIView):
                 .first()
             )
             next_cursor = last or cursor
-        body = [
-            {
-                "id": c.pk,
-                "kind": c.kind,
-                "record": c.record_id,
-                "version": c.version,
-                "occurred_at": c.occurred_at,
-                "data": c.payload,
-            }
-            for c in changes
-        ]
+        body = []
+        for c in changes:
+            withheld = visibility.content_withheld(
+                actor, status=c.record_status, department_id=c.record_department_id
+            )
+            body.append(
+                {
+                    "id": c.pk,
+                    "kind": c.kind,
+                    "record": c.record_id,
+                    "version": c.version,
+                    "occurred_at": c.occurred_at,
+                    "content_withheld": withheld,
+                    "data": visibility.withhold(c.payload) if withheld else c.payload,
+                }
+            )
         return Response({"changes": body, "next_cursor": next_cursor, "has_more": has_more})

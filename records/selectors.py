@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 from django.db.models.functions import Length
 from django.http import Http404
 
@@ -17,6 +17,7 @@ from records.models import (
     EntityMembership,
     EntityPerson,
     MarketEntity,
+    RecordChange,
 )
 
 
@@ -47,7 +48,8 @@ def entity_search(
 
 
 def entity_public_profile(code: str) -> MarketEntity | None:
-    """An entity with what the public may see of the persons behind it (masked numbers only)."""
+    """An entity with its current persons (their numbers masked). The public pages print only their
+    names and roles; staff and the entity's own members see the masked numbers."""
     current = EntityPerson.objects.filter(until__isnull=True).select_related("person").order_by("role", "id")
     return (
         MarketEntity.objects.select_related("division", "supervising_department", "registering_department")
@@ -234,3 +236,16 @@ def proposal_record_id(actor: Actor, proposal_id: int) -> int:
     if record_id is None:
         raise Http404
     return record_id
+
+
+def change_feed(actor: Actor, *, after: int) -> QuerySet[RecordChange]:
+    """The change-feed entries after id ``after`` of the records the actor may read through the API,
+    in id (commit) order. Each carries its record's current status and department
+    (``record_status``, ``record_department_id``), joined in the same statement, for
+    ``records.visibility.content_withheld``: no query per entry."""
+    visible = records_visible_to_agencies(actor).values("pk")
+    return (
+        RecordChange.objects.filter(id__gt=after, record_id__in=visible)
+        .annotate(record_status=F("record__status"), record_department_id=F("record__department_id"))
+        .order_by("id")
+    )

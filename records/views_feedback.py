@@ -29,6 +29,7 @@ from records.fields import public_fields
 from records.models import Complaint, CreditRecord, Objection, Severity
 from records.services import complaints as complaint_services
 from records.services import objections as objection_services
+from records.visibility import without_identity
 
 PAGE_SIZE = 50
 
@@ -283,7 +284,10 @@ def _public_objection_context(form, record: CreditRecord | None) -> dict:
     return {
         "form": form,
         "record": record,
-        "structured": public_fields(record.item, record.fields) if record else [],
+        # A public page: the record's fields without identity numbers, as on its public page.
+        "structured": public_fields(record.item, without_identity(record.item, record.fields))
+        if record
+        else [],
         "objectable": record is not None and record.status in objection_services.OBJECTABLE,
     }
 

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from credit_portal.accounts.capabilities import Cap
 from credit_portal.errors import Conflict
 from credit_portal.web.decorators import staff_required
-from records import selectors, services
+from records import selectors, services, visibility
 from records.fields import public_fields
 from records.forms import RecordFilterForm, RecordForm, RevokeForm
 from records.models import CatalogueItem, CreditRecord, RecordProposal
@@ -66,12 +66,15 @@ def record_detail(request, pk: int):
     record = selectors.record_for_staff(actor, pk)
     own = actor.can(Cap.ALL_DEPARTMENTS) or record.department_id == actor.department_id
     proposal = selectors.pending_proposal(record) if own else None
+    # Another department's staff see what became of a record that no longer stands, not its content.
+    withheld = visibility.content_withheld(actor, status=record.status, department_id=record.department_id)
     return render(
         request,
         "staff/records/detail.html",
         {
             "record": record,
-            "structured": public_fields(record.item, record.fields),
+            "content_withheld": withheld,
+            "structured": [] if withheld else public_fields(record.item, record.fields),
             "history": selectors.record_history(record),
             "can_write": own
             and actor.can(Cap.RECORDS_WRITE)

@@ -232,6 +232,10 @@ SPECTACULAR_SETTINGS = {
         "EntityStatusEnum": "records.models.MarketEntity.Status",
         "ComplaintStatusEnum": "records.models.Complaint.Status",
         "ObjectionStatusEnum": "records.models.Objection.Status",
+        "RecordChangeKindEnum": "records.models.RecordChange.Kind",
+        "KindEnum": "records.models.Complaint.Kind",  # its name while it was the only "kind"
+        "RecordProposalKindEnum": "records.models.RecordProposal.Kind",
+        "RecordProposalStatusEnum": "records.models.RecordProposal.Status",
     },
 }
 
