@@ -367,7 +367,7 @@ class BreachNotice(models.Model):
 
     pledge = models.ForeignKey(Pledge, on_delete=models.PROTECT, related_name="breach_notices")
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.SERVED)
-    grounds = models.TextField(_("grounds"), validators=[no_nul])
+    grounds = models.TextField(_("facts and grounds"), validators=[no_nul])
     severity = models.CharField(_("intended severity"), max_length=8, choices=Severity.choices)
     legal_basis = models.TextField(_("basis"), validators=[no_nul])
     pledge_status_before = models.CharField(max_length=10, choices=Pledge.Status.choices)

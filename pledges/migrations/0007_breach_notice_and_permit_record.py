@@ -31,7 +31,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('status', models.CharField(choices=[('served', 'Notice served: the defence window is open'), ('answered', 'The entity stated its defence'), ('confirmed', 'Breach confirmed'), ('dropped', 'Dropped: no breach found')], default='served', max_length=10, verbose_name='status')),
-                ('grounds', models.TextField(validators=[django.core.validators.ProhibitNullCharactersValidator()], verbose_name='grounds')),
+                ('grounds', models.TextField(validators=[django.core.validators.ProhibitNullCharactersValidator()], verbose_name='facts and grounds')),
                 ('severity', models.CharField(choices=[('minor', 'Minor'), ('general', 'General'), ('serious', 'Serious')], max_length=8, verbose_name='intended severity')),
                 ('legal_basis', models.TextField(validators=[django.core.validators.ProhibitNullCharactersValidator()], verbose_name='basis')),
                 ('pledge_status_before', models.CharField(choices=[('active', 'In force'), ('overdue', 'Materials overdue: being checked'), ('noticed', 'Intended breach finding: the entity may state its defence'), ('fulfilled', 'Kept'), ('broken', 'Broken'), ('lapsed', 'Lapsed: no longer in force')], max_length=10)),

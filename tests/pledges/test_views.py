@@ -258,6 +258,13 @@ VIEWS = [
         _my(True),
     ),
     ("my pledge", "get", lambda w: f"/my/pledges/{w['pledge'].number}/", None, _my(True)),
+    (
+        "my defence",
+        "post",
+        lambda w: f"/my/pledges/{w['pledge'].number}/defence/",
+        lambda w: {"defence": "陈述申辩"},
+        _my(True, own=302),  # no notice awaits a defence: refused with a message, redirected
+    ),
     ("my public pledge page", "get", lambda w: "/my/pledges/public/new/", None, _my(False)),
     (
         "my public pledge post",
@@ -316,6 +323,22 @@ VIEWS = [
         "post",
         lambda w: f"/staff/pledges/{w['pledge'].number}/breach/",
         lambda w: {"breach-reason": "现场检查发现与承诺不符", "breach-severity": "general"},
+        _staff(False, credit_office=404, success=302),
+    ),
+    # Confirming or dropping needs an open notice: the world's pledge has none, so the service
+    # refuses with a message (a redirect) and nothing changes, for every actor.
+    (
+        "staff breach confirm",
+        "post",
+        lambda w: f"/staff/pledges/{w['pledge'].number}/breach/confirm/",
+        lambda w: {"confirm-reason": "认定失信"},
+        _staff(False, credit_office=404, success=302),
+    ),
+    (
+        "staff breach drop",
+        "post",
+        lambda w: f"/staff/pledges/{w['pledge'].number}/breach/drop/",
+        lambda w: {"drop-reason": "不予认定"},
         _staff(False, credit_office=404, success=302),
     ),
     (
