@@ -8,22 +8,30 @@ from datetime import timedelta
 from django import forms
 from django.forms import formset_factory
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from pledges.files import max_bytes
 from pledges.models import Matter, PermitApplication, Pledge
 from pledges.services import (
     BREACH_SEVERITIES,
+    PERMIT_KEYS,
     EducationInput,
     MaterialInput,
     MatterInput,
+    PermitInput,
     PledgeSigning,
     Signature,
+    permit_categories,
 )
 from records.models import Severity
 from records.services.credit import add_months
 
 ACCEPT = ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"
+
+
+def get_language_zh() -> bool:
+    return (get_language() or "").startswith("zh")
 
 
 def _textarea(rows: int = 5):
@@ -350,6 +358,10 @@ class EducationForm(forms.Form):
 
 
 class DecisionForm(forms.Form):
+    """The decision, and on approval the permit decision as the national permit field standard
+    records it (the permit record is written from it). The fields only parse: the service checks
+    them all at once, so every error shows in one go."""
+
     decision = forms.ChoiceField(
         label=_("Decision"),
         choices=[("approve", _("Approve: grant the permit")), ("reject", _("Reject"))],
@@ -362,21 +374,115 @@ class DecisionForm(forms.Form):
         widget=_textarea(5),
         help_text=_("Required to reject. The applicant reads them."),
     )
+    decision_number = forms.CharField(
+        label=_("Number of the permit decision"),
+        required=False,
+        help_text=_("To approve: the number of the permit decision document, e.g. 深市监许〔2026〕123号."),
+    )
+    decision_doc_name = forms.CharField(
+        label=_("Title of the permit decision"),
+        required=False,
+        help_text=_("To approve: e.g. 食品经营许可决定书."),
+    )
+    permit_category = forms.CharField(label=_("Permit category"), required=False, widget=forms.Select)
+    certificate_name = forms.CharField(
+        label=_("Certificate (if one is issued)"), required=False, help_text=_("e.g. 食品经营许可证.")
+    )
+    certificate_number = forms.CharField(label=_("Certificate number"), required=False)
+    valid_from = forms.CharField(
+        label=_("Valid from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    valid_to = forms.CharField(
+        label=_("Valid to"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    content = forms.CharField(
+        label=_("Content of the permit"),
+        required=False,
+        widget=_textarea(3),
+        help_text=_(
+            "To approve: what is permitted (scope, premises, conditions). It is disclosed to the public."
+        ),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["permit_category"].widget.choices = [("", "—")] + [
+            (key, zh if get_language_zh() else en) for key, zh, en in permit_categories()
+        ]
+        if not self.is_bound:
+            self.fields["valid_from"].initial = timezone.localdate().isoformat()
+
+    def permit(self) -> PermitInput | None:
+        if self.cleaned_data.get("decision") != "approve":
+            return None
+        return PermitInput(**{key: self.cleaned_data.get(key, "") for key in PERMIT_KEYS})
 
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=2000, widget=_textarea(4))
 
 
-class BreachForm(ReasonForm):
-    """The reason, and how serious the breach is: the severity sets how long the negative record
-    is disclosed and from when the entity may seek restoration (the disclosure-period rules)."""
+class BreachForm(forms.Form):
+    """The notice of an intended breach finding: the grounds, how serious the breach is intended
+    to be (the severity sets how long the negative record would be disclosed and from when the
+    entity may seek restoration), and the basis."""
 
+    reason = forms.CharField(
+        label=_("Facts and grounds of the intended finding"),
+        max_length=2000,
+        widget=_textarea(4),
+        help_text=_("The entity reads them in the notice and may answer them."),
+    )
     severity = forms.ChoiceField(
-        label=_("Severity"),
+        label=_("Intended severity"),
         choices=[(severity.value, severity.label) for severity in BREACH_SEVERITIES],
         initial=Severity.GENERAL,
         help_text=_("It sets how long the record of the breach is disclosed (the disclosure-period rules)."),
+    )
+    legal_basis = forms.CharField(
+        label=_("Basis"),
+        max_length=4000,
+        required=False,
+        widget=_textarea(4),
+        help_text=_(
+            "The provisions relied on. Left empty, the notice cites what the pledge said breaking it means."
+        ),
+    )
+
+
+class ConfirmBreachForm(forms.Form):
+    """The decision on an intended finding: its reasons (answering the entity's defence) and,
+    if the defence warrants it, a lower severity."""
+
+    reason = forms.CharField(
+        label=_("Reasons of the decision"),
+        max_length=2000,
+        widget=_textarea(4),
+        help_text=_("Say how the entity's defence was weighed (or that it stated none)."),
+    )
+    severity = forms.ChoiceField(
+        label=_("Severity"),
+        required=False,
+        choices=[("", _("As in the notice"))] + [(s.value, s.label) for s in BREACH_SEVERITIES],
+        help_text=_("Lower than in the notice if the defence warrants it; never higher."),
+    )
+
+
+class DefenceForm(forms.Form):
+    defence = forms.CharField(
+        label=_("Your statement and defence"),
+        max_length=4000,
+        required=False,
+        widget=_textarea(8),
+        help_text=_(
+            "The facts and reasons you put forward. The department must weigh them before it decides."
+        ),
+    )
+    file = forms.FileField(
+        label=_("Attachment (optional)"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": ACCEPT}),
+        help_text=_("PDF, JPEG or PNG, at most 20 MB."),
     )
 
 

@@ -11,7 +11,7 @@ from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from credit_portal.accounts.models import Department
-from records.models import CreditRecord, IndustryAssociation, MarketEntity, no_nul
+from records.models import CreditRecord, IndustryAssociation, MarketEntity, Severity, no_nul
 
 
 def _local(zh: str, en: str) -> str:
@@ -188,6 +188,16 @@ class PermitApplication(models.Model):
     # Drawn when the application form is shown and sent back with it: the same form submitted
     # twice (a double click, a resend after a dropped connection) makes one application.
     submission_key = models.UUIDField(_("submission key"), null=True, blank=True, editable=False)
+    # Written with the approval, in the same transaction: the administrative permit itself, a
+    # record of the deciding department disclosed within 7 working days like any permit.
+    permit_record = models.ForeignKey(
+        CreditRecord,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("The administrative permit record written on approval."),
+    )
 
     class Meta:
         ordering = ["-submitted_at"]
@@ -238,6 +248,9 @@ class Pledge(models.Model):
     class Status(models.TextChoices):
         ACTIVE = "active", _("In force")
         OVERDUE = "overdue", _("Materials overdue: being checked")
+        # The department intends to find a breach and has told the entity, which may state its
+        # defence (陈述申辩) until the notice's deadline; only then may the finding be confirmed.
+        NOTICED = "noticed", _("Intended breach finding: the entity may state its defence")
         FULFILLED = "fulfilled", _("Kept")
         BROKEN = "broken", _("Broken")
         LAPSED = "lapsed", _("Lapsed: no longer in force")
@@ -313,6 +326,14 @@ class Pledge(models.Model):
         return self.number
 
     @property
+    def public_status_display(self) -> str:
+        """The status as the public sees it: an intended finding is not a finding, so a pledge
+        under notice shows as being checked until the department decides."""
+        if self.status == self.Status.NOTICED:
+            return str(_("Being checked by the department"))
+        return self.get_status_display()
+
+    @property
     def breach_record_status(self) -> str:
         """For a broken pledge, what became of the credit record of its breach when it no longer
         stands as recorded: ``revoked`` (the finding was overturned, e.g. an objection upheld),
@@ -327,3 +348,77 @@ class Pledge(models.Model):
             return record.status
         shown = (CreditRecord.Disclosure.PENDING, CreditRecord.Disclosure.PUBLISHED)
         return "" if record.disclosure in shown else "ended"
+
+
+class BreachNotice(models.Model):
+    """A notice of an intended breach finding (拟认定违背信用承诺告知): before a department finds a
+    pledge broken it tells the entity the grounds, the severity it intends and the basis (with
+    what the pledge itself said breaking it means), and gives it a defence window in working days
+    (陈述申辩). The entity's answer is kept; the finding is confirmed only after the window closed
+    or once the entity answered, or the department drops it. One open notice per pledge."""
+
+    class Status(models.TextChoices):
+        SERVED = "served", _("Notice served: the defence window is open")
+        ANSWERED = "answered", _("The entity stated its defence")
+        CONFIRMED = "confirmed", _("Breach confirmed")
+        DROPPED = "dropped", _("Dropped: no breach found")
+
+    OPEN = (Status.SERVED, Status.ANSWERED)
+
+    pledge = models.ForeignKey(Pledge, on_delete=models.PROTECT, related_name="breach_notices")
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.SERVED)
+    grounds = models.TextField(_("facts and grounds"), validators=[no_nul])
+    severity = models.CharField(_("intended severity"), max_length=8, choices=Severity.choices)
+    legal_basis = models.TextField(_("basis"), validators=[no_nul])
+    pledge_status_before = models.CharField(max_length=10, choices=Pledge.Status.choices)
+    served_at = models.DateTimeField(_("served at"), default=timezone.now)
+    served_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    defence_days = models.PositiveSmallIntegerField(_("working days for the defence"))
+    defence_due_on = models.DateField(_("defence due by"))
+    defence = models.TextField(_("the entity's defence"), blank=True, validators=[no_nul])
+    defence_file = models.FileField(upload_to="defences/%Y/%m/", blank=True)
+    defence_file_name = models.CharField(max_length=255, blank=True)
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decision_reason = models.TextField(_("reasons of the decision"), blank=True, validators=[no_nul])
+
+    class Meta:
+        ordering = ["pledge", "-served_at", "-id"]
+        verbose_name = _("notice of an intended breach finding")
+        verbose_name_plural = _("notices of intended breach findings")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pledge"],
+                condition=Q(status__in=["served", "answered"]),
+                name="breach_notice_one_open",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["defence_due_on"], name="breach_notice_due_idx", condition=Q(status="served")
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pledge} {self.served_at:%Y-%m-%d}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN
+
+    @property
+    def defence_due_is_provisional(self) -> bool:
+        """Whether the deadline falls in a year whose official holidays are not entered yet (it
+        counts weekends only until they are)."""
+        from credit_portal.workdays import services as workdays
+
+        return not workdays.get_calendar().is_authoritative(self.defence_due_on)
+
+    def defence_window_open(self, today) -> bool:
+        return today <= self.defence_due_on

@@ -15,6 +15,7 @@ from credit_portal.accounts.actors import Actor
 from credit_portal.accounts.capabilities import Cap
 from pledges import access
 from pledges.models import (
+    BreachNotice,
     ComplianceMaterial,
     Matter,
     MatterMaterial,
@@ -116,15 +117,26 @@ def staff_pledge_list(actor: Actor, *, status: str = "") -> QuerySet[Pledge]:
     qs = access.staff_pledges(actor).select_related(*PLEDGE_LIST_RELATED)
     if status:
         qs = qs.filter(status=status)
-    # Overdue first (they wait for a person), then those in force by due date, then the rest.
+    # Those waiting for a person first (overdue, or under notice of a breach finding), then those
+    # in force by due date, then the rest.
     rank = Case(
-        When(status=Pledge.Status.OVERDUE, then=Value(0)),
+        When(status__in=[Pledge.Status.OVERDUE, Pledge.Status.NOTICED], then=Value(0)),
         When(status=Pledge.Status.ACTIVE, then=Value(1)),
         default=Value(2),
         output_field=IntegerField(),
     )
     return qs.annotate(rank=rank).order_by(
         "rank", F("materials_due_on").asc(nulls_last=True), "-signed_at", "-id"
+    )
+
+
+def breach_notices(pledge: Pledge) -> list[BreachNotice]:
+    """The pledge's notices of intended breach findings, newest first, with who acted on them.
+    The caller has checked access to the pledge."""
+    return list(
+        BreachNotice.objects.filter(pledge=pledge)
+        .select_related("served_by", "answered_by", "decided_by")
+        .order_by("-served_at", "-id")
     )
 
 
@@ -233,8 +245,9 @@ def processing_report(actor: Actor, *, start: date, end: date) -> list[ReportRow
 def pending_counts(actor: Actor) -> dict[str, int]:
     """For the dashboard panel: open applications and pledges awaiting a person's check."""
     if not actor.can(Cap.PLEDGES_MANAGE):
-        return {"open": 0, "overdue": 0}
+        return {"open": 0, "overdue": 0, "noticed": 0}
     return {
         "open": access.staff_applications(actor).filter(status__in=OPEN_APPLICATIONS).count(),
         "overdue": access.staff_pledges(actor).filter(status=Pledge.Status.OVERDUE).count(),
+        "noticed": access.staff_pledges(actor).filter(status=Pledge.Status.NOTICED).count(),
     }

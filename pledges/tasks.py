@@ -16,12 +16,19 @@ logger = logging.getLogger(__name__)
 
 @shared_task
 def sweep_overdue_pledges(today: str | None = None) -> int:
-    """Flag pledges whose materials are overdue and tell their departments; lapse voluntary and
+    """Flag pledges whose materials are overdue and tell their departments; tell them of notices
+    of intended breach findings whose defence window closed unanswered; lapse voluntary and
     association pledges past their ``valid_until``. Idempotent; safe to
     run concurrently (SKIP LOCKED). ``today`` (ISO date) is for an operator replaying a day."""
     actor = system_actor("pledges.sweep")
     day = date.fromisoformat(today) if today else None
     flagged = services.pledges_flag_overdue(actor=actor, today=day)
+    closed = services.breach_windows_closed(actor=actor, today=day)
     lapsed = services.pledges_lapse_expired(actor=actor, today=day)
-    logger.info("Pledge sweep: %d flagged as overdue, %d lapsed", len(flagged), len(lapsed))
+    logger.info(
+        "Pledge sweep: %d flagged as overdue, %d defence windows closed, %d lapsed",
+        len(flagged),
+        len(closed),
+        len(lapsed),
+    )
     return len(flagged)

@@ -29,6 +29,12 @@ my_patterns = [
     path("pledges/public/new/", views_my.pledge_public_create, name="pledge_public_create"),
     path("pledges/association/new/", views_my.association_pledge_create, name="association_pledge_create"),
     path("pledges/<str:number>/", views_my.pledge_my_detail, name="pledge_my_detail"),
+    path("pledges/<str:number>/defence/", views_my.pledge_breach_answer, name="pledge_breach_answer"),
+    path(
+        "pledges/<str:number>/defence/<int:notice_id>/file/",
+        views_my.pledge_my_defence_file,
+        name="pledge_my_defence_file",
+    ),
     path("applications/<str:number>/", views_my.application_my_detail, name="application_my_detail"),
     path("applications/<str:number>/sign/", views_my.application_pledge_sign, name="application_pledge_sign"),
     path(
@@ -66,7 +72,19 @@ staff_patterns = [
         name="application_staff_material",
     ),
     path("pledges/<str:number>/", views_staff.pledge_staff_detail, name="pledge_staff_detail"),
-    path("pledges/<str:number>/breach/", views_staff.pledge_breach_confirm, name="pledge_breach_confirm"),
+    # "Confirm a breach" starts with the notice of the intended finding; the decision follows.
+    path("pledges/<str:number>/breach/", views_staff.pledge_breach_notify, name="pledge_breach_notify"),
+    path(
+        "pledges/<str:number>/breach/confirm/",
+        views_staff.pledge_breach_confirm,
+        name="pledge_breach_confirm",
+    ),
+    path("pledges/<str:number>/breach/drop/", views_staff.pledge_breach_drop, name="pledge_breach_drop"),
+    path(
+        "pledges/<str:number>/breach/<int:notice_id>/file/",
+        views_staff.pledge_staff_defence_file,
+        name="pledge_staff_defence_file",
+    ),
     path("pledges/<str:number>/accept-late/", views_staff.pledge_accept_late, name="pledge_accept_late"),
     path("associations/", views_associations.association_list, name="association_list"),
     path("associations/<int:pk>/", views_associations.association_detail, name="association_detail"),

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -20,12 +21,13 @@ from pledges.forms import (
     AcknowledgeForm,
     ApplicationForm,
     AssociationPledgeForm,
+    DefenceForm,
     MaterialUploadForm,
     PledgeSignForm,
     PublicPledgeForm,
     add_service_errors,
 )
-from pledges.models import EducationAcknowledgement, MaterialSubmission, Pledge
+from pledges.models import BreachNotice, EducationAcknowledgement, MaterialSubmission, Pledge
 from pledges.services.applications import entity_choices
 
 RECENT = 50
@@ -161,6 +163,7 @@ def _application_detail(request, application, upload_form=None, status=200):
             "following": following,
             "can_upload": can_upload,
             "upload_form": upload_form,
+            "permit_record": application.permit_record,
             "can_sign": pledge is None
             and application.status == application.Status.SUBMITTED
             and application.matter.pledge_allowed
@@ -253,11 +256,87 @@ def application_my_material(request, number: str, submission_id: int):
     return response
 
 
+def defence_file_response(notice: BreachNotice) -> FileResponse:
+    try:
+        handle = notice.defence_file.open("rb")
+    except (FileNotFoundError, ValueError):
+        raise Http404 from None
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=notice.defence_file_name or "defence",
+        content_type=files.content_type_of(notice.defence_file.name),
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _pledge_detail(request, pledge, defence_form=None, status=200):
+    notices = selectors.breach_notices(pledge)
+    current = notices[0] if notices and notices[0].is_open else None
+    today = timezone.localdate()
+    can_answer = current is not None and current.answered_at is None and current.defence_window_open(today)
+    return render(
+        request,
+        "pledges/my/pledge.html",
+        {
+            "pledge": pledge,
+            "notices": notices,
+            "current_notice": current,
+            "today": today,
+            # A form sent back with errors is shown even when the window closed meanwhile, so
+            # that the error saying so is read where the statement was typed.
+            "defence_form": defence_form
+            if defence_form is not None
+            else (DefenceForm() if can_answer else None),
+        },
+        status=status,
+    )
+
+
 @entity_user_required
 @require_GET
 def pledge_my_detail(request, number: str):
+    return _pledge_detail(request, access.pledge_for_member(request.actor, number))
+
+
+@entity_user_required
+@require_POST
+def pledge_breach_answer(request, number: str):
     pledge = access.pledge_for_member(request.actor, number)
-    return render(request, "pledges/my/pledge.html", {"pledge": pledge})
+    form = DefenceForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.pledge_breach_answer(
+                actor=request.actor,
+                number=pledge.number,
+                defence=form.cleaned_data["defence"],
+                upload=form.cleaned_data.get("file"),
+            )
+        except ValidationError as exc:
+            if "status" in exc.message_dict:
+                messages.error(request, " ".join(exc.message_dict["status"]))
+                return redirect("my:pledge_my_detail", number=pledge.number)
+            add_service_errors(form, exc.message_dict)
+        else:
+            messages.success(
+                request, _("Your defence was received. The department weighs it before it decides.")
+            )
+            return redirect("my:pledge_my_detail", number=pledge.number)
+    pledge.refresh_from_db()
+    return _pledge_detail(request, pledge, defence_form=form, status=400)
+
+
+@entity_user_required
+@require_GET
+def pledge_my_defence_file(request, number: str, notice_id: int):
+    pledge = access.pledge_for_member(request.actor, number)
+    notice = BreachNotice.objects.filter(pledge=pledge, pk=notice_id).exclude(defence_file="").first()
+    if notice is None:
+        raise Http404
+    response = defence_file_response(notice)
+    services.breach_defence_download(actor=request.actor, notice=notice)
+    return response
 
 
 @entity_user_required

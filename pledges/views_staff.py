@@ -25,6 +25,7 @@ from pledges import access, charts, selectors, services
 from pledges.forms import (
     ApplicationFilterForm,
     BreachForm,
+    ConfirmBreachForm,
     DecisionForm,
     EducationForm,
     MaterialFormSet,
@@ -37,9 +38,9 @@ from pledges.forms import (
     material_error_keys,
     material_inputs,
 )
-from pledges.models import MaterialSubmission, Pledge
+from pledges.models import BreachNotice, MaterialSubmission, Pledge
 from pledges.services.applications import OPEN
-from pledges.views_my import material_file_response
+from pledges.views_my import defence_file_response, material_file_response
 
 PAGE_SIZE = 50
 MANAGE = Cap.PLEDGES_MANAGE
@@ -90,6 +91,7 @@ def _application_page(request, application, form=None, status=200):
                 timezone.localdate(application.submitted_at), application.matter.statutory_days
             ),
             "form": (form or DecisionForm()) if can_decide else None,
+            "permit_record": application.permit_record,
         },
         status=status,
     )
@@ -115,6 +117,7 @@ def application_decide(request, number: str):
                 number=application.number,
                 approve=form.cleaned_data["decision"] == "approve",
                 reason=form.cleaned_data["reason"],
+                permit=form.permit(),
             )
         except ValidationError as exc:
             if "status" in exc.message_dict:
@@ -157,25 +160,41 @@ def pledge_staff_list(request):
     )
 
 
-def _pledge_page(request, pledge, breach_form=None, late_form=None, status=200):
+def _pledge_page(
+    request, pledge, breach_form=None, late_form=None, confirm_form=None, drop_form=None, status=200
+):
     own = _own(request.actor, pledge.department_id)
     unsettled = pledge.status in (Pledge.Status.ACTIVE, Pledge.Status.OVERDUE)
+    noticed = pledge.status == Pledge.Status.NOTICED
     submissions = []
     if pledge.application_id:
         submissions = list(
             MaterialSubmission.objects.filter(application_id=pledge.application_id).select_related("material")
         )
+    notices = selectors.breach_notices(pledge)
+    today = timezone.localdate()
+    current = notices[0] if notices and notices[0].is_open else None
     return render(
         request,
         "pledges/staff/pledge.html",
         {
             "pledge": pledge,
             "submissions": submissions,
-            "breach_form": (breach_form or BreachForm(prefix="breach")) if own and unsettled else None,
+            "notices": notices,
+            "current_notice": current,
+            "may_confirm": current is not None
+            and (current.answered_at is not None or not current.defence_window_open(today)),
+            "breach_form": (breach_form or BreachForm(prefix="breach", initial={"legal_basis": ""}))
+            if own and unsettled
+            else None,
             "late_form": (late_form or ReasonForm(prefix="late"))
             if own and pledge.status == Pledge.Status.OVERDUE
             else None,
-            "today": timezone.localdate(),
+            "confirm_form": (confirm_form or ConfirmBreachForm(prefix="confirm"))
+            if own and noticed
+            else None,
+            "drop_form": (drop_form or ReasonForm(prefix="drop")) if own and noticed else None,
+            "today": today,
         },
         status=status,
     )
@@ -188,8 +207,9 @@ def pledge_staff_detail(request, number: str):
 
 
 def _settle(request, number: str, *, form_class, prefix: str, settle, done: str):
-    """Confirm a breach or accept a late pledge (``settle``) with what the ``prefix`` form asks;
-    a pledge that can no longer be settled that way comes back with the service's reason."""
+    """Act on a pledge (``settle``) with what the ``prefix`` form asks; a pledge that can no
+    longer be settled that way comes back with the service's reason. A refusal for a reason
+    of timing (the defence window still open) is shown on the form, with nothing changed."""
     pledge = access.pledge_for_staff(request.actor, number)
     if not _own(request.actor, pledge.department_id):
         raise Http404
@@ -210,17 +230,64 @@ def _settle(request, number: str, *, form_class, prefix: str, settle, done: str)
     return _pledge_page(request, pledge, status=400, **{f"{prefix}_form": form})
 
 
+def _notify(*, actor, number, reason, severity, legal_basis):
+    return services.pledge_breach_notify(
+        actor=actor, number=number, grounds=reason, severity=severity, legal_basis=legal_basis
+    )
+
+
+@staff_required(MANAGE)
+@require_POST
+def pledge_breach_notify(request, number: str):
+    """ "Confirm a breach" starts with the notice: the entity is told and may state its defence."""
+    return _settle(
+        request,
+        number,
+        form_class=BreachForm,
+        prefix="breach",
+        settle=_notify,
+        done=_(
+            "Notice served: the entity is told of the intended finding and may state its defence by the date shown."
+        ),
+    )
+
+
 @staff_required(MANAGE)
 @require_POST
 def pledge_breach_confirm(request, number: str):
     return _settle(
         request,
         number,
-        form_class=BreachForm,
-        prefix="breach",
+        form_class=ConfirmBreachForm,
+        prefix="confirm",
         settle=services.pledge_confirm_breach,
         done=_("Breach confirmed: the negative credit record is written and the entity is notified."),
     )
+
+
+@staff_required(MANAGE)
+@require_POST
+def pledge_breach_drop(request, number: str):
+    return _settle(
+        request,
+        number,
+        form_class=ReasonForm,
+        prefix="drop",
+        settle=services.pledge_breach_drop,
+        done=_("The intended finding is dropped: no record is written and the entity is notified."),
+    )
+
+
+@staff_required(MANAGE)
+@require_GET
+def pledge_staff_defence_file(request, number: str, notice_id: int):
+    pledge = access.pledge_for_staff(request.actor, number)
+    notice = BreachNotice.objects.filter(pledge=pledge, pk=notice_id).exclude(defence_file="").first()
+    if notice is None:
+        raise Http404
+    response = defence_file_response(notice)
+    services.breach_defence_download(actor=request.actor, notice=notice)
+    return response
 
 
 @staff_required(MANAGE)

@@ -8,6 +8,15 @@ from pledges.services.applications import (
     material_download,
     material_supply,
 )
+from pledges.services.breaches import (
+    DEFENCE_RULE,
+    breach_defence_download,
+    breach_windows_closed,
+    pledge_breach_answer,
+    pledge_breach_drop,
+    pledge_breach_notify,
+    pledge_confirm_breach,
+)
 from pledges.services.common import Signature
 from pledges.services.matters import (
     EducationInput,
@@ -21,29 +30,38 @@ from pledges.services.matters import (
 from pledges.services.performance import (
     BREACH_SEVERITIES,
     pledge_accept_late,
-    pledge_confirm_breach,
     pledges_flag_overdue,
     pledges_lapse_expired,
 )
+from pledges.services.permits import PERMIT_KEYS, PermitInput, permit_categories
 from pledges.services.public import association_pledge_register, public_pledge_publish
 
 __all__ = [
     "BREACH_SEVERITIES",
+    "DEFENCE_RULE",
+    "PERMIT_KEYS",
     "EducationInput",
     "MaterialInput",
     "MatterInput",
+    "PermitInput",
     "PledgeSigning",
     "Signature",
     "application_decide",
     "application_pledge_sign",
     "application_submit",
     "association_pledge_register",
+    "breach_defence_download",
+    "breach_windows_closed",
     "compliance_material_save",
     "education_acknowledge",
     "material_download",
     "material_supply",
     "matter_save",
+    "permit_categories",
     "pledge_accept_late",
+    "pledge_breach_answer",
+    "pledge_breach_drop",
+    "pledge_breach_notify",
     "pledge_confirm_breach",
     "pledge_template_publish",
     "pledges_flag_overdue",

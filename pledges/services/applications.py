@@ -40,6 +40,7 @@ from pledges.services.common import (
     write_pledge_record,
 )
 from pledges.services.performance import flag_overdue, fulfil, lapse
+from pledges.services.permits import PermitInput, permit_into, write_permit_record
 from records.access import entity_for_member
 from records.fields import Errors
 from records.models import MarketEntity
@@ -492,15 +493,25 @@ def material_download(*, actor: Actor, submission: MaterialSubmission) -> None:
 
 
 @transaction.atomic
-def application_decide(*, actor: Actor, number: str, approve: bool, reason: str = "") -> PermitApplication:
+def application_decide(
+    *, actor: Actor, number: str, approve: bool, reason: str = "", permit: PermitInput | None = None
+) -> PermitApplication:
     """Approve or reject an open application of the actor's department, with reasons (required to
-    reject). The working days from submission to decision are recorded (the day of submission not
-    counted). Deciding again the same way is harmless. Side effects: audit event, a notice to the
-    applicant that repeats what breaking the pledge means."""
+    reject). Approving grants the permit: ``permit`` carries what the permit decision says
+    (decision number and title, category, certificate, content, validity), and the permit record
+    (catalogue item ``admin_permit``) is written for the department by the deciding reviewer, in
+    this transaction, and disclosed within 7 working days like any permit. Every error is raised
+    at once (keys ``reason`` and those of ``PERMIT_KEYS``), and nothing is written then. The
+    working days from submission to decision are recorded (the day of submission not counted).
+    Deciding again the same way is harmless and writes nothing. Side effects: audit event, the
+    permit record (approval), the pledge's lapse (rejection), a notice to the applicant that
+    repeats what breaking the pledge means."""
     actor.require(Cap.PLEDGES_MANAGE)
+    if approve:
+        actor.require(Cap.RECORDS_WRITE)
     application = (
         PermitApplication.objects.select_for_update(of=("self",))
-        .select_related("matter", "entity")
+        .select_related("matter", "matter__department", "entity")
         .filter(number=str(number).upper(), matter__department_id=actor.department_id)
         .first()
         if actor.department_id
@@ -513,34 +524,70 @@ def application_decide(*, actor: Actor, number: str, approve: bool, reason: str 
         return application
     if application.status not in OPEN:
         raise ValidationError({"status": [str(_("This application has already been decided."))]})
+    now = timezone.now()
+    today = timezone.localdate(now)
     errors = Errors()
     reason = text_into(errors, "reason", reason, max_length=4000, required=not approve)
+    clean_permit = (
+        permit_into(errors, permit, department=application.matter.department, today=today)
+        if approve
+        else None
+    )
     if errors:
         raise ValidationError(dict(errors))
     before = application.status
-    now = timezone.now()
+    pledge = Pledge.objects.select_for_update().filter(application=application).first()
     application.status = target
     application.decided_at = now
     application.decided_by = actor.user
     application.decision_reason = reason
     application.processing_days = workdays.working_days_between(
-        timezone.localdate(application.submitted_at), timezone.localdate(now)
+        timezone.localdate(application.submitted_at), today
     )
+    if clean_permit is not None:
+        application.permit_record = write_permit_record(
+            actor=actor,
+            application=application,
+            permit=clean_permit,
+            decided_on=today,
+            pledged=pledge is not None,
+        )
     application.save(
-        update_fields=["status", "decided_at", "decided_by", "decision_reason", "processing_days"]
+        update_fields=[
+            "status",
+            "decided_at",
+            "decided_by",
+            "decision_reason",
+            "processing_days",
+            "permit_record",
+        ]
     )
     audit.log(
         actor=actor,
         action="pledges.application.approved" if approve else "pledges.application.rejected",
         target=application,
         before={"status": before},
-        after={"status": target, "reason": reason, "processing_days": application.processing_days},
+        after={
+            "status": target,
+            "reason": reason,
+            "processing_days": application.processing_days,
+            "permit_record": application.permit_record_id,
+            "decision_number": clean_permit.decision_number if clean_permit else "",
+        },
     )
-    pledge = Pledge.objects.select_for_update().filter(application=application).first()
     if pledge is not None and not approve:
         lapse(actor=actor, pledge=pledge, reason="application rejected")
     verdict_zh, verdict_en = ("准予许可", "approved") if approve else ("不予许可", "rejected")
     body_zh, body_en = reason, reason
+    if clean_permit is not None:
+        body_zh = (
+            f"{clean_permit.decision_doc_name}（{clean_permit.decision_number}），"
+            f"有效期 {clean_permit.valid_from:%Y-%m-%d} 至 {clean_permit.valid_to:%Y-%m-%d}。\n{reason}"
+        )
+        body_en = (
+            f"Permit decision {clean_permit.decision_number}, valid from {clean_permit.valid_from:%Y-%m-%d} "
+            f"to {clean_permit.valid_to:%Y-%m-%d}.\n{reason}"
+        )
     if pledge is not None and pledge.consequences:
         body_zh += f"\n\n违反信用承诺的后果：\n{pledge.consequences}"
         body_en += f"\n\nWhat breaking your pledge means:\n{pledge.consequences}"

@@ -1,10 +1,10 @@
-"""How pledges are kept (履约) or broken (失信), and the daily sweep that flags overdue materials.
+"""How pledges are kept (履约), lapse, or come to be checked, and the daily sweep that flags
+overdue materials.
 
 A pledge is in force until kept or broken. Materials supplied by the due date keep it (a positive
 credit record). The sweep flags a pledge whose materials are overdue (a suspected breach) and tells
-the overseeing department; only a staff member of that department, after checking, confirms a
-breach (also for a breach found otherwise, e.g. in an inspection): the pledge is broken, a negative
-credit record is written in the department's name, and the entity is told."""
+the overseeing department; finding a breach is a procedure of its own, with notice to the entity
+and a defence window (``pledges.services.breaches``)."""
 
 from __future__ import annotations
 
@@ -22,9 +22,9 @@ from credit_portal.accounts.capabilities import Cap
 from credit_portal.audit import services as audit
 from credit_portal.notices import services as notices
 from pledges.models import MaterialSubmission, PermitApplication, Pledge
-from pledges.services.common import BREACH_ITEM, one_line, text_into, write_pledge_record
+from pledges.services.common import one_line, text_into, write_pledge_record
 from records.fields import Errors
-from records.models import EntityMembership, Severity
+from records.models import Severity
 
 PStatus = Pledge.Status
 # A minor violation is normally not published: a broken pledge is at least general, or the pledge
@@ -34,7 +34,7 @@ UNSETTLED = (PStatus.ACTIVE, PStatus.OVERDUE)
 SWEEP_BATCH = 500
 
 
-def _subject(pledge: Pledge) -> tuple[str, str]:
+def pledge_subject(pledge: Pledge) -> tuple[str, str]:
     """What the pledge was about, in Chinese and English, for records and notices."""
     if pledge.application_id is not None:
         matter = pledge.application.matter
@@ -53,7 +53,7 @@ def fulfil(*, actor: Actor, pledge: Pledge, writer: Actor, late_reason: str) -> 
     pledge.status = PStatus.FULFILLED
     pledge.settled_at = timezone.now()
     pledge.settled_by = actor.user if actor.kind == "staff" else None
-    about_zh, about_en = _subject(pledge)
+    about_zh, about_en = pledge_subject(pledge)
     if late_reason:
         content = f"{pledge.entity.name_zh}就{about_zh}作出的信用承诺（{pledge.number}）：容缺材料逾期补齐，经核查予以认可。{late_reason}"
         remarks = f"Pledge {pledge.number} ({about_en}): materials supplied late, accepted after checking."
@@ -169,7 +169,7 @@ def pledges_lapse_expired(*, actor: Actor, today: date | None = None) -> list[in
         return [p.pk for p in expired if lapse(actor=actor, pledge=p, reason="valid_until passed")]
 
 
-def _settleable(actor: Actor, number: str) -> Pledge:
+def pledge_to_settle(actor: Actor, number: str) -> Pledge:
     """The pledge, locked, if the actor's own department oversees it; else 404."""
     actor.require(Cap.PLEDGES_MANAGE)
     pledge = (
@@ -186,87 +186,25 @@ def _settleable(actor: Actor, number: str) -> Pledge:
 
 
 @transaction.atomic
-def pledge_confirm_breach(
-    *, actor: Actor, number: str, reason: str, severity: str = Severity.GENERAL
-) -> Pledge:
-    """Confirm, after checking, that a pledge in force (overdue or not: a breach may be found in
-    an inspection) was broken. Confirming again is harmless; a kept pledge cannot be broken.
-    Side effects: negative credit record written by the confirming staff member for the pledge's
-    department (item ``pledge_breach``, of the ``severity`` the department judged, disclosed and
-    restorable under the period rules; provenance ``system``), audit event, a notice to every
-    user of the entity."""
-    actor.require(Cap.RECORDS_WRITE)
-    pledge = _settleable(actor, number)
-    if pledge.status == PStatus.BROKEN:
-        return pledge
-    if pledge.status not in UNSETTLED:
-        raise ValidationError(
-            {"status": [str(_("This pledge was kept; it can no longer be declared broken."))]}
-        )
-    errors = Errors()
-    reason = text_into(errors, "reason", reason, max_length=2000, required=True)
-    if severity not in BREACH_SEVERITIES:
-        errors.add("severity", _("A broken pledge is a general or a serious breach: choose one."))
-    if errors:
-        raise ValidationError(dict(errors))
-    before = pledge.status
-    about_zh, about_en = _subject(pledge)
-    pledge.status = PStatus.BROKEN
-    pledge.settled_at = timezone.now()
-    pledge.settled_by = actor.user
-    pledge.breach_reason = reason
-    pledge.performance_record = write_pledge_record(
-        actor=actor,
-        entity_code=pledge.entity.code,
-        decision_number=f"{pledge.number}-SX",
-        content=f"{pledge.entity.name_zh}违反就{about_zh}作出的信用承诺（{pledge.number}）。{reason}",
-        remarks=f"Pledge {pledge.number} ({about_en}) broken, confirmed by the department after checking.",
-        item=BREACH_ITEM,
-        severity=severity,
-    )
-    pledge.save(update_fields=["status", "settled_at", "settled_by", "breach_reason", "performance_record"])
-    audit.log(
-        actor=actor,
-        action="pledges.pledge.broken",
-        target=pledge,
-        before={"status": before},
-        after={
-            "status": pledge.status,
-            "reason": reason,
-            "severity": severity,
-            "record": pledge.performance_record_id,
-        },
-    )
-    link = reverse("my:pledge_my_detail", args=[pledge.number])
-    users = [
-        m.user
-        for m in EntityMembership.objects.select_related("user")
-        .filter(entity=pledge.entity)
-        .order_by("user_id")
-    ]
-    for user in users:
-        notices.notify_user(
-            actor=actor,
-            user=user,
-            kind="pledges.broken",
-            subject_zh=one_line(f"信用承诺 {pledge.number} 被认定为失信"),
-            subject_en=one_line(f"Pledge {pledge.number} was found broken"),
-            body_zh=f"{pledge.department.name_zh}认定：{reason}\n\n{pledge.consequences}".strip(),
-            body_en=f"{pledge.department.name_en or pledge.department.name_zh}: {reason}\n\n{pledge.consequences}".strip(),
-            link=link,
-            dedupe_key=f"pledges.broken:{pledge.pk}",
-        )
-    return pledge
-
-
-@transaction.atomic
 def pledge_accept_late(*, actor: Actor, number: str, reason: str) -> Pledge:
     """After checking an overdue pledge whose materials have all come in late, accept it as kept
     (for example when the delay was the department's). Side effects: positive record, audit."""
     actor.require(Cap.RECORDS_WRITE)
-    pledge = _settleable(actor, number)
+    pledge = pledge_to_settle(actor, number)
     if pledge.status == PStatus.FULFILLED:
         return pledge
+    if pledge.status == PStatus.NOTICED:
+        raise ValidationError(
+            {
+                "status": [
+                    str(
+                        _(
+                            "A breach finding is intended for this pledge: drop it before accepting the pledge as kept."
+                        )
+                    )
+                ]
+            }
+        )
     if pledge.status != PStatus.OVERDUE:
         raise ValidationError({"status": [str(_("Only a pledge flagged as overdue can be accepted late."))]})
     application = pledge.application

@@ -86,3 +86,33 @@ def apply(actor, matter, entity, *, missing=(), pledge=None, uploads=None):
         missing=[m.pk for m in missing],
         pledge=pledge,
     )
+
+
+def permit(start=None, **overrides) -> services.PermitInput:
+    """What a permit officer enters to approve: every field of the national permit standard the
+    approval asks for, valid for five years from ``start`` (today by default)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    start = start or timezone.localdate()
+    values = {
+        "decision_number": "深市监许〔2026〕0123号",
+        "decision_doc_name": "食品经营许可决定书",
+        "permit_category": "ordinary",
+        "certificate_name": "食品经营许可证",
+        "certificate_number": "JY14403050001234",
+        "valid_from": start,
+        "valid_to": start + timedelta(days=5 * 365),
+        "content": "准予食品经营许可：热食类食品制售。",
+    }
+    values.update(overrides)
+    return services.PermitInput(**values)
+
+
+def break_pledge(staff, entity, number, grounds, *, severity="general", defence="我方已尽力补齐材料。"):
+    """A pledge found broken by due process, without moving the clock: notice, the entity's
+    defence (so the finding may be confirmed at once), then the confirmation."""
+    services.pledge_breach_notify(actor=staff, number=number, grounds=grounds, severity=severity)
+    services.pledge_breach_answer(actor=entity, number=number, defence=defence)
+    return services.pledge_confirm_breach(actor=staff, number=number, reason="陈述申辩理由不成立。")

@@ -36,9 +36,11 @@ from tests.pledges.support import (
     SWEEP,
     TEXT_ZH,
     apply,
+    break_pledge,
     counts,
     image,
     pdf,
+    permit,
     sign,
 )
 
@@ -322,7 +324,13 @@ class TestApplications:
         )
         decided = datetime(2026, 10, 15, 9, 0, tzinfo=SHANGHAI)
         monkeypatch.setattr(timezone, "now", lambda: decided)
-        services.application_decide(actor=reviewer_actor, number=application.number, approve=True, reason="")
+        services.application_decide(
+            actor=reviewer_actor,
+            number=application.number,
+            approve=True,
+            reason="",
+            permit=permit(start=decided.date()),
+        )
         application.refresh_from_db()
         # National Day: Oct 1-8 off, Sat Oct 10 worked; the day of submission is not counted.
         assert (application.status, application.processing_days) == ("approved", 7)
@@ -424,9 +432,7 @@ class TestLifecycle:
         assert pledge.performance_record is None
         records_before = CreditRecord.objects.count()
 
-        services.pledge_confirm_breach(
-            actor=reviewer_actor, number=pledge.number, reason="逾期未补齐设备布局图和管理制度。"
-        )
+        break_pledge(reviewer_actor, entity_actor, pledge.number, "逾期未补齐设备布局图和管理制度。")
         pledge.refresh_from_db()
         assert (pledge.status, pledge.settled_by, pledge.breach_reason) == (
             Pledge.Status.BROKEN,
@@ -522,10 +528,10 @@ class TestLifecycle:
     ):
         application = apply(entity_actor, matter, entity, pledge=sign())
         with pytest.raises(ValidationError) as exc:
-            services.pledge_confirm_breach(actor=reviewer_actor, number=application.pledge.number, reason=" ")
+            services.pledge_breach_notify(actor=reviewer_actor, number=application.pledge.number, grounds=" ")
         assert "reason" in exc.value.message_dict
-        pledge = services.pledge_confirm_breach(
-            actor=reviewer_actor, number=application.pledge.number, reason="现场检查发现经营场所与承诺不符。"
+        pledge = break_pledge(
+            reviewer_actor, entity_actor, application.pledge.number, "现场检查发现经营场所与承诺不符。"
         )
         assert pledge.status == Pledge.Status.BROKEN
         assert pledge.performance_record.decision_number == f"{pledge.number}-SX"
@@ -535,9 +541,7 @@ class TestLifecycle:
     ):
         application = apply(entity_actor, matter, entity, pledge=sign())
         reason = "现场检查发现经营场所与承诺不符。"
-        pledge = services.pledge_confirm_breach(
-            actor=reviewer_actor, number=application.pledge.number, reason=reason
-        )
+        pledge = break_pledge(reviewer_actor, entity_actor, application.pledge.number, reason)
         page = client.get(f"/pledges/{pledge.number}/").content.decode()
         assert reason in page and "was revoked" not in page
         record_services.record_revoke(
@@ -553,8 +557,8 @@ class TestLifecycle:
     ):
         application = apply(entity_actor, matter, entity, pledge=sign())
         reason = "承诺事项与实际经营不符。"
-        pledge = services.pledge_confirm_breach(
-            actor=reviewer_actor, number=application.pledge.number, reason=reason, severity="general"
+        pledge = break_pledge(
+            reviewer_actor, entity_actor, application.pledge.number, reason, severity="general"
         )
         record = pledge.performance_record
         assert publication.publish_due(actor=reviewer_actor, today=record.disclosure_due_on)

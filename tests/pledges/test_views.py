@@ -149,6 +149,27 @@ def _my(object_page: bool, other: int | None = None, association: int | None = N
 
 
 PUBLIC = dict.fromkeys(ACTORS, 200)
+# The permit decision a reviewer enters to approve (the dates are computed when the test runs).
+PERMIT_POST = {
+    "decision_number": "深市监许〔2026〕0456号",
+    "decision_doc_name": "食品经营许可决定书",
+    "permit_category": "ordinary",
+    "certificate_name": "食品经营许可证",
+    "certificate_number": "JY14403050004567",
+    "content": "准予食品经营许可：热食类食品制售。",
+}
+
+
+def _permit_post(**overrides):
+    today = timezone.localdate()
+    return {
+        **PERMIT_POST,
+        "valid_from": today.isoformat(),
+        "valid_to": (today + timedelta(days=5 * 365)).isoformat(),
+        **overrides,
+    }
+
+
 ORGANISATIONS = {**dict.fromkeys(ACTORS, 403), "anonymous": 302, "credit_officer": 200}
 
 
@@ -237,6 +258,13 @@ VIEWS = [
         _my(True),
     ),
     ("my pledge", "get", lambda w: f"/my/pledges/{w['pledge'].number}/", None, _my(True)),
+    (
+        "my defence",
+        "post",
+        lambda w: f"/my/pledges/{w['pledge'].number}/defence/",
+        lambda w: {"defence": "陈述申辩"},
+        _my(True, own=302),  # no notice awaits a defence: refused with a message, redirected
+    ),
     ("my public pledge page", "get", lambda w: "/my/pledges/public/new/", None, _my(False)),
     (
         "my public pledge post",
@@ -278,7 +306,7 @@ VIEWS = [
         "staff decide",
         "post",
         lambda w: f"/staff/pledges/applications/{w['pending'].number}/decide/",
-        lambda w: {"decision": "approve", "reason": "符合条件"},
+        lambda w: {"decision": "approve", "reason": "符合条件", **_permit_post()},
         _staff(False, credit_office=404, success=302),
     ),
     (
@@ -295,6 +323,22 @@ VIEWS = [
         "post",
         lambda w: f"/staff/pledges/{w['pledge'].number}/breach/",
         lambda w: {"breach-reason": "现场检查发现与承诺不符", "breach-severity": "general"},
+        _staff(False, credit_office=404, success=302),
+    ),
+    # Confirming or dropping needs an open notice: the world's pledge has none, so the service
+    # refuses with a message (a redirect) and nothing changes, for every actor.
+    (
+        "staff breach confirm",
+        "post",
+        lambda w: f"/staff/pledges/{w['pledge'].number}/breach/confirm/",
+        lambda w: {"confirm-reason": "认定失信"},
+        _staff(False, credit_office=404, success=302),
+    ),
+    (
+        "staff breach drop",
+        "post",
+        lambda w: f"/staff/pledges/{w['pledge'].number}/breach/drop/",
+        lambda w: {"drop-reason": "不予认定"},
         _staff(False, credit_office=404, success=302),
     ),
     (
@@ -474,14 +518,19 @@ def test_materials_after_a_confirmed_breach_are_refused_with_a_clear_error(
 ):
     pledge = world["pledge"]
     staff = client_for(reviewer)
+    client = client_for(entity_user)
     response = staff.post(
         f"/staff/pledges/{pledge.number}/breach/",
         {"breach-reason": "现场检查发现与承诺不符", "breach-severity": "general"},
     )
     assert response.status_code == 302
+    # The notice first, then the entity's defence, then the decision.
+    response = client.post(f"/my/pledges/{pledge.number}/defence/", {"defence": "材料正在准备中。"})
+    assert response.status_code == 302
+    response = staff.post(f"/staff/pledges/{pledge.number}/breach/confirm/", {"confirm-reason": "理由不成立"})
+    assert response.status_code == 302
     pledge.refresh_from_db()
     assert pledge.status == "broken"
-    client = client_for(entity_user)
     before = state()
     response = client.post(
         f"/my/applications/{world['pending'].number}/materials/",
@@ -495,7 +544,7 @@ def test_materials_after_a_confirmed_breach_are_refused_with_a_clear_error(
 
 
 def test_the_breach_form_sets_the_severity_of_the_negative_record_and_refuses_an_unknown_one(
-    client_for, reviewer, world
+    client_for, reviewer, world, entity_actor
 ):
     pledge = world["pledge"]
     staff = client_for(reviewer)
@@ -508,11 +557,14 @@ def test_the_breach_form_sets_the_severity_of_the_negative_record_and_refuses_an
         assert "Select a valid choice" in text(response)
         assert state() == before
     with pytest.raises(ValidationError, match="general or a serious breach"):
-        services.pledge_confirm_breach(
-            actor=actor_for_user(reviewer), number=pledge.number, reason="虚假承诺", severity="minor"
+        services.pledge_breach_notify(
+            actor=actor_for_user(reviewer), number=pledge.number, grounds="虚假承诺", severity="minor"
         )
     assert state() == before
     response = staff.post(url, {"breach-reason": "虚假承诺", "breach-severity": "serious"})
+    assert response.status_code == 302
+    services.pledge_breach_answer(actor=entity_actor, number=pledge.number, defence="承诺属实。")
+    response = staff.post(f"{url}confirm/", {"confirm-reason": "现场核查与承诺不符，申辩不成立。"})
     assert response.status_code == 302
     pledge.refresh_from_db()
     record = pledge.performance_record
@@ -696,7 +748,7 @@ def test_a_sweep_notice_takes_the_reviewer_to_the_pledge(client_for, reviewer, w
     notice = Notice.objects.get(recipient=reviewer, kind="pledges.overdue")
     page = client_for(reviewer).get(notice.link)
     assert page.status_code == 200
-    assert "Confirm the breach" in text(page) and "Materials overdue" in text(page)
+    assert "Serve the notice" in text(page) and "Materials overdue" in text(page)
     dashboard = text(client_for(reviewer).get("/staff/"))
     assert "pledge with overdue materials to check" in dashboard
 
