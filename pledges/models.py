@@ -420,5 +420,17 @@ class BreachNotice(models.Model):
 
         return not workdays.get_calendar().is_authoritative(self.defence_due_on)
 
+    @property
+    def effective_defence_due_on(self):
+        """The deadline as the calendar now counts it, never earlier than the one served: a
+        deadline that was provisional when served (its year's holidays not yet entered) moves later
+        once they are, so the entity never loses a working day it was owed."""
+        from django.utils import timezone
+
+        from credit_portal.workdays import services as workdays
+
+        served_on = timezone.localdate(self.served_at)
+        return max(self.defence_due_on, workdays.add_working_days(served_on, self.defence_days))
+
     def defence_window_open(self, today) -> bool:
-        return today <= self.defence_due_on
+        return today <= self.effective_defence_due_on

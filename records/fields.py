@@ -269,6 +269,43 @@ class RecordValidator:
                 return rule
         return None
 
+    def recheck(self, clean: CleanRecord) -> Errors:
+        """What may have changed since ``clean`` was validated (a proposal waiting for review): the
+        item still recordable by the department through this door, the mandatory columns of its
+        layout, a period rule covering the decision and allowing its period. The values' formats do
+        not change and are not checked again."""
+        errors = Errors()
+        item = self.items.get(clean.item.code)
+        if item is None:
+            errors.add("item", _("Unknown catalogue item."))
+            return errors
+        if item.recording_departments.all() and self.department not in item.recording_departments.all():
+            errors.add("item", _("Your department may not record this catalogue item."))
+        if item.workflow_only and not self.workflow:
+            errors.add(
+                "item",
+                _(
+                    "“%(item)s” is recorded only by its own procedure (with its notice and defence window), not through the record form, a file or the records API."
+                )
+                % {"item": item.name},
+            )
+        for name in REQUIRED_COLUMNS.get(item.layout, ()):
+            if not getattr(clean, name):
+                errors.add(name, REQUIRED_COLUMN_MESSAGES[item.layout])
+        if item.period_kind == CatalogueItem.PeriodKind.SEVERITY:
+            rule = self.rule_for(clean.severity, clean.decision_date)
+            if rule is None:
+                errors.add("decision_date", _("No disclosure-period rule covers this decision date."))
+            elif clean.disclosure_months is not None and not (
+                rule.min_months <= clean.disclosure_months <= rule.max_months
+            ):
+                errors.add(
+                    "disclosure_months",
+                    _("The disclosure period is outside the rule now in force for this decision."),
+                )
+        clean.item = item
+        return errors
+
     def earliest_rule(self, severity: str):
         candidates = [rule for rule in self.rules if rule.severity == severity]
         return min(candidates, key=lambda rule: rule.effective_from) if candidates else None

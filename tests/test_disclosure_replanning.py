@@ -282,9 +282,11 @@ class TestCatalogueReplans:
             actor=office, code="admin_punishment", changes={"use_scope": "public"}
         )
         record.refresh_from_db()
+        # Due 7 working days after the catalogue made it public (Fri 20 Nov), not on the decision's
+        # own deadline (15 Oct), which did not bind the department while the item was not public.
         assert (record.disclosure, record.disclosure_due_on, record.disclosure_ends_on) == (
             "pending",
-            date(2026, 10, 15),
+            date(2026, 12, 1),
             date(2027, 9, 30),
         )
 
@@ -338,3 +340,28 @@ class TestCatalogueReplans:
             )
         assert CreditRecord.objects.filter(disclosure="withdrawn").count() == 30
         assert CatalogueItem.objects.get(code="admin_punishment").use_scope == "government"
+
+
+class TestLateIsLate:
+    def test_a_publication_on_a_holiday_after_the_due_date_is_late(self, reviewer_actor, entity, today):
+        # Decided Wed 4 Nov 2026: due Fri 13 Nov; published on Sat 14 Nov, not a working day. No
+        # working day passed, yet the deadline did: one working day late, not on time.
+        today(date(2026, 11, 14))
+        record = services.record_create(
+            actor=reviewer_actor, data=punishment(entity, decided=date(2026, 11, 4)), provenance="api"
+        )
+        assert record.disclosure_due_on == date(2026, 11, 13)
+        [row] = publication.publish_due(actor=SWEEP, today=date(2026, 11, 14))
+        assert row.late_days == 1
+
+    def test_a_correction_to_a_period_already_over_judges_the_lateness_again(
+        self, reviewer_actor, entity, today
+    ):
+        today(date(2026, 10, 20))
+        record = published(
+            reviewer_actor, entity, date(2026, 10, 20), decided=date(2026, 10, 12), disclosure_months=3
+        )
+        assert record.published_late_days == 0
+        today(date(2026, 11, 20))
+        corrected = correct(reviewer_actor, record, decided=date(2026, 8, 3), disclosure_months=3)
+        assert corrected.disclosure == "ended" and corrected.published_late_days > 0

@@ -486,3 +486,93 @@ class TestWhoMayRecordWhat:
         assert "future" in exc.value.message_dict["revoked_on"][0]
         record.refresh_from_db()
         assert record.status == "effective"
+
+
+class TestDraftsAndWorkflowCorrections:
+    def test_a_discarded_draft_leaves_no_trace_in_the_feed_nor_on_the_deadline(self, clerk_actor, entity):
+        draft = services.record_create(actor=clerk_actor, data=punishment(entity), provenance="form")
+        discarded = services.record_revoke(actor=clerk_actor, record_id=draft.pk, reason="误录")
+        assert (discarded.status, discarded.disclosure, discarded.disclosure_due_on) == (
+            "revoked",
+            "none",
+            None,
+        )
+        assert not RecordChange.objects.exists()
+        assert AuditEvent.objects.get(action="records.record.discarded").data["records"] == [draft.pk]
+
+    def test_a_reviewer_rejects_an_imported_batch(self, clerk_actor, reviewer_actor, entity):
+        job = import_file(clerk_actor, entity, ["R-1", "R-2"])
+        with pytest.raises(ValidationError):
+            review.import_job_reject(actor=reviewer_actor, job_id=job.pk, reason="")
+        ids = review.import_job_reject(actor=reviewer_actor, job_id=job.pk, reason="文件与原件不符")
+        assert len(ids) == 2
+        assert set(CreditRecord.objects.values_list("status", "disclosure")) == {("revoked", "none")}
+        assert not RecordChange.objects.exists()
+        assert review.import_job_confirm(actor=reviewer_actor, job_id=job.pk) == []
+
+    def test_a_clerks_draft_whose_period_is_over_still_waits_for_review(
+        self, clerk_actor, reviewer_actor, entity
+    ):
+        old = punishment(entity, "D-1", decided=date(2025, 6, 3), disclosure_months=3)
+        draft = services.record_create(actor=clerk_actor, data=old, provenance="form")
+        assert (draft.status, draft.disclosure) == ("draft", "ended")
+        assert not RecordChange.objects.exists()
+        confirmed = services.record_confirm(actor=reviewer_actor, record_id=draft.pk)
+        assert confirmed.status == "expired"
+
+    def test_a_workflow_record_keeps_its_item_and_its_severity_is_not_raised(self, reviewer_actor, entity):
+        breach = services.record_create(
+            actor=reviewer_actor,
+            data=RecordInput(
+                item="pledge_breach", code=entity.code, decision_number="CN-1-SX",
+                decision_date=date(2026, 9, 30), severity="general", content="违背承诺",
+            ),
+            provenance="system",
+        )  # fmt: skip
+        for changes, field in (({"item": "serious_list"}, "item"), ({"severity": "serious"}, "severity")):
+            data = RecordInput(
+                item=changes.get("item", "pledge_breach"), code=entity.code, decision_number="CN-1-SX",
+                decision_date=date(2026, 9, 30), severity=changes.get("severity", "general"), content="违背承诺",
+            )  # fmt: skip
+            with pytest.raises(ValidationError) as exc:
+                services.record_correct(actor=reviewer_actor, record_id=breach.pk, data=data, reason="更正")
+            assert field in exc.value.message_dict
+        # Nor may a generic record become a workflow item.
+        record = standing(reviewer_actor, entity)
+        into = RecordInput(
+            item="serious_list", code=entity.code, decision_number=record.decision_number,
+            decision_date=date(2026, 9, 30), severity="serious", content="列入",
+        )  # fmt: skip
+        with pytest.raises(ValidationError) as exc:
+            services.record_correct(actor=reviewer_actor, record_id=record.pk, data=into, reason="更正")
+        assert "recorded only by its own procedure" in exc.value.message_dict["item"][0]
+        # Lowering the severity of a breach, as an upheld objection may, is a correction.
+        milder = RecordInput(
+            item="pledge_breach", code=entity.code, decision_number="CN-1-SX",
+            decision_date=date(2026, 9, 30), severity="minor", content="违背承诺", disclosure_months=3,
+        )  # fmt: skip
+        assert (
+            services.record_correct(
+                actor=reviewer_actor, record_id=breach.pk, data=milder, reason="异议成立"
+            ).severity
+            == "minor"
+        )
+
+    def test_a_proposal_is_checked_again_when_confirmed(self, clerk_actor, reviewer_actor, entity):
+        from records.models import CatalogueItem
+
+        record = standing(reviewer_actor, entity)
+        proposal = review.record_change_propose(
+            actor=clerk_actor,
+            record_id=record.pk,
+            kind="correction",
+            data=punishment(entity, record.decision_number, content="罚款3万元"),
+            reason="更正",
+        )
+        other = f.department("XX-TEST")
+        CatalogueItem.objects.get(code="admin_punishment").recording_departments.set([other])
+        with pytest.raises(ValidationError) as exc:
+            review.proposal_confirm(actor=reviewer_actor, proposal_id=proposal.pk)
+        assert "item" in exc.value.message_dict
+        record.refresh_from_db()
+        assert record.content == "罚款5.5万元"

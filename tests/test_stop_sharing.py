@@ -448,3 +448,44 @@ class TestPublicIdentityNumbers:
         for html in (staff, member, staff_record.content.decode()):
             assert masked in html
             assert legal_rep_id not in html
+
+
+class TestCreditReports:
+    """A credit report is a door too: another department's or agency's report on the entity lists a
+    record that no longer stands with its identifiers, dates and status, not its content."""
+
+    def _document(self, actor, entity):
+        from disclosure.models import CreditReport
+        from disclosure.reports import services as reports
+
+        report = reports.report_request(actor=actor, code=entity.code, today=date(2026, 10, 20))
+        return reports.build_rendition(CreditReport.objects.get(pk=report.pk)).document
+
+    def _lines(self, document):
+        return {
+            line["decision_number"]: line
+            for section in document["sections"].values()
+            for line in section.get("records", [])
+        }
+
+    def test_another_departments_report_carries_no_content_of_an_expired_record(
+        self, records, other_department_reviewer, entity
+    ):
+        lines = self._lines(self._document(actor_for_user(other_department_reviewer), entity))
+        expired = lines[records["expired"].decision_number]
+        assert (expired["legal_basis"], expired["content"], expired["severity"], expired["fields"]) == (
+            "",
+            "",
+            None,
+            [],
+        )
+        assert "content_withheld" in expired["labels"] and expired["status"] == "expired"
+        live = lines[records["live"].decision_number]
+        assert live["content"] == records["live"].content and "content_withheld" not in live["labels"]
+
+    def test_the_recording_departments_report_carries_everything(self, records, reviewer, entity):
+        lines = self._lines(self._document(actor_for_user(reviewer), entity))
+        expired = lines[records["expired"].decision_number]
+        assert (
+            expired["content"] == records["expired"].content and "content_withheld" not in expired["labels"]
+        )

@@ -45,7 +45,10 @@ WITH due AS (
 UPDATE records_creditrecord r
    SET disclosure = 'published',
        published_at = now(),
-       published_late_days = cp_working_days_between(r.disclosure_due_on, %(today)s)
+       published_late_days = CASE
+           WHEN %(today)s <= r.disclosure_due_on THEN 0
+           ELSE GREATEST(1, cp_working_days_between(r.disclosure_due_on, %(today)s))
+       END
   FROM due
  WHERE r.id = due.id
 RETURNING r.id, r.department_id, r.published_late_days

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
@@ -85,9 +86,12 @@ def build(
     language: str,
     issued_at: datetime,
     valid_until: date,
+    shares_content: Callable[[CreditRecord], bool] | None = None,
 ) -> dict[str, Any]:
     """The report's document. ``entity`` should come from ``selectors.entity_for_report`` (it
-    carries the current persons); ``sections`` are validated keys of ``Section``."""
+    carries the current persons); ``sections`` are validated keys of ``Section``.
+    ``shares_content(record)``: whether the requester may read the record's content (default: yes,
+    as the entity itself may)."""
     chosen = [key for key in SECTION_KEYS if key in set(sections)]
     rules = selectors.period_rules() if any(key in SECTION_ITEMS for key in chosen) else []
     body: dict[str, Any] = {}
@@ -114,7 +118,13 @@ def build(
         else:
             item_codes, mode = SECTION_ITEMS[key]
             records = _SELECT[mode](entity, item_codes, period)
-            body[key] = {"count": len(records), "records": [_record(r, rules) for r in records]}
+            body[key] = {
+                "count": len(records),
+                "records": [
+                    _record(r, rules, withheld=shares_content is not None and not shares_content(r))
+                    for r in records
+                ],
+            }
     return {
         "schema_version": SCHEMA_VERSION,
         "report": {
@@ -259,8 +269,22 @@ def _fields(record: CreditRecord) -> list[dict[str, str]]:
     return out
 
 
-def _record(record: CreditRecord, rules: list[DisclosurePeriodRule]) -> dict[str, Any]:
+def _record(
+    record: CreditRecord, rules: list[DisclosurePeriodRule], *, withheld: bool = False
+) -> dict[str, Any]:
+    """One record's line. ``withheld``: a record that no longer stands (expired, restored) read by
+    someone other than the entity and the recording department: its identifiers, dates and status,
+    labelled, but not its content (stop sharing, not only stop publishing)."""
     natural_person = record.fields.get("party_category") == "natural_person"
+    if withheld:
+        return {
+            **_record(record, rules),
+            "legal_basis": "",
+            "content": "",
+            "severity": None,
+            "fields": [],
+            "labels": [*_labels(record), "content_withheld"],
+        }
     return {
         "id": record.pk,
         "item": _named(record.item),

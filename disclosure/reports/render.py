@@ -37,6 +37,7 @@ LABELS = {
     "corrected": gettext_lazy("Corrected"),
     "disclosure_ended": gettext_lazy("Disclosure period ended"),
     "self_declared": gettext_lazy("Self-declared"),
+    "content_withheld": gettext_lazy("Content not shared (no longer standing)"),
 }
 
 

@@ -25,7 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from credit_portal.accounts.actors import Actor, system_actor
+from credit_portal.accounts.actors import Actor, actor_for_user, system_actor
 from credit_portal.accounts.capabilities import Cap
 from credit_portal.audit import services as audit
 from credit_portal.errors import Conflict
@@ -38,6 +38,7 @@ from records.fields import Errors
 from records.identifiers import normalise_uscc, validate_uscc
 from records.models import EntityMembership, MarketEntity
 from records.services.credit import add_months
+from records.visibility import WITHHELD_STATUSES
 
 logger = logging.getLogger(__name__)
 
@@ -311,6 +312,27 @@ def reports_requeue_stale(*, now: datetime | None = None, after: timedelta = STA
 # --- rendering (the task's work) ------------------------------------------------------------------
 
 
+def content_reader(report: CreditReport):
+    """Whose report it is decides what of a record that no longer stands (expired, restored) it
+    carries: the entity's own report and the recording department's (or the credit office's) carry
+    its content; another department's or agency's carries its identifiers, dates and status only."""
+    if report.channel == CreditReport.Channel.SELF_SERVICE:
+        return None
+    department_id = report.requested_by_department_id
+    every_department = report.requested_by is not None and actor_for_user(report.requested_by).can(
+        Cap.ALL_DEPARTMENTS
+    )
+
+    def shares(record) -> bool:
+        return (
+            every_department
+            or record.status not in WITHHELD_STATUSES
+            or record.department_id == department_id
+        )
+
+    return shares
+
+
 @dataclass
 class Rendition:
     document: dict[str, Any]
@@ -332,6 +354,7 @@ def build_rendition(report: CreditReport, *, now: datetime | None = None) -> Ren
     valid_until = timezone.localdate(issued_at) + timedelta(days=valid_days())
     entity = selectors.entity_for_report(report.entity.code)
     document = documents.build(
+        shares_content=content_reader(report),
         entity=entity,
         period=selectors.Period(report.period_from, report.period_to),
         sections=report.sections,

@@ -268,7 +268,7 @@ def _pledge_breach_answer(*, actor: Actor, number: str, defence: str, upload: An
                 "defence": [
                     str(
                         _("The time to state a defence ended on %(date)s.")
-                        % {"date": f"{latest.defence_due_on:%Y-%m-%d}"}
+                        % {"date": f"{latest.effective_defence_due_on:%Y-%m-%d}"}
                     )
                 ]
             }
@@ -362,7 +362,7 @@ def pledge_confirm_breach(*, actor: Actor, number: str, reason: str, severity: s
         raise _not_open_error(pledge)
     today = timezone.localdate()
     if notice.answered_at is None and notice.defence_window_open(today):
-        due = f"{notice.defence_due_on:%Y-%m-%d}"
+        due = f"{notice.effective_defence_due_on:%Y-%m-%d}"
         if notice.defence_due_is_provisional:
             due = _("%(date)s (provisional)") % {"date": due}
         raise ValidationError(
@@ -395,7 +395,7 @@ def pledge_confirm_breach(*, actor: Actor, number: str, reason: str, severity: s
     served = f"{timezone.localtime(notice.served_at):%Y-%m-%d}"
     if notice.answered_at is not None:
         answered = f"{timezone.localtime(notice.answered_at):%Y-%m-%d}"
-        defence_zh = f"当事人于{answered}提出陈述申辩（{one_line(notice.defence, 300)}），经审查：{reason}"
+        defence_zh = f"当事人于{answered}提出陈述申辩，本部门已予审查。认定理由：{reason}"
         defence_en = f"The entity stated its defence on {answered}; the department answered it."
     else:
         defence_zh = (

@@ -31,6 +31,7 @@ __all__ = ["add_months"]  # re-exported: the date arithmetic of disclosure perio
 Status = CreditRecord.Status
 Disclosure = CreditRecord.Disclosure
 
+SEVERITY_RANK = {"minor": 1, "general": 2, "serious": 3}
 CONTENT_FIELDS = [
     "party_name", "decision_number", "decision_date", "legal_basis", "severity", "content", "valid_from",
     "valid_to", "remarks", "disclosure_months",
@@ -113,7 +114,10 @@ def _new_record(
         remarks=clean.remarks,
         disclosure_months=clean.disclosure_months,
         fields=clean.fields,
-        status=Status.EXPIRED if plan["disclosure"] == Disclosure.ENDED else status,
+        # A record whose period is already over stands expired — once confirmed, for a draft.
+        status=Status.EXPIRED
+        if plan["disclosure"] == Disclosure.ENDED and status != Status.DRAFT
+        else status,
         provenance=provenance,
         **plan,
     )
@@ -352,7 +356,7 @@ def record_confirm(*, actor: Actor, record_id: int) -> CreditRecord:
     record = _record_for_department(actor, record_id, Cap.RECORDS_CONFIRM)
     if record.status != Status.DRAFT:
         return record
-    record.status = Status.EFFECTIVE
+    record.status = Status.EXPIRED if record.disclosure == Disclosure.ENDED else Status.EFFECTIVE
     record.save(update_fields=["status", "updated_at"])
     audit.log(
         actor=actor,
@@ -375,13 +379,30 @@ def validate_correction(record: CreditRecord, data: RecordInput, reason: str) ->
     if not reason:
         errors["reason"] = [str(_("Say why the record is corrected."))]
     data.decision_number = record.decision_number
+    # A record of a workflow-only item (a designation, a pledge breach) may be corrected in its
+    # facts — an upheld objection does that — but not turned into another item, and no other record
+    # may be turned into one; nor may its severity be raised without the procedure's notice.
     validator = RecordValidator(
-        department=record.department,
-        today=timezone.localdate(),
-        workflow=record.provenance == CreditRecord.Provenance.SYSTEM,
+        department=record.department, today=timezone.localdate(), workflow=record.item.workflow_only
     )
     clean, field_errors = validator.validate(data)
     errors.update(field_errors)
+    if clean is not None and record.item.workflow_only:
+        if clean.item.pk != record.item.pk:
+            errors["item"] = [
+                str(
+                    _("A record of “%(item)s” stays under its item: its own procedure decides it.")
+                    % {"item": record.item.name}
+                )
+            ]
+        elif SEVERITY_RANK.get(clean.severity, 0) > SEVERITY_RANK.get(record.severity, 0):
+            errors["severity"] = [
+                str(
+                    _(
+                        "The severity of this record is raised only through its own procedure, with a new notice."
+                    )
+                )
+            ]
     if errors:
         raise ValidationError(errors)
     return clean, reason
@@ -491,8 +512,31 @@ def record_revoke(
     if record.status == Status.REVOKED:
         return record
     _require_direct_change(actor, record)
+    if record.status == Status.DRAFT:
+        return _discard(actor, [record], reason=reason)[0]
     reason, revoked_on = validate_revocation(record, reason, revoked_on)
     return apply_revocation(actor=actor, record=record, reason=reason, revoked_on=revoked_on)
+
+
+def _discard(actor: Actor, drafts: list[CreditRecord], *, reason: str) -> list[CreditRecord]:
+    """Drafts taken back before anyone confirmed them: they never stood, were never published nor
+    sent to connected systems, so they leave the disclosure track without a revocation or a feed
+    entry (and no department is charged with their deadline). Status revoked, not disclosed."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": [str(_("Say why the draft is discarded."))]})
+    for record in drafts:
+        record.status = Status.REVOKED
+        record.disclosure = Disclosure.NOT_DISCLOSED
+        record.disclosure_due_on = None
+        record.save(update_fields=["status", "disclosure", "disclosure_due_on", "updated_at"])
+    audit.log(
+        actor=actor,
+        action="records.record.discarded",
+        target=drafts[0] if len(drafts) == 1 else None,
+        data={"records": [r.pk for r in drafts], "reason": reason},
+    )
+    return drafts
 
 
 def apply_revocation(

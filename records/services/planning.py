@@ -107,6 +107,15 @@ def plan_for_clean(clean, validator, calendar, publish_days: int) -> Plan:
     )
 
 
+def late_days(calendar, due_on: date, published_on: date) -> int:
+    """Working days a publication on ``published_on`` came after ``due_on``: 0 on or before the due
+    date; at least 1 after it, even when the publication fell on a weekend or a holiday (whose
+    working-day count would be 0) — late is late."""
+    if published_on <= due_on:
+        return 0
+    return max(1, calendar.working_days_between(due_on, published_on))
+
+
 # Fields ``apply`` may change.
 PLANNED_FIELDS = [
     "status", "disclosure", "disclosure_due_on", "disclosure_ends_on", "published_late_days",
@@ -122,6 +131,8 @@ def apply(
     today: date,
     now: datetime,
     withdrawal_due_on: date | None = None,
+    revived_status: str = Status.CORRECTED,
+    due_not_before: date | None = None,
 ) -> list[str]:
     """Bring the disclosure of an existing record (or anything with its fields) in line with
     ``new``, as if the record had been recorded with the values ``new`` was planned from. Returns
@@ -135,7 +146,11 @@ def apply(
       unpublished; a standing record becomes expired.
     A revoked or restored record has left the disclosure track for good and is not re-planned;
     a record whose period ended or that was withdrawn stays down unless the new plan publishes it.
-    ``withdrawal_due_on``: the withdrawal deadline counted from ``today`` (computed when not given)."""
+    ``withdrawal_due_on``: the withdrawal deadline counted from ``today`` (computed when not given).
+    ``revived_status``: the status of an expired record the new plan publishes again (``corrected``
+    after a correction; ``effective`` when the catalogue changed). ``due_not_before``: a record that
+    only now joins the disclosure track (its item was made public) is due no earlier than this, so
+    that a department is not charged with a deadline that did not bind it."""
     if record.status in (Status.REVOKED, Status.RESTORED):
         return []
     before = {name: getattr(record, name) for name in PLANNED_FIELDS}
@@ -154,16 +169,21 @@ def apply(
         record.disclosure_due_on = new.due_on
         if current == Disclosure.PUBLISHED:
             published_on = timezone.localdate(record.published_at)
-            record.published_late_days = calendar.working_days_between(new.due_on, published_on)
+            record.published_late_days = late_days(calendar, new.due_on, published_on)
         else:
+            if current == Disclosure.NOT_DISCLOSED and due_not_before and new.due_on < due_not_before:
+                record.disclosure_due_on = due_not_before
             record.disclosure = Disclosure.PENDING
             record.published_late_days = None
             record.withdrawn_at = None
             record.withdrawal_due_on = None
             if record.status == Status.EXPIRED:
-                record.status = Status.CORRECTED
+                record.status = revived_status
     else:  # ended: public, but its period is over
         record.disclosure_due_on = new.due_on
+        if record.published_at is not None and current in (Disclosure.PUBLISHED, Disclosure.ENDED):
+            published_on = timezone.localdate(record.published_at)
+            record.published_late_days = late_days(calendar, new.due_on, published_on)
         if current in (Disclosure.PUBLISHED, Disclosure.PENDING, Disclosure.NOT_DISCLOSED):
             if current == Disclosure.PUBLISHED:
                 record.withdrawn_at = now
@@ -203,16 +223,20 @@ def item_replan(*, item: CatalogueItem, today: date, rule_for) -> dict[str, list
     calendar = workdays.get_calendar()
     publish = workdays.DeadlineSchedule(PUBLISH_RULE)
     withdrawal_due_on = workdays.deadline(WITHDRAW_RULE, today)
+    due_not_before = calendar.add_working_days(today, publish.days(today))
     now = timezone.now()
     plans: dict[tuple, Plan] = {}
     outcome: dict[str, list[int]] = {"withdrawn": [], "ended": [], "pending": [], "changed": []}
     last_id = 0
     qs = CreditRecord.objects.filter(item=item).exclude(status__in=[Status.REVOKED, Status.RESTORED])
     while True:
+        # Locked, in id order: a revocation, a correction or the sweep's publication of one of
+        # these rows waits for this transaction instead of being overwritten by a stale plan.
         batch = [
             _Row(values)
             for values in qs.filter(pk__gt=last_id)
             .order_by("pk")
+            .select_for_update()
             .values_list(*_REPLAN_COLUMNS)[:_REPLAN_BATCH]
         ]
         if not batch:
@@ -235,7 +259,16 @@ def item_replan(*, item: CatalogueItem, today: date, rule_for) -> dict[str, list
                     today=today,
                 )
             was = row.disclosure
-            if apply(row, new, calendar=calendar, today=today, now=now, withdrawal_due_on=withdrawal_due_on):
+            if apply(
+                row,
+                new,
+                calendar=calendar,
+                today=today,
+                now=now,
+                withdrawal_due_on=withdrawal_due_on,
+                revived_status=Status.EFFECTIVE,
+                due_not_before=due_not_before,
+            ):
                 changed.append(row)
                 if was == Disclosure.PUBLISHED and row.disclosure == Disclosure.WITHDRAWN:
                     outcome["withdrawn"].append(row.id)

@@ -51,7 +51,11 @@ def publish_due(
             UPDATE records_creditrecord r
                SET disclosure = 'published',
                    published_at = %(at)s,
-                   published_late_days = cp_working_days_between(r.disclosure_due_on, %(today)s)
+                   published_late_days = CASE
+                       WHEN %(today)s <= r.disclosure_due_on THEN 0
+                       -- late is late, also when published on a weekend or holiday after the due date
+                       ELSE GREATEST(1, cp_working_days_between(r.disclosure_due_on, %(today)s))
+                   END
               FROM due
              WHERE r.id = due.id
             RETURNING r.id, r.department_id, r.published_late_days

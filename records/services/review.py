@@ -25,9 +25,10 @@ from credit_portal.accounts.capabilities import Cap
 from credit_portal.audit import services as audit
 from credit_portal.errors import Conflict
 from credit_portal.notices import services as notices
-from records.fields import CleanRecord, RecordInput
+from records.fields import CleanRecord, RecordInput, RecordValidator
 from records.models import CatalogueItem, CreditRecord, ImportJob, MarketEntity, RecordChange, RecordProposal
 from records.services.credit import (
+    _discard,
     _emit,
     _record_for_department,
     apply_correction,
@@ -129,7 +130,8 @@ def import_job_confirm(*, actor: Actor, job_id: int) -> list[int]:
         )
     with connection.cursor() as cursor:
         cursor.execute(
-            "UPDATE records_creditrecord SET status = 'effective', updated_at = %s "
+            "UPDATE records_creditrecord SET updated_at = %s, "
+            "status = CASE WHEN disclosure = 'ended' THEN 'expired' ELSE 'effective' END "
             "WHERE import_job_id = %s AND department_id = %s AND status = 'draft' RETURNING id",
             [timezone.now(), job.pk, job.department_id],
         )
@@ -146,6 +148,28 @@ def import_job_confirm(*, actor: Actor, job_id: int) -> list[int]:
         )
         _emit(sorted(confirmed, key=lambda r: r.pk), RecordChange.Kind.CREATED)
     return ids
+
+
+@transaction.atomic
+def import_job_reject(*, actor: Actor, job_id: int, reason: str) -> list[int]:
+    """A reviewer rejects a reviewed import: every draft it produced is discarded (never effective,
+    never published, never sent to connected systems). Returns the ids discarded."""
+    actor.require(Cap.RECORDS_CONFIRM)
+    jobs = ImportJob.objects.select_for_update().filter(pk=job_id)
+    if not actor.can(Cap.ALL_DEPARTMENTS):
+        jobs = jobs.filter(department_id=actor.department_id)
+    job = jobs.first()
+    if job is None:
+        raise Http404
+    drafts = list(
+        CreditRecord.objects.select_for_update()
+        .filter(import_job=job, department_id=job.department_id, status=Status.DRAFT)
+        .order_by("pk")
+    )
+    if not drafts:
+        return []
+    _discard(actor, drafts, reason=reason)
+    return [r.pk for r in drafts]
 
 
 # --- proposals -------------------------------------------------------------------------------------
@@ -309,13 +333,13 @@ def proposal_confirm(*, actor: Actor, proposal_id: int, note: str = "") -> Recor
     if proposal.kind == Proposal.Kind.CORRECTION:
         if record.status in (Status.REVOKED, Status.RESTORED):
             raise ValidationError({"status": [str(_("A revoked or restored record cannot be corrected."))]})
-        apply_correction(
-            actor=actor,
-            record=record,
-            clean=_deserialise(proposal.values),
-            reason=proposal.reason,
-            audit_data=cited,
-        )
+        clean = _deserialise(proposal.values)
+        problems = RecordValidator(
+            department=record.department, today=timezone.localdate(), workflow=record.item.workflow_only
+        ).recheck(clean)
+        if problems:
+            raise ValidationError(dict(problems))
+        apply_correction(actor=actor, record=record, clean=clean, reason=proposal.reason, audit_data=cited)
     elif record.status != Status.REVOKED:
         apply_revocation(
             actor=actor,
@@ -372,6 +396,7 @@ def proposal_withdraw(*, actor: Actor, proposal_id: int) -> RecordProposal:
 
 __all__ = [
     "import_job_confirm",
+    "import_job_reject",
     "needs_review",
     "notify_reviewers_of_draft",
     "notify_reviewers_of_import",

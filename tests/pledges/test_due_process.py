@@ -471,10 +471,13 @@ class TestBreachNotice:
         pledge.refresh_from_db()
         record = pledge.performance_record
         assert (pledge.status, record.severity) == ("broken", "general")
+        # The public record says that the entity was heard, not what it said: its statement may
+        # hold business secrets or personal data, and stays with the notice and the audit trail.
         assert (
-            f"当事人于2026-09-29提出陈述申辩（{defence}），经审查：补交时已逾期，申辩理由部分成立。"
+            "当事人于2026-09-29提出陈述申辩，本部门已予审查。认定理由：补交时已逾期，申辩理由部分成立。"
             in record.content
         )
+        assert defence not in record.content
         event = AuditEvent.objects.get(action="pledges.pledge.broken")
         assert (event.after["answered"], event.after["defence"]) == (True, defence)
 
