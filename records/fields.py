@@ -245,7 +245,7 @@ class RecordValidator:
     pledge's performance); the generic doors — form, file, API — are not, and may not write them."""
 
     def __init__(self, *, department, today: date, workflow: bool = False):
-        from credit_portal.workdays.models import DeadlineRule
+        from credit_portal.workdays import services as workdays
         from records.models import DisclosurePeriodRule
 
         self.department = department
@@ -256,12 +256,10 @@ class RecordValidator:
             for i in CatalogueItem.objects.filter(is_active=True).prefetch_related("recording_departments")
         }
         self.rules = list(DisclosurePeriodRule.objects.order_by("-effective_from"))
-        # Before its first publication-deadline rule, no decision has a due date the portal can tell.
-        self.earliest_deadline = (
-            DeadlineRule.objects.filter(key=PUBLISH_RULE)
-            .order_by("effective_from")
-            .values_list("effective_from", flat=True)
-        ).first()
+        # Every version of the publication deadline, loaded once (also for the disclosure plans);
+        # before its first rule, no decision has a due date the portal can tell.
+        self.publish = workdays.DeadlineSchedule(PUBLISH_RULE)
+        self.earliest_deadline = self.publish.earliest
 
     def rule_for(self, severity: str, decision_date: date):
         for rule in self.rules:

@@ -262,6 +262,11 @@ class DeadlineSchedule:
         if not self._rules:
             raise LookupError(f"unknown deadline rule {key!r}")
 
+    @property
+    def earliest(self) -> date:
+        """The day the first version of the rule took effect: no deadline before it."""
+        return self._rules[-1][0]
+
     def days(self, on: date) -> int:
         for effective_from, days in self._rules:
             if effective_from <= on:

@@ -265,7 +265,7 @@ def records_import(
             )
         }
         calendar = workdays.get_calendar()
-        publish = workdays.DeadlineSchedule("disclosure.publish")
+        publish = validator.publish
         new: list[tuple[int, CreditRecord]] = []
         for row, clean in cleaned:
             current = existing.get(clean.decision_number)
