@@ -24,6 +24,7 @@ staff_patterns = [
     path("records/proposals/<int:pk>/decide/", views_records.proposal_decide, name="proposal_decide"),
     path("records/proposals/<int:pk>/withdraw/", views_records.proposal_withdraw, name="proposal_withdraw"),
     path("imports/<int:pk>/confirm/", views_records.import_confirm, name="import_confirm"),
+    path("imports/<int:pk>/reject/", views_records.import_reject, name="import_reject"),
     path("catalogue/", views_catalogue.catalogue, name="catalogue"),
     path("catalogue/<slug:code>/", views_catalogue.catalogue_item, name="catalogue_item"),
     path("claims/", views_staff.claims, name="claims"),

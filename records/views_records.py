@@ -238,6 +238,28 @@ def import_confirm(request, pk: int):
 
 @staff_required(Cap.RECORDS_CONFIRM)
 @require_POST
+def import_reject(request, pk: int):
+    try:
+        ids = review.import_job_reject(
+            actor=request.actor, job_id=pk, reason=request.POST.get("reason", "")[:2000]
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request,
+            ngettext(
+                "Rejected: %(n)d imported draft was discarded.",
+                "Rejected: %(n)d imported drafts were discarded.",
+                len(ids),
+            )
+            % {"n": len(ids)},
+        )
+    return redirect("staff:import_detail", pk=pk)
+
+
+@staff_required(Cap.RECORDS_CONFIRM)
+@require_POST
 def proposal_decide(request, pk: int):
     note = (request.POST.get("note") or "")[:2000]
     record_id = None

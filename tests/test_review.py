@@ -576,3 +576,93 @@ class TestDraftsAndWorkflowCorrections:
         assert "item" in exc.value.message_dict
         record.refresh_from_db()
         assert record.content == "罚款5.5万元"
+
+
+# --- the review doors against every actor -------------------------------------------------------
+
+ACTORS = [
+    "anonymous", "entity_user", "other_entity_user", "clerk", "reviewer", "department_admin",
+    "other_department_clerk", "other_department_reviewer", "credit_officer",
+]  # fmt: skip
+# Reviewers of the department and the credit office; a clerk holds no records:confirm (403), another
+# department's reviewer learns nothing (404); sign-in first for the anonymous (302 to the login).
+DECIDE = {
+    "anonymous": 302, "entity_user": 403, "other_entity_user": 403, "clerk": 403, "reviewer": 302,
+    "department_admin": 302, "other_department_clerk": 403, "other_department_reviewer": 404, "credit_officer": 302,
+}  # fmt: skip
+
+
+@pytest.fixture
+def world(clerk, reviewer, entity, other_entity_user, entity_user):
+    clerk_actor = actor_for_user(clerk)
+    record = standing(actor_for_user(reviewer), entity, "MX-1")
+    proposal = review.record_change_propose(
+        actor=clerk_actor, record_id=record.pk, kind="revocation", reason="撤销"
+    )
+    job = import_file(clerk_actor, entity, ["MX-2"])
+    return {"record": record, "proposal": proposal, "job": job}
+
+
+def state():
+    return (
+        sorted(CreditRecord.objects.values_list("pk", "status", "disclosure")),
+        sorted(RecordProposal.objects.values_list("pk", "status")),
+        RecordChange.objects.count(),
+        AuditEvent.objects.count(),
+    )
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+@pytest.mark.parametrize("door", ["proposal_decide", "import_confirm", "import_reject"])
+def test_review_doors_matrix(client_for, request, world, actor, door):
+    client = client_for(None if actor == "anonymous" else request.getfixturevalue(actor))
+    before = state()
+    if door == "proposal_decide":
+        url, body = reverse("staff:proposal_decide", args=[world["proposal"].pk]), {"decision": "confirm"}
+    elif door == "import_confirm":
+        url, body = reverse("staff:import_confirm", args=[world["job"].pk]), {}
+    else:
+        url, body = reverse("staff:import_reject", args=[world["job"].pk]), {"reason": "与原件不符"}
+    response = client.post(url, body)
+    expected = DECIDE[actor]
+    assert response.status_code == expected
+    allowed = expected == 302 and actor != "anonymous"
+    if not allowed:
+        assert state() == before
+        assert world["record"].decision_number not in response.content.decode()
+        return
+    if door == "proposal_decide":
+        world["record"].refresh_from_db()
+        assert world["record"].status == "revoked"
+    else:
+        drafts = CreditRecord.objects.get(import_job=world["job"])
+        assert drafts.status == ("effective" if door == "import_confirm" else "revoked")
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+def test_the_queue_is_for_the_departments_reviewers(client_for, request, world, actor):
+    client = client_for(None if actor == "anonymous" else request.getfixturevalue(actor))
+    response = client.get(reverse("staff:review_queue"))
+    expected = {
+        "reviewer": 200,
+        "department_admin": 200,
+        "credit_officer": 200,
+        "other_department_reviewer": 200,
+    }
+    assert response.status_code == expected.get(actor, 302 if actor == "anonymous" else 403)
+    body = response.content.decode()
+    # Another department's reviewer has a queue of their own, in which nothing of ours appears.
+    assert ("MX-1" in body) == (actor in ("reviewer", "department_admin", "credit_officer"))
+
+
+@pytest.mark.parametrize("actor", ["clerk", "other_department_clerk", "reviewer"])
+def test_only_the_proposer_withdraws_through_the_page(client_for, request, world, actor):
+    client = client_for(request.getfixturevalue(actor))
+    before = state()
+    response = client.post(reverse("staff:proposal_withdraw", args=[world["proposal"].pk]))
+    if actor == "clerk":
+        assert response.status_code == 302
+        assert RecordProposal.objects.get().status == "withdrawn"
+    else:
+        assert response.status_code == 404
+        assert state() == before
