@@ -365,3 +365,59 @@ class TestLateIsLate:
         today(date(2026, 11, 20))
         corrected = correct(reviewer_actor, record, decided=date(2026, 8, 3), disclosure_months=3)
         assert corrected.disclosure == "ended" and corrected.published_late_days > 0
+
+
+class TestRuleChangesReplan:
+    def test_records_planned_before_a_rule_was_entered_follow_it_with_the_command(
+        self, reviewer_actor, entity, today
+    ):
+        from io import StringIO
+
+        from django.core.management import call_command
+
+        # As a deployment that entered Order 58 late would hold it: a 2025 general decision planned
+        # under the 2019 notice (one year), taken down after it.
+        record = services.record_create(
+            actor=reviewer_actor, data=punishment(entity, decided=date(2025, 6, 3)), provenance="api"
+        )
+        CreditRecord.objects.filter(pk=record.pk).update(
+            disclosure_ends_on=date(2026, 6, 3), disclosure="ended", status="expired"
+        )
+        out = StringIO()
+        call_command(
+            "replan_disclosure", "--since", "2023-05-01", "--until", "2026-04-01", "--dry-run", stdout=out
+        )
+        assert "1 record(s) would change" in out.getvalue()
+        record.refresh_from_db()
+        assert record.disclosure == "ended"
+        call_command("replan_disclosure", "--since", "2023-05-01", "--until", "2026-04-01", stdout=StringIO())
+        record.refresh_from_db()
+        # Order 58: at most three years — published again until 3 June 2028.
+        assert (record.status, record.disclosure, record.disclosure_ends_on) == (
+            "effective",
+            "pending",
+            date(2028, 6, 3),
+        )
+        assert AuditEvent.objects.filter(action="records.period_rules.records_replanned").count() == 1
+
+    def test_a_new_rule_re_plans_the_decisions_it_governs(self, reviewer_actor, office, entity, today):
+        today(date(2026, 11, 20))
+        record = published(reviewer_actor, entity, date(2026, 11, 20), decided=date(2026, 11, 2))
+        assert record.disclosure_ends_on == date(2027, 11, 2)
+        catalogue.period_rule_add(
+            actor=office,
+            effective_from=date(2026, 11, 1),
+            severity="general",
+            min_months=3,
+            max_months=6,
+            published_by_default=True,
+            restorable=True,
+            basis_zh="测试规则",
+            basis_en="A test rule",
+        )
+        record.refresh_from_db()
+        assert record.disclosure_ends_on == date(2027, 5, 2)
+        older = services.record_create(
+            actor=reviewer_actor, data=punishment(entity, "E-2", decided=date(2026, 10, 12)), provenance="api"
+        )
+        assert older.disclosure_ends_on == date(2027, 10, 12)  # the rule does not reach back

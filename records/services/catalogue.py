@@ -103,6 +103,17 @@ def catalogue_item_update(
     return item
 
 
+# The audit event lists the records a re-plan changed when they are few; beyond that, how many and
+# the range of their ids (the records themselves carry their new state and updated_at).
+_AUDIT_ID_LIMIT = 10_000
+
+
+def _ids_or_count(ids: list[int]):
+    if len(ids) <= _AUDIT_ID_LIMIT:
+        return ids
+    return {"count": len(ids), "first": min(ids), "last": max(ids)}
+
+
 # A change of these re-plans the public life of the item's records already recorded.
 REPLANNING_FIELDS = {"use_scope", "period_kind", "fixed_months"}
 
@@ -129,9 +140,7 @@ def _replan_item_records(actor: Actor, item: CatalogueItem) -> None:
         data={
             "use_scope": item.use_scope,
             "period_kind": item.period_kind,
-            "withdrawn": outcome["withdrawn"],
-            "ended": outcome["ended"],
-            "pending": outcome["pending"],
+            **{key: _ids_or_count(outcome[key]) for key in ("withdrawn", "ended", "pending")},
             "changed": len(outcome["changed"]),
         },
     )
@@ -180,7 +189,70 @@ def period_rule_add(
         raise ValidationError(
             {"effective_from": [str(_("A rule for this severity already starts on that date."))]}
         ) from None
+    period_rules_replan(actor=actor, decided_from=effective_from, severities=[severity])
     audit.log(actor=actor, action="records.period_rule.added", target=rule, after=audit.snapshot(rule, [
         "effective_from", "severity", "min_months", "max_months", "published_by_default", "restorable", "basis_zh", "basis_en",
     ]))  # fmt: skip
     return rule
+
+
+def period_rules_replan(
+    *,
+    actor: Actor,
+    decided_from: date,
+    decided_before: date | None = None,
+    severities: list[str] | None = None,
+    dry_run: bool = False,
+) -> dict[str, int]:
+    """Re-plan the records decided from ``decided_from`` (before ``decided_before``) of every item
+    whose period follows the disclosure-period rules, after a rule was entered or corrected: each
+    record follows the rule in force on its decision date. Set-based, per item, inside the
+    caller's transaction (``period_rule_add``) or its own (the ``replan_disclosure`` command).
+    Returns counts; ``dry_run`` writes nothing. Side effects: one audit event, change-feed entries
+    for the records that became expired."""
+    actor.require(Cap.CATALOGUE_MANAGE)
+    from records.fields import RecordValidator
+    from records.models import CreditRecord, RecordChange
+    from records.services import planning
+    from records.services.credit import _emit
+
+    today = timezone.localdate()
+    validator = RecordValidator(department=None, today=today, workflow=True)
+    totals = {"withdrawn": 0, "ended": 0, "pending": 0, "changed": 0}
+    ended: list[int] = []
+    with transaction.atomic():
+        items = CatalogueItem.objects.filter(period_kind=CatalogueItem.PeriodKind.SEVERITY).order_by("pk")
+        for item in items:
+            for severity in severities or [None]:
+                outcome = planning.item_replan(
+                    item=item,
+                    today=today,
+                    rule_for=validator.rule_for,
+                    decided_from=decided_from,
+                    decided_before=decided_before,
+                    severity=severity,
+                    write=not dry_run,
+                )
+                for key in totals:
+                    totals[key] += len(outcome[key])
+                ended.extend(outcome["ended"])
+        if dry_run or not totals["changed"]:
+            return totals
+        audit.log(
+            actor=actor,
+            action="records.period_rules.records_replanned",
+            data={
+                "decided_from": decided_from,
+                "decided_before": decided_before,
+                "severities": severities,
+                **totals,
+            },
+        )
+        expired = list(
+            CreditRecord.objects.select_related("item", "entity", "department")
+            .filter(pk__in=ended, status=CreditRecord.Status.EXPIRED)
+            .order_by("pk")
+        )
+        if expired:
+            _emit(expired, RecordChange.Kind.EXPIRED)
+    return totals

@@ -213,13 +213,23 @@ class _Row:
             setattr(self, name, value)
 
 
-def item_replan(*, item: CatalogueItem, today: date, rule_for) -> dict[str, list[int]]:
+def item_replan(
+    *,
+    item: CatalogueItem,
+    today: date,
+    rule_for,
+    decided_from: date | None = None,
+    decided_before: date | None = None,
+    severity: str | None = None,
+    write: bool = True,
+) -> dict[str, list[int]]:
     """Re-plan every record of ``item`` after its use scope or period changed, in batches of
     ``_REPLAN_BATCH``: one read and one ``UPDATE ... FROM (VALUES ...)`` per batch, the plans of
     records sharing a decision date and period computed once. Runs inside the caller's transaction
     (the catalogue edit), so the edit and its consequences commit together. Returns the ids of the
     records that left public view, that were taken down or ended because their period is over, and
-    that became due for publication."""
+    that became due for publication. ``decided_from``/``decided_before``/``severity`` narrow it to
+    the records a period rule governs; ``write=False`` only counts (a dry run)."""
     calendar = workdays.get_calendar()
     publish = workdays.DeadlineSchedule(PUBLISH_RULE)
     withdrawal_due_on = workdays.deadline(WITHDRAW_RULE, today)
@@ -229,6 +239,12 @@ def item_replan(*, item: CatalogueItem, today: date, rule_for) -> dict[str, list
     outcome: dict[str, list[int]] = {"withdrawn": [], "ended": [], "pending": [], "changed": []}
     last_id = 0
     qs = CreditRecord.objects.filter(item=item).exclude(status__in=[Status.REVOKED, Status.RESTORED])
+    if decided_from is not None:
+        qs = qs.filter(decision_date__gte=decided_from)
+    if decided_before is not None:
+        qs = qs.filter(decision_date__lt=decided_before)
+    if severity is not None:
+        qs = qs.filter(severity=severity)
     while True:
         # Locked, in id order: a revocation, a correction or the sweep's publication of one of
         # these rows waits for this transaction instead of being overwritten by a stale plan.
@@ -277,7 +293,8 @@ def item_replan(*, item: CatalogueItem, today: date, rule_for) -> dict[str, list
                 elif row.disclosure == Disclosure.PENDING and was != Disclosure.PENDING:
                     outcome["pending"].append(row.id)
         if changed:
-            _write_rows(changed)
+            if write:
+                _write_rows(changed)
             outcome["changed"].extend(row.id for row in changed)
     return outcome
 
