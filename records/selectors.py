@@ -249,3 +249,50 @@ def change_feed(actor: Actor, *, after: int) -> QuerySet[RecordChange]:
         .annotate(record_status=F("record__status"), record_department_id=F("record__department_id"))
         .order_by("id")
     )
+
+
+def proposal_changes(proposal) -> list[tuple[str, str, str]]:
+    """What a proposed correction changes, field by field, as (label, now, proposed) in the active
+    language: the columns, the item, the entity and the structured fields (identity numbers masked)."""
+    from records.fields import public_fields
+    from records.models import RecordProposal
+
+    if proposal.kind != RecordProposal.Kind.CORRECTION:
+        return []
+    record, values = proposal.record, proposal.values
+    from django.utils.text import capfirst
+
+    labels = {f.name: capfirst(str(f.verbose_name)) for f in CreditRecord._meta.fields}
+    rows = []
+    if values.get("item") != record.item.code:
+        new_item = CatalogueItem.objects.filter(code=values.get("item")).first()
+        rows.append((labels["item"], record.item.name, new_item.name if new_item else values.get("item")))
+    if values.get("entity_id") != record.entity_id:
+        rows.append((labels["entity"], f"{record.party_name} {record.entity.code}", values.get("code", "")))
+    for name in (
+        "party_name",
+        "decision_date",
+        "legal_basis",
+        "severity",
+        "content",
+        "valid_from",
+        "valid_to",
+        "remarks",
+        "disclosure_months",
+    ):
+        now = getattr(record, name)
+        now = now.isoformat() if hasattr(now, "isoformat") else ("" if now is None else str(now))
+        proposed = values.get(name)
+        proposed = "" if proposed is None else str(proposed)
+        if now != proposed:
+            if name == "severity":
+                from records.models import Severity
+
+                now = Severity(now).label if now else ""
+                proposed = Severity(proposed).label if proposed else ""
+            rows.append((labels[name], str(now), str(proposed)))
+    current = {key: value for key, _label, value in public_fields(record.item, record.fields)}
+    for key, label, value in public_fields(record.item, values.get("fields") or {}):
+        if str(current.get(key, "")) != str(value):
+            rows.append((label, str(current.get(key, "")), str(value)))
+    return rows

@@ -86,6 +86,7 @@ def record_detail(request, pk: int):
             # A clerk's change of a standing record is a proposal for a reviewer.
             "proposes": review.needs_review(actor) and record.status != CreditRecord.Status.DRAFT,
             "proposal": proposal,
+            "proposal_changes": selectors.proposal_changes(proposal) if proposal else [],
             "can_decide_proposal": proposal is not None and actor.can(Cap.RECORDS_CONFIRM),
             "can_withdraw_proposal": proposal is not None and proposal.proposed_by_id == request.user.pk,
             "revoke_form": RevokeForm(),

@@ -666,3 +666,23 @@ def test_only_the_proposer_withdraws_through_the_page(client_for, request, world
     else:
         assert response.status_code == 404
         assert state() == before
+
+
+def test_the_reviewer_sees_what_a_correction_changes(client_for, clerk, reviewer, entity):
+    record = standing(actor_for_user(reviewer), entity, "DF-1")
+    review.record_change_propose(
+        actor=actor_for_user(clerk),
+        record_id=record.pk,
+        kind="correction",
+        data=punishment(entity, "DF-1", content="罚款3万元", severity="serious"),
+        reason="金额录入错误",
+    )
+    from records import selectors
+
+    changes = selectors.proposal_changes(RecordProposal.objects.get())
+    assert [(label, now, proposed) for label, now, proposed in changes] == [
+        ("Severity", "General", "Serious"),
+        ("Content", "罚款5.5万元", "罚款3万元"),
+    ]
+    page = client_for(reviewer).get(reverse("staff:record", args=[record.pk])).content.decode()
+    assert "What the correction changes" in page and "罚款3万元" in page
