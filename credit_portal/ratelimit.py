@@ -64,6 +64,11 @@ def allow(key: str, *, limit: int, window: int) -> bool:
         return True
 
 
+def reset(key: str) -> None:
+    """Forget the hits counted on ``key`` (e.g. an account's failed sign-ins once it signed in)."""
+    cache.delete(f"ratelimit:{key}")
+
+
 def limit_per_client(scope: str, *, limit: int, window: int):
     """View decorator: HTTP 429 with a plain explanation beyond ``limit`` requests per ``window``."""
 
