@@ -45,6 +45,22 @@ def mark_signed_in(request) -> None:
     request.session[SEEN_AT] = now
 
 
+def _lifetime_message(max_age: int) -> str:
+    if max_age >= 2 * 24 * 3600:
+        days = round(max_age / (24 * 3600))
+        return ngettext(
+            "You were signed out: a session lasts at most %(days)d day. Please sign in again.",
+            "You were signed out: a session lasts at most %(days)d days. Please sign in again.",
+            days,
+        ) % {"days": days}
+    hours = max(1, round(max_age / 3600))
+    return ngettext(
+        "You were signed out: a session lasts at most %(hours)d hour. Please sign in again.",
+        "You were signed out: a session lasts at most %(hours)d hours. Please sign in again.",
+        hours,
+    ) % {"hours": hours}
+
+
 class SessionLifetimeMiddleware:
     """Ends a signed-in session that is past its absolute lifetime or, for staff, idle too long: the
     request then goes on as an anonymous one (so a protected page sends to its sign-in page) and a
@@ -71,16 +87,7 @@ class SessionLifetimeMiddleware:
         staff = is_staff_session(user)
         max_age = settings.STAFF_SESSION_MAX_AGE if staff else settings.ENTITY_SESSION_MAX_AGE
         if now - signed_in_at > max_age:
-            hours = max(1, round(max_age / 3600))
-            self._end(
-                request,
-                ngettext(
-                    "You were signed out: a session lasts at most %(hours)d hour. Please sign in again.",
-                    "You were signed out: a session lasts at most %(hours)d hours. Please sign in again.",
-                    hours,
-                )
-                % {"hours": hours},
-            )
+            self._end(request, _lifetime_message(max_age))
             return None
         if staff:
             seen_at = session.get(SEEN_AT, signed_in_at)

@@ -99,7 +99,8 @@ def guarded_authenticate(
 def signin_lockout_impose(*, kind: str, subject: str, failures: int) -> SignInLockout:
     """Lock sign-in for an account name or an address for ``SIGNIN_LOCKOUT_SECONDS``. A lockout
     already in force is left as it is (concurrent attempts past the limit lock once). Side effects:
-    audit event ``accounts.signin.locked_out``; the failure counter starts again from zero."""
+    audit event ``accounts.signin.locked_out``; the failure counter starts again from zero (at once:
+    a counter reset by a lockout that then rolls back costs nothing but a few more attempts)."""
     subject = subject[:SUBJECT_MAX]
     now = timezone.now()
     lockout, _ = SignInLockout.objects.get_or_create(
@@ -130,7 +131,7 @@ def signin_lockout_impose(*, kind: str, subject: str, failures: int) -> SignInLo
         },
     )
     key = _account_key(subject) if kind == SignInLockout.Kind.ACCOUNT else _address_key(subject)
-    transaction.on_commit(lambda: ratelimit.reset(key))
+    ratelimit.reset(key)
     return lockout
 
 
@@ -185,8 +186,7 @@ def signin_lockouts_lift_for(*, user: User, actor: Actor, reason: str) -> int:
         _lift(lockout, actor=actor, now=now, reason=reason)
         lifted += 1
     if not lifted:
-        key = _account_key(user.username)
-        transaction.on_commit(lambda: ratelimit.reset(key))
+        ratelimit.reset(_account_key(user.username))
     return lifted
 
 
@@ -207,5 +207,5 @@ def _lift(lockout: SignInLockout, *, actor: Actor, now: datetime, reason: str) -
         if lockout.kind == SignInLockout.Kind.ACCOUNT
         else _address_key(lockout.subject)
     )
-    transaction.on_commit(lambda: ratelimit.reset(key))
+    ratelimit.reset(key)
     return lockout

@@ -61,6 +61,7 @@ STAFF_SESSION_MAX_AGE = env.int("STAFF_SESSION_MAX_AGE", default=12 * 3600)
 ENTITY_SESSION_MAX_AGE = env.int("ENTITY_SESSION_MAX_AGE", default=7 * 24 * 3600)
 # A password reset link works for this many seconds; a sign-up confirmation link for SIGNUP_CONFIRM_SECONDS.
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)
+PASSWORD_RESET_EMAILS_PER_HOUR = env.int("PASSWORD_RESET_EMAILS_PER_HOUR", default=3)
 SIGNUP_CONFIRM_SECONDS = env.int("SIGNUP_CONFIRM_SECONDS", default=3 * 24 * 3600)
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 # Largest file of credit records accepted for import, and how long uploaded files are kept after
@@ -229,9 +230,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if USE_X_FORWARDED_PROTO:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-# Sessions: the cookie lasts as long as the longest session may (an entity user's); the shorter
-# limits for staff are kept on the server by credit_portal.accounts.sessions.
-SESSION_COOKIE_AGE = max(ENTITY_SESSION_MAX_AGE, STAFF_SESSION_MAX_AGE)
+# Sessions: the limits are kept on the server by credit_portal.accounts.sessions, which says why a
+# session ended; the cookie (and the stored session) lasts an hour longer than the longest of them.
+SESSION_COOKIE_AGE = max(ENTITY_SESSION_MAX_AGE, STAFF_SESSION_MAX_AGE) + 3600
 # Content-Security-Policy (django-csp): everything from the portal itself. No inline script or
 # style except with the request's nonce (the Swagger UI page); the portal's own pages have none.
 CONTENT_SECURITY_POLICY = {
