@@ -83,11 +83,24 @@ def test_staff_sessions_end_12_hours_after_signing_in_whatever_the_activity(toda
     assert "You were signed out: a session lasts at most 12 hours. Please sign in again." in page
 
 
-def test_a_session_opened_without_the_sign_in_page_starts_its_clock_at_its_first_request(
+def test_every_kind_of_sign_in_starts_the_clocks(today, time_machine, client_for, clerk):
+    today(date(2026, 10, 20))
+    client = client_for(clerk)  # django.contrib.auth.login without a sign-in page
+    time_machine.shift(timedelta(minutes=31))
+    assert client.get("/staff/").status_code == 302
+
+
+def test_a_session_from_before_the_limits_starts_its_clocks_at_its_first_request(
     today, time_machine, client_for, clerk
 ):
+    from credit_portal.accounts.sessions import SEEN_AT, SIGNED_IN_AT
+
     today(date(2026, 10, 20))
-    client = client_for(clerk)  # force_login, as the admin's own sign-in or an old session
+    client = client_for(clerk)
+    session = client.session
+    del session[SIGNED_IN_AT], session[SEEN_AT]
+    session.save()
+    time_machine.shift(timedelta(hours=13))
     assert client.get("/staff/").status_code == 200
     time_machine.shift(timedelta(minutes=31))
     assert client.get("/staff/").status_code == 302

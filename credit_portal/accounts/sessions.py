@@ -45,6 +45,13 @@ def mark_signed_in(request) -> None:
     request.session[SEEN_AT] = now
 
 
+def on_user_logged_in(sender, request, user, **kwargs) -> None:
+    """Receiver of Django's ``user_logged_in``: every sign-in, whichever door or view made it (the
+    portal's pages, the admin's, a confirmed sign-up), starts the clocks in the session it opens."""
+    if request is not None and hasattr(request, "session"):
+        mark_signed_in(request)
+
+
 def _lifetime_message(max_age: int) -> str:
     if max_age >= 2 * 24 * 3600:
         days = round(max_age / (24 * 3600))
@@ -80,8 +87,7 @@ class SessionLifetimeMiddleware:
         now = time.time()
         signed_in_at = session.get(SIGNED_IN_AT)
         if not isinstance(signed_in_at, int | float):
-            # A session from before these limits, or one opened without a sign-in page (the admin
-            # or a test's force_login): its clocks start now.
+            # A session opened before these limits were kept: its clocks start now.
             mark_signed_in(request)
             return None
         staff = is_staff_session(user)

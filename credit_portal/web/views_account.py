@@ -8,7 +8,6 @@ from django.urls import reverse_lazy
 from django.utils.decorators import method_decorator
 
 from credit_portal import ratelimit
-from credit_portal.accounts.sessions import mark_signed_in
 from credit_portal.web.decorators import no_store
 from credit_portal.web.forms import PortalPasswordResetForm, PortalSetPasswordForm
 
@@ -17,11 +16,6 @@ class GuardedLoginView(auth_views.LoginView):
     """A sign-in page behind the guard: a refusal for a lockout is HTTP 429 with Retry-After."""
 
     redirect_authenticated_user = True
-
-    def form_valid(self, form):
-        response = super().form_valid(form)
-        mark_signed_in(self.request)
-        return response
 
     def form_invalid(self, form):
         response = super().form_invalid(form)

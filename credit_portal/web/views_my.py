@@ -12,7 +12,6 @@ from django.views.decorators.http import require_http_methods
 
 from credit_portal import ratelimit
 from credit_portal.accounts import signup as signups
-from credit_portal.accounts.sessions import mark_signed_in
 from credit_portal.web.decorators import no_store
 from credit_portal.web.forms import BusinessLoginForm, SignUpForm
 from credit_portal.web.views_account import GuardedLoginView
@@ -73,7 +72,6 @@ def signup_confirm(request, token: str):
         except ValidationError as exc:
             return render(request, "my/signup_confirm.html", {"error": exc.messages[0]}, status=400)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        mark_signed_in(request)
         messages.success(
             request, _("Your account is ready. Claim your entity by its unified social credit code.")
         )
