@@ -4,6 +4,7 @@ Generous enough that a person never meets them; a scraper does. No captcha."""
 
 from __future__ import annotations
 
+import logging
 import weakref
 from functools import wraps
 
@@ -11,6 +12,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
+
+logger = logging.getLogger(__name__)
 
 
 def client_ip(request) -> str:
@@ -62,6 +65,15 @@ def allow(key: str, *, limit: int, window: int) -> bool:
     except ValueError:  # expired between add and incr
         cache.set(cache_key, 1, timeout=window)
         return True
+
+
+def reset(key: str) -> None:
+    """Forget the hits counted on ``key`` (e.g. an account's failed sign-ins once it signed in).
+    Best effort: a counter that cannot be reset only runs out with its window."""
+    try:
+        cache.delete(f"ratelimit:{key}")
+    except Exception:  # the cache unreachable must not fail the sign-in that asked
+        logger.warning("Could not reset the rate-limit counter %s", key, exc_info=True)
 
 
 def limit_per_client(scope: str, *, limit: int, window: int):

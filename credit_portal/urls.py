@@ -8,6 +8,7 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
 from credit_portal.web import views as web_views
+from credit_portal.web import views_account as web_account
 from credit_portal.web import views_my as web_my
 from credit_portal.web import views_staff as web_staff
 from credit_portal.workdays import views as workdays_views
@@ -28,6 +29,8 @@ staff_patterns = [
     path("calendar/deadlines/", workdays_views.deadline_rules, name="deadline_rules"),
     path("tokens/", web_staff.tokens, name="tokens"),
     path("tokens/<int:pk>/revoke/", web_staff.token_revoke, name="token_revoke"),
+    path("sign-in-lockouts/", web_staff.signin_lockouts, name="signin_lockouts"),
+    path("sign-in-lockouts/<int:pk>/lift/", web_staff.signin_lockout_lift, name="signin_lockout_lift"),
     path("audit/", web_staff.audit_trail, name="audit"),
     path("notices/", include("credit_portal.notices.urls")),
     *records_urls.staff_patterns,
@@ -50,16 +53,34 @@ my_patterns = [
     path("login/", web_my.MyLoginView.as_view(), name="login"),
     path("logout/", LogoutView.as_view(next_page="/my/login/"), name="logout"),
     path("signup/", web_my.signup, name="signup"),
+    path("signup/confirm/<str:token>/", web_my.signup_confirm, name="signup_confirm"),
     *records_urls.my_patterns,
     *records_urls_feedback.my_patterns,
     *disclosure_urls_reports.my_patterns,
     *pledges_urls.my_patterns,
 ]
 
+# Setting a new password through a link sent by email: one set of pages for every door.
+account_patterns = [
+    path("password-reset/", web_account.PasswordResetView.as_view(), name="password_reset"),
+    path("password-reset/sent/", web_account.PasswordResetSentView.as_view(), name="password_reset_sent"),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        web_account.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "password-reset/done/",
+        web_account.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
+]
+
 urlpatterns = [
     path("", include((public_patterns, "public"))),
     path("staff/", include((staff_patterns, "staff"))),
     path("my/", include((my_patterns, "my"))),
+    path("account/", include((account_patterns, "account"))),
     path("api/", include("credit_portal.api_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from credit_portal.accounts.actors import actor_for_user
 from credit_portal.accounts.capabilities import Cap
+from credit_portal.accounts.sessions import session_passive
 from credit_portal.errors import Conflict
 from credit_portal.ratelimit import limit_per_client
 from credit_portal.web.decorators import entity_user_required, staff_required
@@ -179,6 +180,7 @@ def staff_reports(request):
     )
 
 
+@session_passive  # the reports page polls it: not activity that keeps a staff session alive
 @staff_required(Cap.REPORTS_REQUEST)
 @require_GET
 def staff_report_status(request, number: str):

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from credit_portal.accounts.capabilities import Cap
+from credit_portal.accounts.sessions import session_passive
 from credit_portal.web.decorators import staff_required
 from records.imports import runner, templates
 from records.imports.parsing import WHOLE_ROW
@@ -153,6 +154,7 @@ def import_detail(request, pk: int):
     )
 
 
+@session_passive  # the import page polls it: not activity that keeps a staff session alive
 @staff_required(Cap.RECORDS_WRITE)
 def import_status(request, pk: int):
     job = _job(request, pk)

@@ -6,3 +6,11 @@ class AccountsConfig(AppConfig):
     name = "credit_portal.accounts"
     label = "accounts"
     verbose_name = _("Departments and accounts")
+
+    def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
+
+        from credit_portal.accounts.sessions import on_user_logged_in
+
+        # Session bookkeeping, not a domain effect: Django's own hook for every sign-in.
+        user_logged_in.connect(on_user_logged_in, dispatch_uid="credit_portal.accounts.session_clocks")

@@ -19,6 +19,7 @@ class Cap(models.TextChoices):
     CALENDAR_MANAGE = "calendar:manage", _("Edit the working-day calendar")
     AUDIT_READ = "audit:read", _("Read the audit trail")
     TOKENS_MANAGE = "tokens:manage", _("Issue and revoke the department's API tokens")
+    SIGNIN_UNLOCK = "signin:unlock", _("Lift the sign-in lockouts of the department's staff")
     ALL_DEPARTMENTS = "departments:all", _("Act on objects of every department")
     RECORDS_READ = "records:read", _("Read credit records")
     RECORDS_WRITE = "records:write", _("Record, correct and revoke the department's credit records")
@@ -56,7 +57,7 @@ _REVIEWER = _CLERK | {
     Cap.COMPLAINTS_HANDLE,
     Cap.PLEDGES_MANAGE,
 }
-_DEPARTMENT_ADMIN = _REVIEWER | {Cap.TOKENS_MANAGE, Cap.AUDIT_READ}
+_DEPARTMENT_ADMIN = _REVIEWER | {Cap.TOKENS_MANAGE, Cap.AUDIT_READ, Cap.SIGNIN_UNLOCK}
 
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     StaffRole.CLERK: frozenset(_CLERK),

@@ -173,3 +173,72 @@ class ApiToken(models.Model):
     def is_usable(self, now=None) -> bool:
         now = now or timezone.now()
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+class SignInLockout(models.Model):
+    """A sign-in closed for an account or for a network address after repeated failed attempts
+    (登录锁定). One row per account name or address, re-armed by each new lockout; the audit trail
+    keeps every lockout and every lift. Failures are counted in Redis; the lockout itself is kept
+    here, so that it holds in every process and outlives a restart of Redis."""
+
+    class Kind(models.TextChoices):
+        ACCOUNT = "account", _("Account")
+        ADDRESS = "address", _("Network address")
+
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
+    # The user name as typed (whether or not an account has it: a lockout must not tell), or the
+    # client address.
+    subject = models.CharField(_("locked account or address"), max_length=150)
+    user = models.ForeignKey(
+        User,
+        verbose_name=_("account"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="signin_lockouts",
+    )
+    failures = models.PositiveIntegerField(_("failed attempts"))
+    locked_at = models.DateTimeField(_("locked at"))
+    locked_until = models.DateTimeField(_("locked until"), db_index=True)
+    lifted_at = models.DateTimeField(_("lifted at"), null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        User, verbose_name=_("lifted by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-locked_at"]
+        verbose_name = _("sign-in lockout")
+        verbose_name_plural = _("sign-in lockouts")
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "subject"], name="signin_lockout_unique_subject")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.subject}"
+
+    def is_active(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.lifted_at is None and self.locked_until > now
+
+
+class PendingSignup(models.Model):
+    """A request to open a business account, waiting for its owner to confirm the email address
+    (待确认的注册). The account is created only from the link sent to that address, so the sign-up
+    page answers the same whether or not the address already has an account."""
+
+    email = models.EmailField(_("email"), max_length=150, unique=True)
+    full_name = models.CharField(_("full name"), max_length=100)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    password = models.CharField(_("password"), max_length=128)  # a hash, as in User.password
+    # Part of the confirmation link, which is signed with SECRET_KEY (a copy of this table alone
+    # cannot make a link); renewed by each new request, so only the latest link works.
+    nonce = models.CharField(max_length=64, editable=False)
+    language = models.CharField(_("language"), max_length=16, blank=True)
+    requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("pending sign-up")
+        verbose_name_plural = _("pending sign-ups")
+
+    def __str__(self) -> str:
+        return self.email

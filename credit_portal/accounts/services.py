@@ -85,6 +85,12 @@ def entity_user_signup(*, username: str, password: str, full_name: str, email: s
     """A member of the public opens an account to act for a market entity (claimed afterwards)."""
     user = User(username=username, full_name=full_name, email=email, phone=phone, kind=User.Kind.ENTITY)
     user.set_password(password)
+    return entity_user_create(user)
+
+
+def entity_user_create(user: User) -> User:
+    """Save a new entity user (its password already set or hashed) with its audit event, inside the
+    caller's transaction."""
     user.full_clean(exclude=["password"])
     user.save()
     audit.log(

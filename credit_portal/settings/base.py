@@ -10,6 +10,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -46,6 +47,22 @@ USE_X_FORWARDED_PROTO = env.bool("USE_X_FORWARDED_PROTO", default=False)
 NUM_PROXIES = env.int("NUM_PROXIES", default=0)
 API_THROTTLE_ANON = env.str("API_THROTTLE_ANON", default="60/min")
 API_THROTTLE_TOKEN = env.str("API_THROTTLE_TOKEN", default="600/min")
+# Sign-in and sessions (README "Sign-in and sessions"). Failed sign-ins lock an account name after
+# SIGNIN_ACCOUNT_FAILURES and a client address after SIGNIN_ADDRESS_FAILURES within
+# SIGNIN_FAILURE_WINDOW seconds, for SIGNIN_LOCKOUT_SECONDS. Staff are signed out after
+# STAFF_SESSION_IDLE_SECONDS without a request; every session ends STAFF_SESSION_MAX_AGE /
+# ENTITY_SESSION_MAX_AGE seconds after signing in, whatever the activity.
+SIGNIN_ACCOUNT_FAILURES = env.int("SIGNIN_ACCOUNT_FAILURES", default=5)
+SIGNIN_ADDRESS_FAILURES = env.int("SIGNIN_ADDRESS_FAILURES", default=20)
+SIGNIN_FAILURE_WINDOW = env.int("SIGNIN_FAILURE_WINDOW", default=15 * 60)
+SIGNIN_LOCKOUT_SECONDS = env.int("SIGNIN_LOCKOUT_SECONDS", default=15 * 60)
+STAFF_SESSION_IDLE_SECONDS = env.int("STAFF_SESSION_IDLE_SECONDS", default=30 * 60)
+STAFF_SESSION_MAX_AGE = env.int("STAFF_SESSION_MAX_AGE", default=12 * 3600)
+ENTITY_SESSION_MAX_AGE = env.int("ENTITY_SESSION_MAX_AGE", default=7 * 24 * 3600)
+# A password reset link works for this many seconds; a sign-up confirmation link for SIGNUP_CONFIRM_SECONDS.
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)
+PASSWORD_RESET_EMAILS_PER_HOUR = env.int("PASSWORD_RESET_EMAILS_PER_HOUR", default=3)
+SIGNUP_CONFIRM_SECONDS = env.int("SIGNUP_CONFIRM_SECONDS", default=3 * 24 * 3600)
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 # Largest file of credit records accepted for import, and how long uploaded files are kept after
 # their import finished (they may hold identity numbers in clear; the records keep them encrypted).
@@ -65,6 +82,20 @@ if not PERSONAL_DATA_KEY:
             "PERSONAL_DATA_KEY must be set when DJANGO_DEBUG is off (see .env.example)."
         )
     PERSONAL_DATA_KEY = "insecure-development-personal-data-key"
+for _name in (
+    "SIGNIN_ACCOUNT_FAILURES",
+    "SIGNIN_ADDRESS_FAILURES",
+    "SIGNIN_FAILURE_WINDOW",
+    "SIGNIN_LOCKOUT_SECONDS",
+):
+    if vars()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be at least 1.")
+if not 0 < STAFF_SESSION_IDLE_SECONDS <= STAFF_SESSION_MAX_AGE:
+    raise ImproperlyConfigured(
+        "STAFF_SESSION_IDLE_SECONDS must be positive and at most STAFF_SESSION_MAX_AGE."
+    )
+if ENTITY_SESSION_MAX_AGE < 1:
+    raise ImproperlyConfigured("ENTITY_SESSION_MAX_AGE must be positive.")
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL (postgres://...).")
 
@@ -107,7 +138,10 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "credit_portal.accounts.sessions.SessionLifetimeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "credit_portal.web.headers.PermissionsPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "credit_portal.urls"
@@ -196,6 +230,39 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if USE_X_FORWARDED_PROTO:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Sessions: the limits are kept on the server by credit_portal.accounts.sessions, which says why a
+# session ended; the cookie (and the stored session) lasts an hour longer than the longest of them.
+SESSION_COOKIE_AGE = max(ENTITY_SESSION_MAX_AGE, STAFF_SESSION_MAX_AGE) + 3600
+# Content-Security-Policy (django-csp): everything from the portal itself. No inline script or
+# style except with the request's nonce (the Swagger UI page); the portal's own pages have none.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+# Browser features no page of the portal uses, refused to every page and to anything it embeds.
+PERMISSIONS_POLICY = {
+    "accelerometer": [],
+    "camera": [],
+    "display-capture": [],
+    "geolocation": [],
+    "gyroscope": [],
+    "magnetometer": [],
+    "microphone": [],
+    "midi": [],
+    "payment": [],
+    "usb": [],
+    "browsing-topics": [],
+}
 SILENCED_SYSTEM_CHECKS = [
     # HSTS preload is a decision for the operator of a domain, not for the software.
     "security.W021",

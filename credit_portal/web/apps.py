@@ -14,3 +14,11 @@ class WebConfig(AppConfig):
         staff_nav.add(NavItem(_("Working-day calendar"), "staff:calendar", None, order=90))
         staff_nav.add(NavItem(_("API tokens"), "staff:tokens", Cap.TOKENS_MANAGE, order=92))
         staff_nav.add(NavItem(_("Audit trail"), "staff:audit", Cap.AUDIT_READ, order=94))
+        staff_nav.add(NavItem(_("Sign-in lockouts"), "staff:signin_lockouts", Cap.SIGNIN_UNLOCK, order=93))
+
+        # The admin's sign-in goes through the same guard as the portal's doors.
+        from django.contrib import admin
+
+        from credit_portal.web.forms import AdminLoginForm
+
+        admin.site.login_form = AdminLoginForm

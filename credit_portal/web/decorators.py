@@ -44,3 +44,18 @@ def entity_user_required(view):
         return view(request, *args, **kwargs)
 
     return wrapped
+
+
+def no_store(view):
+    """``Cache-Control: no-store`` on a page that shows a secret (a new API token, a clear identity
+    number, a password reset form): no browser or proxy may keep a copy, and the back button
+    after signing out cannot show it again."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        if "no-store" not in response.get("Cache-Control", ""):
+            response["Cache-Control"] = "no-store"
+        return response
+
+    return wrapped

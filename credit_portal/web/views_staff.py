@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 
 from django.contrib import messages
-from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -13,10 +12,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from credit_portal.accounts import services as accounts
+from credit_portal.accounts import signin
 from credit_portal.accounts.capabilities import Cap
 from credit_portal.accounts.models import ApiToken
 from credit_portal.audit.models import AuditEvent
-from credit_portal.web.decorators import staff_required
+from credit_portal.web.decorators import no_store, staff_required
 from credit_portal.web.forms import (
     AuditFilterForm,
     CalendarDayForm,
@@ -25,14 +25,14 @@ from credit_portal.web.forms import (
     TokenIssueForm,
 )
 from credit_portal.web.registry import dashboard_panels
+from credit_portal.web.views_account import GuardedLoginView
 from credit_portal.workdays import services as workdays
 from credit_portal.workdays.models import CalendarDay, HolidayNotice
 
 
-class StaffLoginView(auth_views.LoginView):
+class StaffLoginView(GuardedLoginView):
     template_name = "staff/login.html"
     authentication_form = LoginForm
-    redirect_authenticated_user = True
 
     def get_default_redirect_url(self):
         return "/staff/"
@@ -132,6 +132,7 @@ def _year(value: str | None, default: int) -> int:
 
 @staff_required(Cap.TOKENS_MANAGE)
 @require_http_methods(["GET", "POST"])
+@no_store
 def tokens(request):
     """A department administrator issues and revokes the department's agency tokens. The secret
     is shown once, on the page that issued it."""
@@ -166,6 +167,29 @@ def token_revoke(request, pk: int):
     accounts.token_revoke(actor=request.actor, token=get_object_or_404(qs, pk=pk))
     messages.success(request, _("Token revoked: it no longer opens the API."))
     return redirect("staff:tokens")
+
+
+# --- sign-in lockouts ----------------------------------------------------------------------------
+
+
+@staff_required(Cap.SIGNIN_UNLOCK)
+def signin_lockouts(request):
+    """The sign-in lockouts in force that the actor may lift: its department's staff accounts for
+    a department administrator; every account and address for the credit office."""
+    actor = request.actor
+    return render(
+        request,
+        "staff/signin_lockouts.html",
+        {"lockouts": signin.lockouts_in_force(actor).order_by("locked_until")[:200]},
+    )
+
+
+@staff_required(Cap.SIGNIN_UNLOCK)
+@require_POST
+def signin_lockout_lift(request, pk: int):
+    lockout = signin.signin_lockout_lift(actor=request.actor, lockout_id=pk)
+    messages.success(request, _("Sign-in is open again for %(subject)s.") % {"subject": lockout.subject})
+    return redirect("staff:signin_lockouts")
 
 
 # --- the audit trail ----------------------------------------------------------------------------
