@@ -1,11 +1,15 @@
 from rest_framework.throttling import SimpleRateThrottle
 
+from credit_portal import ratelimit
 from credit_portal.accounts.models import ApiToken
 
 
 class ClientRateThrottle(SimpleRateThrottle):
     """One bucket per token (scope ``token``), per signed-in user, or per client address (scope
-    ``anon``). The counters live in Redis, so every web process shares them."""
+    ``anon``). The counters live in Redis, so every web process shares them (in each process
+    while Redis is unavailable: ``ratelimit.throttle_cache``)."""
+
+    cache = ratelimit.throttle_cache
 
     def get_rate(self):
         return None  # chosen per request in allow_request
