@@ -17,7 +17,13 @@ that enqueued them is)."""
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import logging
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
@@ -60,8 +66,7 @@ def enqueue(task_name: str, *args: Any, unless_pending: bool = False) -> OutboxT
     nothing is recorded when the same task with the same arguments is already waiting (sweeps that
     queue work again). Returns the row, or None. Raises ``ValueError`` for a task Celery does not
     know, so a misspelt name fails where it is written, not in a worker."""
-    if task_name not in app.tasks:
-        raise ValueError(f"unknown Celery task {task_name!r}")
+    _require_task(task_name)
     arguments = list(args)
     if (
         unless_pending
@@ -72,6 +77,17 @@ def enqueue(task_name: str, *args: Any, unless_pending: bool = False) -> OutboxT
     # robust: the write is committed by then; whatever happens here must not reach its caller.
     transaction.on_commit(partial(dispatch_now, task.pk), robust=True)
     return task
+
+
+def _require_task(task_name: str) -> None:
+    if task_name in app.tasks:
+        return
+    # A web process imports a tasks module only when something needs it: import the task's own.
+    module = task_name.rpartition(".")[0]
+    with contextlib.suppress(ImportError, ValueError):  # no such module: refused just below
+        importlib.import_module(module)
+    if task_name not in app.tasks:
+        raise ValueError(f"unknown Celery task {task_name!r}")
 
 
 def dispatch_now(task_id: int) -> bool:
@@ -104,26 +120,46 @@ def dispatch_pending(*, limit: int = 1000) -> Sweep:
     broker failure (the rest wait for the next sweep). Rows another sweep or request holds are
     skipped, so concurrent sweeps never hand a row over twice. Then delete the rows dispatched more
     than ``RETENTION`` ago. Ignores the breaker: an operator or a starting worker asks on purpose."""
-    dispatched, broker_ok = 0, True
+    dispatched, broker_ok, tried = 0, True, set()
     while broker_ok and dispatched < limit:
         with transaction.atomic():
             rows = list(
                 OutboxTask.objects.select_for_update(skip_locked=True)
                 .filter(dispatched_at__isnull=True)
+                .exclude(pk__in=tried)  # a row that failed on its own waits for the next sweep
                 .order_by("pk")[: min(BATCH_SIZE, limit - dispatched)]
             )
             if not rows:
                 break
             sent, broker_ok = _dispatch(rows)
         dispatched += sent
-        if sent == 0 and broker_ok:  # every row of the batch failed on its own: leave them
-            break
+        tried.update(row.pk for row in rows)
     purged, _ = OutboxTask.objects.filter(dispatched_at__lt=timezone.now() - RETENTION).delete()
     waiting = OutboxTask.objects.filter(dispatched_at__isnull=True).count()
     if dispatched or not broker_ok:
         log = logger.info if broker_ok else logger.warning
         log("Outbox sweep: %d task(s) handed to the broker, %d waiting", dispatched, waiting)
     return Sweep(dispatched=dispatched, waiting=waiting, purged=purged, broker_down=not broker_ok)
+
+
+# One broker connection per thread, kept between hand-overs (opening one costs more than a publish);
+# dropped after a broker error, and not inherited across a fork.
+_local = threading.local()
+
+
+@contextmanager
+def _broker_connection() -> Iterator[Any]:
+    key = (os.getpid(), app.conf.broker_write_url)
+    kept = getattr(_local, "connection", None)
+    if kept is None or kept[0] != key:
+        kept = _local.connection = (key, app.connection_for_write(**_CONNECTION_OPTIONS))
+    try:
+        yield kept[1]
+    except BROKER_ERRORS:
+        _local.connection = None
+        with contextlib.suppress(Exception):
+            kept[1].release()
+        raise
 
 
 def broker_answers() -> bool:
@@ -134,7 +170,7 @@ def broker_answers() -> bool:
     if not broker.allows():
         return False
     try:
-        with app.connection_for_write(**_CONNECTION_OPTIONS) as connection:
+        with _broker_connection() as connection:
             connection.default_channel  # noqa: B018 (connects)
     except BROKER_ERRORS as exc:
         broker.failure(exc)
@@ -149,7 +185,7 @@ def _dispatch(rows: list[OutboxTask]) -> tuple[int, bool]:
     sent: list[int] = []
     broker_error: BaseException | None = None
     try:
-        with app.connection_for_write(**_CONNECTION_OPTIONS) as connection:
+        with _broker_connection() as connection:
             for row in rows:
                 try:
                     _publish(connection, row.name, row.args)
