@@ -17,7 +17,7 @@ OUTBOX_STUCK_AFTER = timedelta(minutes=5)
 
 @never_cache
 def healthz(request):
-    """Liveness and degradation, for load balancers and monitoring (docs/adr/0006).
+    """Liveness and degradation, for load balancers and monitoring (docs/adr/0006-redis-down.md).
 
     HTTP 200 while the database answers: the portal then serves every page, with or without Redis,
     so it stays in rotation. The body is ``ok`` when nothing is degraded; otherwise its first line is
