@@ -46,7 +46,8 @@ RUN DJANGO_DEBUG=false \
 USER app
 EXPOSE 8000
 
-# /healthz answers 200 "ok" once the database and Redis answer. The Host header is the first entry of
+# /healthz answers 200 while the database answers ("ok", or "degraded" naming what is down, e.g.
+# Redis: the portal serves without it; docs/adr/0006-redis-down.md). The Host header is the first entry of
 # ALLOWED_HOSTS; X-Forwarded-Proto keeps SECURE_SSL_REDIRECT (with USE_X_FORWARDED_PROTO) from redirecting.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD ["python", "-c", "import http.client, os, sys; hosts = [h.strip().lstrip('.') for h in os.environ.get('ALLOWED_HOSTS', 'localhost').split(',') if h.strip() not in ('', '*')]; c = http.client.HTTPConnection('127.0.0.1', 8000, timeout=4); c.request('GET', '/healthz', headers={'Host': (hosts or ['localhost'])[0], 'X-Forwarded-Proto': 'https'}); sys.exit(c.getresponse().status != 200)"]

@@ -1,6 +1,11 @@
 """Per-client rate limits for the public doors, counted in Redis (shared by every web process).
 
-Generous enough that a person never meets them; a scraper does. No captcha."""
+Generous enough that a person never meets them; a scraper does. No captcha.
+
+While Redis is unavailable (the shared cache's circuit breaker is open, ``credit_portal.cache``)
+the limits are counted in each process instead: every web process then allows the full limit, so
+a client may get up to that many times the limit across the processes, and no request fails
+because Redis does. The breaker logs it, and ``/healthz`` reports ``rate limits: per process``."""
 
 from __future__ import annotations
 
@@ -9,9 +14,12 @@ import weakref
 from functools import wraps
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.locmem import LocMemCache
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
+
+from credit_portal.cache import UNAVAILABLE
 
 logger = logging.getLogger(__name__)
 
@@ -50,20 +58,52 @@ def _count_script(redis_cache):
     return script
 
 
+# The counters of this process, while Redis is unavailable (LocMemCache is thread-safe; its size is
+# bounded, the oldest entries culled first).
+_local = LocMemCache("ratelimit-per-process", {"OPTIONS": {"MAX_ENTRIES": 50_000}})
+
+
+def _breaker():
+    return getattr(caches["default"], "breaker", None)
+
+
+def per_process() -> bool:
+    """Whether limits are counted in this process only, because Redis is unavailable."""
+    breaker = _breaker()
+    return breaker is not None and breaker.down
+
+
 def allow(key: str, *, limit: int, window: int) -> bool:
     """Count one hit on ``key`` in a fixed window of ``window`` seconds; False beyond ``limit``.
 
-    On Redis (every deployment) one round trip (a script); any other cache backend: add, then incr."""
+    On Redis (every deployment) one round trip (a script); any other cache backend: add, then incr;
+    Redis unavailable: add, then incr, in this process (see the module's docstring)."""
     cache_key = f"ratelimit:{key}"
     redis_cache = getattr(cache, "_cache", None)
     if hasattr(redis_cache, "get_client"):
-        name = cache.make_and_validate_key(cache_key)
-        return int(_count_script(redis_cache)(keys=[name], args=[window])) <= limit
-    cache.add(cache_key, 0, timeout=window)
+        breaker = _breaker()
+        if breaker is None or breaker.allows():
+            name = cache.make_and_validate_key(cache_key)
+            try:
+                count = int(_count_script(redis_cache)(keys=[name], args=[window]))
+            except UNAVAILABLE as exc:
+                if breaker is None:
+                    raise
+                breaker.failure(exc)
+            else:
+                if breaker is not None:
+                    breaker.success()
+                return count <= limit
+        return _count_in(_local, cache_key, limit=limit, window=window)
+    return _count_in(cache, cache_key, limit=limit, window=window)
+
+
+def _count_in(store, cache_key: str, *, limit: int, window: int) -> bool:
+    store.add(cache_key, 0, timeout=window)
     try:
-        return cache.incr(cache_key) <= limit
+        return store.incr(cache_key) <= limit
     except ValueError:  # expired between add and incr
-        cache.set(cache_key, 1, timeout=window)
+        store.set(cache_key, 1, timeout=window)
         return True
 
 

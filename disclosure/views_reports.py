@@ -48,7 +48,17 @@ def _add_errors(form, exc: ValidationError) -> None:
         form.add_error(field if field in form.fields else None, errors)
 
 
+def _status_label(report: CreditReport, waiting: bool) -> str:
+    """The status as the requester should read it: a render accepted while the broker was down is
+    not queued yet, it will start shortly."""
+    if waiting:
+        return _("Accepted, starts shortly")
+    return report.get_status_display()
+
+
 def _rows(reports, door: str) -> list[dict]:
+    reports = list(reports)
+    waiting = selectors.reports_waiting_for_broker(reports)
     return [
         {
             "report": r,
@@ -57,6 +67,7 @@ def _rows(reports, door: str) -> list[dict]:
             "status_url": reverse(f"{door}:report_status", args=[r.number]),
             "verify_url": qr.verify_path(r.number),
             "in_preparation": r.status in IN_PREPARATION,
+            "status_label": _status_label(r, r.pk in waiting),
         }
         for r in reports
     ]
@@ -68,7 +79,7 @@ def _status(request, number: str) -> JsonResponse:
         {
             "number": report.number,
             "status": report.status,
-            "status_label": report.get_status_display(),
+            "status_label": _status_label(report, selectors.waits_for_broker(report)),
             "in_preparation": report.status in IN_PREPARATION,
         }
     )
@@ -106,11 +117,15 @@ def _request_from_form(request, form, success_url: str):
     except Conflict as exc:
         form.add_error(None, exc.message)
     else:
-        messages.success(
-            request,
-            _("Report %(number)s requested. It is being prepared; this page shows when it is ready.")
-            % {"number": report.number},
-        )
+        if selectors.waits_for_broker(report):
+            message = _(
+                "Report %(number)s requested and accepted: its preparation will start shortly; this page shows when it is ready."
+            )
+        else:
+            message = _(
+                "Report %(number)s requested. It is being prepared; this page shows when it is ready."
+            )
+        messages.success(request, message % {"number": report.number})
         return redirect(success_url)
     return None
 

@@ -67,6 +67,8 @@ def _finished(job: ImportJob) -> bool:
 
 def _summary(job: ImportJob) -> str:
     if job.status == ImportJob.Status.QUEUED:
+        if runner.waits_for_broker(job):
+            return _("Accepted: the import will start shortly, as soon as the task queue is reachable again.")
         return _("Waiting for a worker…")
     if job.total_rows is None and job.status == ImportJob.Status.RUNNING:
         return _("Counting the rows…")
@@ -108,7 +110,10 @@ def import_new(request):
             for field, errors in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
         else:
-            messages.success(request, _("File uploaded: its import has been queued."))
+            if runner.waits_for_broker(job):
+                messages.success(request, _("File uploaded and accepted: its import will start shortly."))
+            else:
+                messages.success(request, _("File uploaded: its import has been queued."))
             return redirect("staff:import_detail", pk=job.pk)
     return render(
         request,

@@ -209,3 +209,15 @@ def token_for():
         return Client(headers={"Authorization": f"Bearer {secret}"})
 
     return make
+
+
+@pytest.fixture
+def published(monkeypatch):
+    """Stands in for the broker behind the task outbox (``credit_portal.outbox``): the list of
+    ``(task name, args)`` handed over, in order. Tasks are handed over after commit: use
+    ``django_capture_on_commit_callbacks(execute=True)`` or a transactional test."""
+    from credit_portal.outbox import services as outbox
+
+    sent: list[tuple[str, list]] = []
+    monkeypatch.setattr(outbox, "_publish", lambda connection, name, args: sent.append((name, args)))
+    return sent

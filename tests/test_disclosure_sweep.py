@@ -17,7 +17,6 @@ from django.db import connection
 from credit_portal.accounts.actors import actor_for_user
 from credit_portal.audit.models import AuditEvent
 from credit_portal.celery import app
-from credit_portal.notices import tasks as notice_tasks
 from credit_portal.notices.models import Notice
 from disclosure import sweeps, tasks
 from records import services
@@ -40,10 +39,9 @@ DUE = date(2026, 10, 15)  # 7 working days later: 8, 9, 10 (adjusted), 12, 13, 1
 
 
 @pytest.fixture(autouse=True)
-def no_enqueue():
+def no_enqueue(published):
     """Notices are emailed through the broker after commit; not what these tests are about."""
-    with mock.patch.object(notice_tasks.email_notices, "delay") as delay:
-        yield delay
+    return published
 
 
 @pytest.fixture(autouse=True)

@@ -10,7 +10,6 @@ import os
 import random
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from unittest import mock
 
 import openpyxl
 import psycopg2
@@ -20,11 +19,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from credit_portal.accounts.actors import actor_for_user
 from credit_portal.accounts.capabilities import StaffRole
 from credit_portal.accounts.models import Department
 from credit_portal.audit.models import AuditEvent
+from credit_portal.outbox.models import OutboxTask
 from records import tasks
 from records.imports import parsing, runner, templates
 from records.models import CreditRecord, ImportJob, RecordChange, RecordVersion
@@ -388,13 +389,16 @@ class TestIdempotence:
         assert outcome(job) == ("done", 3, 3, 0, 3, 0)
         assert footprint() == before
 
-    def test_the_sweep_queues_jobs_no_worker_runs(self, clerk_actor, entity):
+    def test_the_sweep_queues_jobs_no_worker_runs(self, clerk_actor, entity, published):
         job = upload(clerk_actor, csv_bytes([row(entity, "W-1")]))
         ImportJob.objects.filter(pk=job.pk).update(status="running")
-        with mock.patch.object(tasks.import_file, "delay") as delay:
-            assert runner.stale_jobs_resume() == [job.pk]
-            assert runner.stale_jobs_resume() == []  # not again within the window
-        delay.assert_called_once_with(job.pk)
+        # Its task was handed over a while ago, and its worker died.
+        long_ago = timezone.now() - timedelta(minutes=11)
+        OutboxTask.objects.update(created_at=long_ago, dispatched_at=long_ago)
+        assert runner.stale_jobs_resume() == [job.pk]
+        assert runner.stale_jobs_resume() == []  # not again within the window
+        waiting = OutboxTask.objects.filter(dispatched_at__isnull=True)
+        assert list(waiting.values_list("name", "args")) == [(runner.IMPORT_TASK, [job.pk])]
         runner.run_import(job.pk)
         assert ImportJob.objects.get().status == "done"
 
@@ -559,17 +563,18 @@ class TestRowErrors:
 
 
 class TestQueueing:
-    def test_the_task_is_queued_on_commit_with_an_audit_event(
-        self, clerk_actor, entity, django_capture_on_commit_callbacks
+    def test_the_task_is_recorded_with_the_job_and_queued_on_commit_with_an_audit_event(
+        self, clerk_actor, entity, django_capture_on_commit_callbacks, published
     ):
-        with (
-            mock.patch.object(tasks.import_file, "delay") as delay,
-            django_capture_on_commit_callbacks(execute=True) as callbacks,
-        ):
+        with django_capture_on_commit_callbacks(execute=True) as callbacks:
             job = upload(clerk_actor, csv_bytes([row(entity, "Q-1")]))
-            delay.assert_not_called()
+            task = OutboxTask.objects.get()
+            assert (task.name, task.args, task.dispatched_at) == ("records.tasks.import_file", [job.pk], None)
+            assert published == []
         assert len(callbacks) == 1
-        delay.assert_called_once_with(job.pk)
+        assert published == [("records.tasks.import_file", [job.pk])]
+        task.refresh_from_db()
+        assert task.dispatched_at is not None and task.attempts == 1
         assert job.status == "queued" and job.size_bytes > 0 and len(job.sha256) == 64
         assert job.file.name.startswith("imports/") and job.original_name == "records.csv"
         event = AuditEvent.objects.get(action="records.import.queued")
@@ -579,7 +584,7 @@ class TestQueueing:
         from credit_portal.celery import app
 
         app.loader.import_default_modules()
-        assert tasks.import_file.name == "records.tasks.import_file" and tasks.import_file.name in app.tasks
+        assert tasks.import_file.name == runner.IMPORT_TASK and tasks.import_file.name in app.tasks
         assert tasks.import_file.acks_late and tasks.import_file.reject_on_worker_lost
         assert tasks.resume_stale_imports.name in app.tasks
 

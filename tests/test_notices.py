@@ -19,6 +19,7 @@ from credit_portal.audit.models import AuditEvent
 from credit_portal.notices import selectors, services, tasks
 from credit_portal.notices.context_processors import notices as notices_context
 from credit_portal.notices.models import Notice
+from credit_portal.outbox.models import OutboxTask
 
 pytestmark = pytest.mark.django_db
 
@@ -63,10 +64,19 @@ def _notice(user, key, **overrides):
 
 
 @pytest.fixture
-def no_enqueue():
-    """Stands in for the broker where a test is not about enqueueing."""
-    with mock.patch.object(tasks.email_notices, "delay") as delay:
-        yield delay
+def no_enqueue(monkeypatch):
+    """Stands in for the broker: called with the email task's arguments each time the outbox hands
+    the task over (after commit)."""
+    from credit_portal.outbox import services as outbox
+
+    delay = mock.Mock()
+
+    def publish(connection, name, args):
+        assert name == tasks.email_notices.name
+        delay(*args)
+
+    monkeypatch.setattr(outbox, "_publish", publish)
+    return delay
 
 
 # --- recipients ---------------------------------------------------------------------------------
@@ -138,26 +148,30 @@ def test_notifying_twice_with_one_key_notifies_and_enqueues_once(
     assert AuditEvent.objects.filter(action="notices.sent").count() == 2
 
 
-def test_the_email_task_is_enqueued_on_commit_only(django_capture_on_commit_callbacks, department):
+def test_the_email_task_is_recorded_with_the_notices_and_enqueued_on_commit_only(
+    django_capture_on_commit_callbacks, department, published
+):
     with_email = _staff(department, StaffRole.CLERK, "with_email", "clerk@example.org")
     _staff(department, StaffRole.CLERK, "without_email")
-    with mock.patch.object(tasks.email_notices, "delay") as delay:
-        with django_capture_on_commit_callbacks(execute=True) as callbacks:
-            notices = _notify_department(department)
-            delay.assert_not_called()
-        assert len(callbacks) == 1
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        notices = _notify_department(department)
         # Only the notice of the recipient with an address is handed to the task.
-        delay.assert_called_once_with([n.pk for n in notices if n.recipient == with_email])
+        emailed = [n.pk for n in notices if n.recipient == with_email]
+        assert list(OutboxTask.objects.values_list("name", "args")) == [(tasks.email_notices.name, [emailed])]
+        assert published == []
+    assert len(callbacks) == 1
+    assert published == [(tasks.email_notices.name, [emailed])]
 
-        with (
-            django_capture_on_commit_callbacks(execute=True) as callbacks,
-            pytest.raises(RuntimeError),
-            transaction.atomic(),
-        ):
-            _notify_department(department, dedupe_key="rolled-back")
-            raise RuntimeError
-        assert callbacks == []
-        assert delay.call_count == 1
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        _notify_department(department, dedupe_key="rolled-back")
+        raise RuntimeError
+    assert callbacks == []
+    assert len(published) == 1
+    assert OutboxTask.objects.count() == 1
     assert not Notice.objects.filter(dedupe_key="rolled-back").exists()
 
 

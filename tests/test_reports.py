@@ -21,6 +21,7 @@ from pypdf import PdfReader
 from credit_portal.accounts.actors import PUBLIC, actor_for_user, system_actor
 from credit_portal.audit.models import AuditEvent
 from credit_portal.notices.models import Notice
+from credit_portal.outbox.models import OutboxTask
 from disclosure import tasks
 from disclosure.models import CreditReport
 from disclosure.reports import document, numbers, qr, render, schema, selectors, services
@@ -539,18 +540,19 @@ class TestVerification:
 
 
 class TestTask:
-    def test_the_render_task_is_enqueued_on_commit_to_the_pdf_queue(
-        self, entity, clerk, monkeypatch, django_capture_on_commit_callbacks, settings
+    def test_the_render_task_is_recorded_with_the_request_and_enqueued_on_commit_to_the_pdf_queue(
+        self, entity, clerk, django_capture_on_commit_callbacks, settings, published
     ):
         from credit_portal.celery import app
 
-        queued = []
-        monkeypatch.setattr(tasks.render_credit_report, "delay", lambda pk: queued.append(pk))
         with django_capture_on_commit_callbacks(execute=True) as callbacks:
             report = request_report(actor_for_user(clerk), entity)
-            assert queued == []  # not before the commit
+            assert published == []  # not before the commit
+            assert selectors.waits_for_broker(report)
         assert len(callbacks) == 1
-        assert queued == [report.pk]
+        assert published == [(tasks.render_credit_report.name, [report.pk])]
+        assert not selectors.waits_for_broker(report)
+        assert tasks.render_credit_report.name == services.RENDER_TASK
         assert settings.CELERY_TASK_ROUTES["disclosure.tasks.render_credit_report"] == {"queue": "pdf"}
         assert app.amqp.router.route({}, tasks.render_credit_report.name)["queue"].name == "pdf"
 
@@ -688,24 +690,35 @@ def test_selectors_scope_reports_to_the_department(entity, clerk, other_departme
 
 
 class TestLostTasks:
-    """A report whose render task was lost (broker down at request time, worker killed mid-render)
-    is queued again by beat, and no longer counts against the requester's limit."""
+    """A report whose render task was lost (worker killed mid-render, message lost by the broker)
+    is queued again by beat, and no longer counts against the requester's limit. A render still
+    waiting in the outbox (broker down at request time) is not lost: the outbox sweep sends it."""
 
-    def test_stale_reports_are_queued_again_and_fresh_ones_left_alone(self, entity, clerk, monkeypatch):
+    def test_stale_reports_are_queued_again_and_fresh_ones_left_alone(self, entity, clerk):
         actor = actor_for_user(clerk)
         stale = services.report_request(actor=actor, code=entity.code)
         rendering = services.report_request(actor=actor, code=entity.code)
+        waiting = services.report_request(actor=actor, code=entity.code)
         fresh = services.report_request(actor=actor, code=entity.code)
         ready = issue(actor, entity)
         old = timezone.now() - services.STALE_AFTER - timedelta(minutes=1)
-        CreditReport.objects.filter(pk__in=[stale.pk, rendering.pk, ready.pk]).update(requested_at=old)
+        CreditReport.objects.filter(pk__in=[stale.pk, rendering.pk, waiting.pk, ready.pk]).update(
+            requested_at=old
+        )
         CreditReport.objects.filter(pk=rendering.pk).update(status=CreditReport.Status.RENDERING)
-        queued = []
-        monkeypatch.setattr(tasks.render_credit_report, "delay", lambda pk: queued.append(pk))
+        # Every render was handed to the broker long ago, except the one still waiting for it.
+        OutboxTask.objects.exclude(args=[waiting.pk]).update(dispatched_at=old)
 
         assert tasks.requeue_stale_reports() == 2
-        assert sorted(queued) == sorted([stale.pk, rendering.pk])
-        assert fresh.pk not in queued and ready.pk not in queued
+        queued = OutboxTask.objects.filter(dispatched_at__isnull=True)
+        assert sorted(queued.values_list("args", flat=True)) == sorted(
+            [[stale.pk], [rendering.pk], [waiting.pk]]
+        )
+        assert queued.filter(args=[waiting.pk]).count() == 1
+        assert tasks.requeue_stale_reports() == 0  # still waiting: not recorded twice
+        assert not OutboxTask.objects.filter(
+            args__in=[[fresh.pk], [ready.pk]], dispatched_at__isnull=True
+        ).exists()
         # The task queued again renders the report as usual.
         assert services.report_render(report_id=stale.pk).status == CreditReport.Status.READY
 

@@ -9,7 +9,8 @@ class ClientRateThrottle(BaseThrottle):
     ``anon``), counted with the public pages' atomic Redis counter (``credit_portal.ratelimit``):
     one INCR per request, so that concurrent requests in any number of processes are counted
     exactly — a read-modify-write of a request history would let every request that read the same
-    history through. The window is fixed, starting with a bucket's first request."""
+    history through. The window is fixed, starting with a bucket's first request. While Redis is
+    unavailable, ``ratelimit.allow`` counts in each process instead."""
 
     THROTTLE_RATES = SimpleRateThrottle.THROTTLE_RATES
     parse_rate = SimpleRateThrottle.parse_rate

@@ -1,8 +1,8 @@
 """Sending notices and marking them read.
 
 A notify call inserts the notices that do not exist yet (one per recipient and ``dedupe_key``),
-records one audit event for the call and, once the transaction commits, hands the new notices to
-the ``email_notices`` task. A sweep that runs every few minutes may therefore call ``notify_*`` with
+records one audit event for the call and, in the same transaction, the ``email_notices`` task for
+the new notices in the outbox (handed to the broker on commit, or by the outbox sweep). A sweep that runs every few minutes may therefore call ``notify_*`` with
 the same key each time: the recipients are notified, and emailed, once.
 """
 
@@ -17,13 +17,14 @@ from django.utils import timezone
 from credit_portal.accounts.capabilities import ROLE_CAPABILITIES, Cap
 from credit_portal.accounts.models import Department, User
 from credit_portal.audit import services as audit
-from credit_portal.notices import tasks
 from credit_portal.notices.models import Notice
+from credit_portal.outbox import services as outbox
 
 if TYPE_CHECKING:
     from credit_portal.accounts.actors import Actor
 
 _INSERT_BATCH = 500
+EMAIL_TASK = "credit_portal.notices.tasks.email_notices"
 
 
 def recipients_for(department: Department, capability: str):
@@ -170,8 +171,7 @@ def _notify(
     )
     to_email = [n.pk for n in created if n.recipient.email]
     if to_email:
-        # robust: the notices are committed by then; a broker outage is logged, not raised at the caller.
-        transaction.on_commit(lambda: tasks.email_notices.delay(to_email), robust=True)
+        outbox.enqueue(EMAIL_TASK, to_email)
     return created
 
 

@@ -31,6 +31,10 @@ DATABASES = {
 }
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
+# How long a request waits for Redis before serving without it (seconds), and how long after a
+# failure no request tries again (credit_portal/cache.py).
+REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=0.5)
+REDIS_RETRY_AFTER = env.float("REDIS_RETRY_AFTER", default=5.0)
 # Key for the keyed hash and the encryption of personal identity numbers. Kept apart from SECRET_KEY
 # so that rotating the session secret does not make stored identity numbers unreadable.
 PERSONAL_DATA_KEY = env.str("PERSONAL_DATA_KEY", default="")
@@ -118,6 +122,7 @@ INSTALLED_APPS = [
     "credit_portal.audit",
     "credit_portal.workdays",
     "credit_portal.notices",
+    "credit_portal.outbox",
     "credit_portal.web",
     # The hub and the stage apps.
     "records",
@@ -170,10 +175,16 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {
+    # Redis, degrading to misses while it is down (public reading goes on; see credit_portal/cache.py).
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "credit_portal.cache.DegradingRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "cp",
+        "OPTIONS": {
+            "socket_connect_timeout": REDIS_SOCKET_TIMEOUT,
+            "socket_timeout": REDIS_SOCKET_TIMEOUT,
+            "retry_after": REDIS_RETRY_AFTER,
+        },
     },
     # Rendered pieces of pages that are the same for every request in a language (the footer, the
     # search page's unused filters): kept in each process, no round trip. The ``{% cache %}`` tag
@@ -325,6 +336,12 @@ CELERY_TASK_ROUTES = {
     "disclosure.tasks.render_credit_report": {"queue": "pdf"},
 }
 CELERY_BEAT_SCHEDULE = {
+    # Tasks accepted while the broker was down wait in the outbox (credit_portal/outbox/).
+    "dispatch-outbox": {
+        "task": "credit_portal.outbox.tasks.dispatch_outbox",
+        "schedule": crontab(),
+        "options": {"expires": 50},
+    },
     "resume-stale-imports": {"task": "records.tasks.resume_stale_imports", "schedule": crontab(minute="*/5")},
     "purge-import-files": {
         "task": "records.tasks.purge_import_files",

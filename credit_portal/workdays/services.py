@@ -40,9 +40,12 @@ from django.db import connection, transaction
 
 from credit_portal.accounts.capabilities import Cap
 from credit_portal.audit import services as audit
+from credit_portal.cache import shared_cache_available
+from credit_portal.outbox import services as outbox
 from credit_portal.workdays.models import CalendarDay, DeadlineRule, HolidayNotice, WorkdayIndex
 
 _VERSION_KEY = "workdays:version"
+RENEW_VERSION_TASK = "credit_portal.workdays.tasks.renew_calendar_version"
 _local = threading.local()
 
 
@@ -131,9 +134,15 @@ def get_calendar() -> WorkingCalendar:
 def _current_version() -> str:
     """The shared version, created when missing. A missing key must not read as a constant: a
     process that loaded while the key was missing would hold that constant, and take a calendar
-    read after an edit for current once the key goes missing again (Redis restarted or flushed)."""
+    read after an edit for current once the key goes missing again (Redis restarted or flushed).
+
+    With Redis unavailable there is no shared version: every call gets a fresh one, so the calendar
+    is read from the database each time (two small tables) and an edit made by any process is
+    seen at once, until Redis answers again."""
     version = cache.get(_VERSION_KEY)
     if version is None:
+        if not shared_cache_available():
+            return secrets.token_hex(8)
         version = secrets.token_hex(8)
         if not cache.add(_VERSION_KEY, version, timeout=None):  # another process was first
             version = cache.get(_VERSION_KEY) or version
@@ -145,9 +154,21 @@ def invalidate() -> None:
 
     The version is a fresh random token, not a counter: a counter starts again from 1 when Redis
     loses its keys (a restart, a flush) and can come back to the very number a process holds with
-    an older calendar, which would then never reload."""
-    cache.set(_VERSION_KEY, secrets.token_hex(8), timeout=None)
+    an older calendar, which would then never reload.
+
+    When Redis does not take the new version (it is down), a process that loaded the calendar
+    before the outage would take its copy for current once Redis is back with the old version: a
+    task in the outbox renews the version again once the broker, and Redis, are back."""
     _local.calendar = None
+    if not renew_shared_version():
+        with transaction.atomic():
+            outbox.enqueue(RENEW_VERSION_TASK, unless_pending=True)
+
+
+def renew_shared_version() -> bool:
+    """Set a fresh shared version; whether Redis took it."""
+    cache.set(_VERSION_KEY, secrets.token_hex(8), timeout=None)
+    return shared_cache_available()
 
 
 def add_working_days(start: date, days: int) -> date:

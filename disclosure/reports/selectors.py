@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from credit_portal.accounts.actors import Actor
 from credit_portal.accounts.capabilities import Cap
+from credit_portal.outbox import selectors as outbox_selectors
 from disclosure import search
 from disclosure.models import CreditReport, ThirdPartyReport
 from disclosure.reports import numbers
@@ -30,6 +31,7 @@ from records.models import (
 )
 
 Status = CreditRecord.Status
+RENDER_TASK = "disclosure.tasks.render_credit_report"
 
 # What a report shows: the record has been (or is due to be) disclosed, was not revoked, and is
 # not a draft. Restored and expired records stay in the report, labelled, over the chosen period.
@@ -254,3 +256,17 @@ def third_party_reports_of_agencies(agencies: list[CreditServiceAgency]) -> Quer
 
 def local_today() -> date:
     return timezone.localdate()
+
+
+# --- reports waiting for the broker ---------------------------------------------------------------
+
+
+def waits_for_broker(report: CreditReport) -> bool:
+    """Whether the report's render is accepted but not yet handed to the broker (it was down)."""
+    return report.status == CreditReport.Status.QUEUED and outbox_selectors.is_waiting(RENDER_TASK, report.pk)
+
+
+def reports_waiting_for_broker(reports) -> set[int]:
+    """The ids among ``reports`` whose render waits for the broker. One query."""
+    queued = [r.pk for r in reports if r.status == CreditReport.Status.QUEUED]
+    return outbox_selectors.waiting_among(RENDER_TASK, queued)

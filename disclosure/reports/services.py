@@ -3,7 +3,8 @@ it; third-party reports by registered credit service agencies.
 
 Who may request a report: a self-service user for an entity they act for (``my:entity``), staff and
 agency tokens holding ``reports:request`` for any entity. Every request and every download is
-audited; rendering happens after commit, on the ``pdf`` queue."""
+audited; rendering happens after commit, on the ``pdf`` queue, through the outbox
+(``credit_portal.outbox``): a request accepted while the broker is down is rendered once it is back."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ from credit_portal.accounts.capabilities import Cap
 from credit_portal.audit import services as audit
 from credit_portal.errors import Conflict
 from credit_portal.notices import services as notices
+from credit_portal.outbox import services as outbox
 from disclosure.models import CreditReport, ThirdPartyReport
 from disclosure.reports import document as documents
 from disclosure.reports import numbers, qr, render, schema, selectors, verification
@@ -58,6 +60,7 @@ MAX_IN_PREPARATION = 10
 # ``reports_requeue_stale``. It no longer counts against ``MAX_IN_PREPARATION`` either.
 STALE_AFTER = timedelta(minutes=10)
 _NUMBER_ATTEMPTS = 5
+RENDER_TASK = selectors.RENDER_TASK
 _NUL = "\x00"
 
 
@@ -229,7 +232,8 @@ def report_request(
     about an entity they do not act for, ``ValidationError`` with every field error (unknown code,
     period over 5 years, reversed or in the future, unknown sections or language, NUL bytes), or
     ``Conflict`` when the requester already has ``MAX_IN_PREPARATION`` reports in preparation.
-    Side effects: audit event; after commit, the render task on the ``pdf`` queue."""
+    Side effects: audit event; the render task in the outbox (on the ``pdf`` queue after commit, or
+    once the broker is back: ``selectors.waits_for_broker``)."""
     channel = _channel(actor)
     today = today or timezone.localdate()
     clean = clean_request(
@@ -282,28 +286,24 @@ def report_request(
             "language": report.language,
         },
     )
-    from disclosure import tasks  # the tasks module imports this one
-
-    report_id = report.pk
-    transaction.on_commit(lambda: tasks.render_credit_report.delay(report_id), robust=True)
+    outbox.enqueue(RENDER_TASK, report.pk)
     return report
 
 
 def reports_requeue_stale(*, now: datetime | None = None, after: timedelta = STALE_AFTER) -> list[int]:
     """Queue again the render of every report still queued or rendering ``after`` its request: its
-    task was lost (the broker was down when it was requested, or the worker died mid-render and
-    the message went with it). Rendering is idempotent, so a report whose task was only slow is
-    rendered once all the same. Beat runs this every 10 minutes. Returns the ids queued again."""
-    from disclosure import tasks  # the tasks module imports this one
-
+    task was lost (the worker died mid-render and the message went with it, or the broker lost
+    it). A render still waiting in the outbox is not lost and is left to the outbox sweep.
+    Rendering is idempotent, so a report whose task was only slow is rendered once all the same.
+    Beat runs this every 10 minutes. Returns the ids queued again."""
     cutoff = (now or timezone.now()) - after
     ids = list(
         CreditReport.objects.filter(
             status__in=(Status.QUEUED, Status.RENDERING), requested_at__lt=cutoff
         ).values_list("pk", flat=True)[:1000]
     )
-    for report_id in ids:
-        tasks.render_credit_report.delay(report_id)
+    with transaction.atomic():
+        ids = [rid for rid in ids if outbox.enqueue(RENDER_TASK, rid, unless_pending=True) is not None]
     if ids:
         logger.warning("Queued the render of %d stale credit report(s) again", len(ids))
     return ids

@@ -1,6 +1,9 @@
 """Import jobs: queueing an uploaded file (``import_job_create``) and running it (``run_import``,
 called by the Celery task ``records.tasks.import_file``).
 
+The task is recorded in the job's own transaction through the outbox (``credit_portal.outbox``), so
+a job accepted while the broker is down is handed to a worker once it is back, never lost.
+
 A run holds a PostgreSQL session advisory lock on its job, so two workers never run one job at once
 (the task may be delivered twice: ``acks_late``), and a job whose worker died holds no lock: the
 stale-job sweep (``stale_jobs_resume``) finds it and queues it again.
@@ -23,7 +26,6 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Func, JSONField, Q, QuerySet, Value
@@ -34,12 +36,15 @@ from django.utils.translation import gettext as _
 from credit_portal.accounts.actors import Actor, actor_for_user, system_actor
 from credit_portal.accounts.capabilities import Cap
 from credit_portal.audit import services as audit
+from credit_portal.outbox import selectors as outbox_selectors
+from credit_portal.outbox import services as outbox
 from records.imports import parsing
 from records.models import CatalogueItem, CreditRecord, ImportJob
 from records.services import records_import, review
 
 logger = logging.getLogger(__name__)
 
+IMPORT_TASK = "records.tasks.import_file"
 BATCH_SIZE = 2000
 REPORT_CAP = 10_000
 # Namespace of the advisory locks of import jobs ("CPIF"); the job id is the second key.
@@ -78,7 +83,8 @@ def import_job_create(*, actor: Actor, item_code: str, uploaded_file) -> ImportJ
 
     The file is refused here, with every reason, when it is too large, not a CSV or XLSX file, or
     its header row lacks a required column of the item: nothing is stored then. Side effects: the
-    file in MEDIA_ROOT, the job, audit event ``records.import.queued``, the task queued on commit."""
+    file in MEDIA_ROOT, the job, audit event ``records.import.queued``, the task in the outbox
+    (handed to the broker on commit, or by the outbox sweep when the broker is down)."""
     actor.require(Cap.RECORDS_WRITE)
     if actor.department is None:
         raise ValidationError({"item": [_("Records are written by a department.")]})
@@ -133,17 +139,16 @@ def import_job_create(*, actor: Actor, item_code: str, uploaded_file) -> ImportJ
                 target=job,
                 data={"item": item.code, "file": original_name, "size": size, "sha256": job.sha256},
             )
-            transaction.on_commit(lambda: _enqueue(job.pk), robust=True)
+            outbox.enqueue(IMPORT_TASK, job.pk)
     except BaseException:
         job.file.delete(save=False)
         raise
     return job
 
 
-def _enqueue(job_id: int) -> None:
-    from records import tasks
-
-    tasks.import_file.delay(job_id)
+def waits_for_broker(job: ImportJob) -> bool:
+    """Whether the job's task is accepted but not yet handed to the broker (it was down)."""
+    return job.status == Status.QUEUED and outbox_selectors.is_waiting(IMPORT_TASK, job.pk)
 
 
 # --- running -------------------------------------------------------------------------------------
@@ -377,18 +382,21 @@ class _Run:
 
 def stale_jobs_resume(*, queued_for: timedelta = timedelta(minutes=10)) -> list[int]:
     """Queue again the jobs no worker is running: running ones whose lock is free (their worker
-    died) and queued ones older than ``queued_for`` (their message was lost). Returns their ids."""
+    died) and queued ones older than ``queued_for`` (their message was lost), each at most once per
+    ``queued_for`` (a job waiting behind a long queue is not queued many times: the outbox says
+    when its task was last recorded). Returns their ids."""
+    since = timezone.now() - queued_for
     candidates = ImportJob.objects.filter(
-        Q(status=Status.RUNNING) | Q(status=Status.QUEUED, created_at__lt=timezone.now() - queued_for)
+        Q(status=Status.RUNNING) | Q(status=Status.QUEUED, created_at__lt=since)
     ).values_list("pk", flat=True)
     stale = []
     for job_id in candidates:
         with _job_lock(job_id) as free:
-            # Once per ``queued_for``: a job waiting behind a long queue is not queued many times.
-            if free and cache.add(f"imports:requeued:{job_id}", 1, timeout=int(queued_for.total_seconds())):
+            if free and not outbox_selectors.enqueued_since(IMPORT_TASK, job_id, since=since):
                 stale.append(job_id)
     for job_id in stale:
-        _enqueue(job_id)
+        with transaction.atomic():
+            outbox.enqueue(IMPORT_TASK, job_id, unless_pending=True)
     if stale:
         logger.warning("import jobs queued again: %s", stale)
     return stale

@@ -5,7 +5,6 @@ only after notice of the intended finding and a defence window in working days."
 from __future__ import annotations
 
 from datetime import date, timedelta
-from unittest import mock
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -276,14 +275,18 @@ class TestBreachNotice:
         assert "陈述、申辩" in rule.basis_zh and "cite no provision" in rule.basis_en
 
     def test_the_notice_tells_the_entity_once_in_my_and_by_email(
-        self, today, pledged, reviewer_actor, reviewer, entity_user, django_capture_on_commit_callbacks
+        self,
+        today,
+        pledged,
+        reviewer_actor,
+        reviewer,
+        entity_user,
+        django_capture_on_commit_callbacks,
+        published,
     ):
         today(SERVED_ON)
         pledge = pledged.pledge
-        with (
-            mock.patch.object(notice_tasks.email_notices, "delay") as delay,
-            django_capture_on_commit_callbacks(execute=True),
-        ):
+        with django_capture_on_commit_callbacks(execute=True):
             notice = _notify(reviewer_actor, pledge)
         pledge.refresh_from_db()
         assert pledge.status == "noticed"
@@ -302,7 +305,7 @@ class TestBreachNotice:
         assert (sent.recipient, sent.link) == (entity_user, f"/my/pledges/{pledge.number}/")
         assert GROUNDS in sent.body_zh and CONSEQUENCES_ZH in sent.body_zh and "2026-10-10" in sent.body_zh
         assert "一般" in sent.body_zh and "2026-10-10" in sent.subject_en
-        delay.assert_called_once_with([sent.pk])
+        assert published == [(notice_tasks.email_notices.name, [[sent.pk]])]
         event = AuditEvent.objects.get(action="pledges.breach.noticed")
         assert (event.before, event.after["defence_due_on"], event.after["notice"]) == (
             {"status": "active"},
