@@ -221,3 +221,25 @@ def published(monkeypatch):
     sent: list[tuple[str, list]] = []
     monkeypatch.setattr(outbox, "_publish", lambda connection, name, args: sent.append((name, args)))
     return sent
+
+
+class HandedOver:
+    """The calls of one task in ``published``, read as a mock's calls are (``call_args_list`` of
+    ``(args, kwargs)`` with ``.args``, ``call_count``, ``assert_not_called``)."""
+
+    def __init__(self, sent: list, name: str):
+        self._sent, self._name = sent, name
+
+    @property
+    def call_args_list(self):
+        from collections import namedtuple
+
+        call = namedtuple("call", "args kwargs")
+        return [call(tuple(args), {}) for name, args in self._sent if name == self._name]
+
+    @property
+    def call_count(self) -> int:
+        return len(self.call_args_list)
+
+    def assert_not_called(self) -> None:
+        assert self.call_count == 0, self.call_args_list

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
-from unittest import mock
 
 import pytest
 from django.core import mail
@@ -16,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from credit_portal.accounts import tasks
 from credit_portal.accounts.models import PendingSignup, User
 from credit_portal.audit.models import AuditEvent
+from tests.conftest import HandedOver
 
 pytestmark = pytest.mark.django_db
 
@@ -41,10 +41,9 @@ def normalised(response, *variable: str) -> str:
 
 
 @pytest.fixture
-def enqueued():
-    """The ids handed to the sign-up email task, which the test then runs itself."""
-    with mock.patch.object(tasks.email_signup, "delay") as delay:
-        yield delay
+def enqueued(published):
+    """The email_signup tasks handed to the broker through the outbox, in order."""
+    return HandedOver(published, "credit_portal.accounts.tasks.email_signup")
 
 
 def post_signup(client, django_capture_on_commit_callbacks, data):

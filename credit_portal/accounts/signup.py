@@ -33,8 +33,11 @@ from credit_portal.accounts.models import PendingSignup, User
 from credit_portal.accounts.services import entity_user_create
 from credit_portal.accounts.signin import signin_lockouts_lift_for
 from credit_portal.audit import services as audit
+from credit_portal.outbox import services as outbox
 
 logger = logging.getLogger(__name__)
+SIGNUP_EMAIL_TASK = "credit_portal.accounts.tasks.email_signup"
+PASSWORD_RESET_EMAIL_TASK = "credit_portal.accounts.tasks.email_password_reset"  # noqa: S105 - a task name
 
 _SIGNUP_SALT = "credit_portal.accounts.signup"
 
@@ -71,10 +74,8 @@ def entity_signup_request(
                 "requested_at": timezone.now(),
             },
         )
-        from credit_portal.accounts import tasks
-
-        pending_id = pending.pk
-        transaction.on_commit(lambda: tasks.email_signup.delay(pending_id, base_url), robust=True)
+        # Through the outbox: a broker that is down delays the email, never loses it.
+        outbox.enqueue(SIGNUP_EMAIL_TASK, pending.pk, base_url)
 
 
 def signup_token(pending: PendingSignup) -> str:
@@ -150,12 +151,8 @@ def password_reset_request(*, email: str, base_url: str, language: str = "") -> 
     if not ratelimit.allow(key, limit=settings.PASSWORD_RESET_EMAILS_PER_HOUR, window=3600):
         logger.info("Password reset for an address asked too often in the hour: not sent")
         return False
-    from credit_portal.accounts import tasks
-
     with transaction.atomic():
-        transaction.on_commit(
-            lambda: tasks.email_password_reset.delay(email, base_url, language), robust=True
-        )
+        outbox.enqueue(PASSWORD_RESET_EMAIL_TASK, email, base_url, language)
     return True
 
 
