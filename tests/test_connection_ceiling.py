@@ -40,11 +40,12 @@ def test_fifty_clients_keep_the_web_server_within_workers_times_threads_connecti
     assert result.errors == {}, summary
     assert set(result.statuses) == {200}, summary
     assert result.requests >= 50, summary
-    # Every serving thread opened its connection, and none beyond: 50 clients, 6 connections.
-    assert result.peak_web == 6, summary
-    assert len(result.samples) >= 20, summary
-    # Persistent connections stay open after the load, still within the ceiling.
-    assert result.idle_web_at_end() == 6, summary
+    # 50 clients, at most one connection per serving thread: never more than 6 (how many of the
+    # threads a busy machine gets to start varies; every worker served).
+    assert WORKERS <= result.peak_web <= server.ceiling, summary
+    assert len(result.samples) >= 20, summary  # sampled all along the load
+    # Persistent connections (CONN_MAX_AGE) stay open after the load, and no more appear.
+    assert result.idle_web_at_end() == result.peak_web, summary
 
 
 @pytest.fixture(scope="module")
