@@ -1,6 +1,6 @@
 """The development stack behind `make run` and `make test`.
 
-    python -m credit_portal.devstack run [--demo]     # migrate, seed, then web + Celery worker + beat
+    python -m credit_portal.devstack run [--demo]     # migrate, seed (--no-demo: not), web + worker + beat
     python -m credit_portal.devstack test [ARGS...]   # pytest with ARGS passed through, then again a year ahead
     python -m credit_portal.devstack bench [ARGS...]  # `manage.py bench ARGS` on its own database
 
