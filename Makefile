@@ -15,9 +15,12 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-## Run the portal: web, Celery worker and beat; embedded PostgreSQL/Redis unless DATABASE_URL/REDIS_URL are set.
+## Run the portal: web (gunicorn), Celery worker and beat; embedded PostgreSQL/Redis unless DATABASE_URL/REDIS_URL
+## are set. Demo data goes into the embedded database only; DEMO=1 loads it into DATABASE_URL too, DEMO=0 nowhere.
+DEMO ?=
+DEMO_FLAG = $(if $(filter 1 true yes,$(DEMO)),--demo,$(if $(filter 0 false no,$(DEMO)),--no-demo,))
 run: $(STAMP)
-	$(PY) -m credit_portal.devstack run
+	$(PY) -m credit_portal.devstack run $(DEMO_FLAG)
 
 ## Run the whole test suite (layering contracts, lint, migrations check, pytest) against real PostgreSQL and Redis.
 test: $(STAMP)

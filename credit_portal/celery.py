@@ -3,8 +3,7 @@ Tasks that a write needs go through the outbox (``credit_portal.outbox``)."""
 
 import os
 
-from celery import Celery
-from celery.signals import worker_ready
+from celery import Celery, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "credit_portal.settings.base")
 
@@ -13,7 +12,7 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
-@worker_ready.connect
+@signals.worker_ready.connect
 def dispatch_outbox_at_start(**_kwargs) -> None:
     """A worker that starts hands over what waited in the outbox while the broker was down (or no
     worker ran beat's sweep), without waiting for beat, which may not be running."""
@@ -29,3 +28,25 @@ def dispatch_outbox_at_start(**_kwargs) -> None:
         logging.getLogger(__name__).exception("Outbox sweep at worker start failed")
     finally:
         connections.close_all()  # this thread's: the pool's processes open their own
+
+
+@signals.worker_init.connect
+@signals.beat_init.connect
+def _refuse_demo_accounts_in_production(**_kwargs):
+    """A worker or beat with production settings does not start while a demo account signs in with
+    the published password (credit_portal/accounts/demo.py). Celery logs and swallows what a signal
+    handler raises, except SystemExit: that one stops the process."""
+    import sys
+
+    import django
+    from django.core.exceptions import ImproperlyConfigured
+
+    django.setup()  # Celery's Django fixup did it already; harmless again
+    from credit_portal.accounts.demo import refuse_demo_accounts_in_production
+
+    try:
+        refuse_demo_accounts_in_production()
+    except ImproperlyConfigured as exc:
+        # The real stderr: Celery redirects sys.stderr into its logger, which may not flush before exit.
+        print(f"ERROR: {exc}", file=sys.__stderr__, flush=True)
+        raise SystemExit(1) from None

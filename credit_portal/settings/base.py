@@ -6,6 +6,7 @@ Everything that differs between machines comes from the environment, read in one
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import environ
@@ -29,6 +30,10 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 DATABASES = {
     "default": env.db_url("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/credit_portal")
 }
+# Seconds a request thread keeps its database connection (0: one per request). Behind PgBouncer in
+# transaction pooling, DISABLE_SERVER_SIDE_CURSORS must be on (README, "Database connections").
+CONN_MAX_AGE = env.int("CONN_MAX_AGE", default=60)
+DISABLE_SERVER_SIDE_CURSORS = env.bool("DISABLE_SERVER_SIDE_CURSORS", default=False)
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
 # How long a request waits for Redis before serving without it (seconds), and how long after a
@@ -170,7 +175,13 @@ TEMPLATES = [
     },
 ]
 
-DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
+# A connection per serving thread, kept CONN_MAX_AGE seconds: bounded under gunicorn's fixed thread
+# pools (gunicorn.conf.py). Django's development server starts a thread per request instead, so
+# there every connection would linger: it gets one connection per request.
+if sys.argv[1:2] == ["runserver"]:
+    CONN_MAX_AGE = 0
+DATABASES["default"].setdefault("CONN_MAX_AGE", CONN_MAX_AGE)
+DATABASES["default"].setdefault("DISABLE_SERVER_SIDE_CURSORS", DISABLE_SERVER_SIDE_CURSORS)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -221,7 +232,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / ".local" / "static"
+STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / ".local" / "static")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

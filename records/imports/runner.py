@@ -4,9 +4,13 @@ called by the Celery task ``records.tasks.import_file``).
 The task is recorded in the job's own transaction through the outbox (``credit_portal.outbox``), so
 a job accepted while the broker is down is handed to a worker once it is back, never lost.
 
-A run holds a PostgreSQL session advisory lock on its job, so two workers never run one job at once
-(the task may be delivered twice: ``acks_late``), and a job whose worker died holds no lock: the
-stale-job sweep (``stale_jobs_resume``) finds it and queues it again.
+A run holds a PostgreSQL advisory lock on its job, so two workers never run one job at once (the
+task may be delivered twice: ``acks_late``), and a job whose worker died holds no lock: the
+stale-job sweep (``stale_jobs_resume``) finds it and queues it again. The lock is transaction-level,
+held by an open transaction on a connection of its own for the length of the run: a session-level
+lock would be taken on whichever server connection PgBouncer (transaction pooling) lent for one
+statement and then left there, locking the job for a stranger, while an open transaction keeps its
+server connection until it ends — and ends, releasing the lock, when the worker dies.
 
 Each batch of rows is written by ``records.services.records_import`` and the job's counters move in
 the same transaction, so after a crash the counters say exactly which rows are in the database and
@@ -154,22 +158,37 @@ def waits_for_broker(job: ImportJob) -> bool:
 # --- running -------------------------------------------------------------------------------------
 
 
+class _JobLocks:
+    """A connection of its own, in one transaction, holding advisory locks on import jobs until it
+    ends (``pg_try_advisory_xact_lock``): the batches commit on the main connection meanwhile."""
+
+    def __enter__(self) -> _JobLocks:
+        self.connection = connection.copy()
+        self.connection.set_autocommit(False)
+        return self
+
+    def try_lock(self, job_id: int) -> bool:
+        with self.connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [_LOCK_CLASS, job_id & 0x7FFFFFFF])
+            return cursor.fetchone()[0]
+
+    def release_all(self) -> None:
+        self.connection.rollback()  # ends the transaction, and its locks with it
+
+    def __exit__(self, *exc_info) -> None:
+        try:
+            self.release_all()
+        except (OperationalError, InterfaceError):  # the connection is gone, and the locks with it
+            logger.warning("import job locks: connection lost before unlocking")
+        finally:
+            self.connection.close()
+
+
 @contextmanager
 def _job_lock(job_id: int) -> Iterator[bool]:
-    """Whether this connection holds the job's advisory lock (session-level: it outlives the
-    batches' transactions and goes with the connection of a dead worker)."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [_LOCK_CLASS, job_id & 0x7FFFFFFF])
-        held = cursor.fetchone()[0]
-    try:
-        yield held
-    finally:
-        if held:
-            try:
-                with connection.cursor() as cursor:
-                    cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_LOCK_CLASS, job_id & 0x7FFFFFFF])
-            except (OperationalError, InterfaceError):  # the connection is gone, and the lock with it
-                logger.warning("import job %s: connection lost before unlocking", job_id)
+    """Whether this run holds the job's lock, for as long as the block lasts."""
+    with _JobLocks() as locks:
+        yield locks.try_lock(job_id)
 
 
 def run_import(job_id: int, *, batch_size: int = BATCH_SIZE) -> ImportJob | None:
@@ -390,8 +409,10 @@ def stale_jobs_resume(*, queued_for: timedelta = timedelta(minutes=10)) -> list[
         Q(status=Status.RUNNING) | Q(status=Status.QUEUED, created_at__lt=since)
     ).values_list("pk", flat=True)
     stale = []
-    for job_id in candidates:
-        with _job_lock(job_id) as free:
+    with _JobLocks() as locks:
+        for job_id in candidates:
+            free = locks.try_lock(job_id)
+            locks.release_all()
             if free and not outbox_selectors.enqueued_since(IMPORT_TASK, job_id, since=since):
                 stale.append(job_id)
     for job_id in stale:

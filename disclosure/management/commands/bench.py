@@ -17,12 +17,17 @@ Run it on a database of its own: ``make bench`` (``python -m credit_portal.devst
    alone, reports per second through a Celery worker at concurrency 2, its memory over the run.
 4. Slow spots: EXPLAIN ANALYZE of the statement that makes a kind miss the target, and prototype
    indexes measured in this database (dropped again; the application's code is not changed).
+6. Database connections under load (``--only-connections`` for these alone): a real gunicorn with
+   the portal's configuration, ``--connection-clients`` (200) concurrent HTTP clients for
+   ``--connection-seconds`` (60) on the public pages, pg_stat_activity sampled every 50 ms: the web
+   server's connections against its ceiling of workers × threads.
 """
 
 from __future__ import annotations
 
 import gc
 import math
+import os
 import re
 import time
 from pathlib import Path
@@ -36,6 +41,7 @@ from django.utils import timezone
 from credit_portal.accounts import services as accounts
 from credit_portal.accounts.actors import system_actor
 from credit_portal.accounts.models import Department, Division
+from disclosure.bench import connections as bench_connections
 from disclosure.bench import data, load, machine
 from disclosure.bench import reports as bench_reports
 from disclosure.bench import search as bench_search
@@ -100,6 +106,26 @@ class Command(BaseCommand):
             default=None,
             help="the pdf worker's --max-tasks-per-child (default: the setting)",
         )
+        parser.add_argument("--skip-connections", action="store_true")
+        parser.add_argument(
+            "--only-connections",
+            action="store_true",
+            help="measure the database connections under load only (no generation)",
+        )
+        parser.add_argument("--connection-clients", type=int, default=200, help="concurrent HTTP clients")
+        parser.add_argument("--connection-seconds", type=float, default=60.0, help="length of the load")
+        parser.add_argument(
+            "--web-workers",
+            type=int,
+            default=int(os.environ.get("WEB_CONCURRENCY") or 2),
+            help="gunicorn workers (default: WEB_CONCURRENCY, else 2)",
+        )
+        parser.add_argument(
+            "--web-threads",
+            type=int,
+            default=int(os.environ.get("WEB_THREADS") or 4),
+            help="gunicorn threads per worker (default: WEB_THREADS, else 4)",
+        )
         parser.add_argument("--no-prototypes", action="store_true", help="do not try indexes or what-ifs")
         parser.add_argument("--keep-trgm", action="store_true", help="keep the comparison trigram index")
         parser.add_argument("--reset", action="store_true", help="delete all entities and records first")
@@ -131,14 +157,19 @@ class Command(BaseCommand):
         self.due = min(o["due"], max(1, self.small // 10))
         self.sweeps: dict[str, bench_sweep.SweepResult] = {}
 
-        if not o["only_reports"]:
-            self._generate(records_target)
-            if not o["skip_sweep"]:
-                self._sweeps()
-            if not o["skip_search"]:
-                self._search()
-        if not o["skip_reports"]:
-            self._reports()
+        if o["only_connections"]:
+            self._connections()
+        else:
+            if not o["only_reports"]:
+                self._generate(records_target)
+                if not o["skip_sweep"]:
+                    self._sweeps()
+                if not o["skip_search"]:
+                    self._search()
+            if not o["skip_reports"]:
+                self._reports()
+            if not o["skip_connections"] and not o["only_reports"]:
+                self._connections()
         self.w("")
         self.w(f"Total bench time {time.monotonic() - started:,.0f}s")
         machine.report("machine at the end", self.w)
@@ -643,6 +674,39 @@ class Command(BaseCommand):
             max_tasks_per_child=max_tasks or None,
             say=w,
         )
+
+    # -----------------------------------------------------------------------------------------
+    # 6. Database connections under load
+    # -----------------------------------------------------------------------------------------
+    def _connections(self) -> None:
+        w, o = self.w, self.opts
+        clients, seconds = o["connection_clients"], o["connection_seconds"]
+        workers, threads = o["web_workers"], o["web_threads"]
+        if min(clients, workers, threads) < 1 or seconds <= 0:
+            raise CommandError(
+                "--connection-clients, --web-workers, --web-threads and --connection-seconds must be positive"
+            )
+        w("")
+        w(
+            f"== 6. Database connections: gunicorn {workers} workers × {threads} threads, {clients} clients "
+            f"for {seconds:.0f}s " + "=" * 12
+        )
+        w(
+            f"  CONN_MAX_AGE {connection.settings_dict.get('CONN_MAX_AGE')}s; paths {', '.join(self._load_paths())}"
+        )
+        log = Path(settings.BASE_DIR) / ".local" / "bench-gunicorn.log"
+        with bench_connections.gunicorn(workers=workers, threads=threads, log=log) as server:
+            result = bench_connections.load(
+                server, clients=clients, seconds=seconds, paths=self._load_paths(), settle=2.0
+            )
+        bench_connections.report(result, w)
+        w(f"  (gunicorn's log: {log})")
+
+    @staticmethod
+    def _load_paths() -> tuple[str, ...]:
+        from urllib.parse import quote
+
+        return (*bench_connections.PUBLIC_PATHS, "/?q=" + quote("科技"))
 
     # -----------------------------------------------------------------------------------------
     # 3. The public search

@@ -19,6 +19,7 @@ from stdnum.cn import ric
 from credit_portal.accounts import services as accounts
 from credit_portal.accounts.actors import actor_for_user, system_actor
 from credit_portal.accounts.capabilities import StaffRole
+from credit_portal.accounts.demo import DEMO_PASSWORD  # production settings refuse accounts with it
 from credit_portal.accounts.models import Department, Division, User
 from credit_portal.audit import services as audit
 from credit_portal.progress import Progress
@@ -27,8 +28,6 @@ from records.fields import RecordInput
 from records.identifiers import entity_type_of, make_uscc, organisation_code
 from records.models import CreditRecord, EntityClaim, EntityMembership, MarketEntity, Person
 from records.services import EntityInput, PersonInput, publication
-
-DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - printed for the demo; never used outside seed_demo
 
 DEPARTMENTS = [
     # code, zh, en, division, level, parent
