@@ -12,7 +12,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from pledges.files import max_bytes
-from pledges.models import Matter, PermitApplication, Pledge
+from pledges.models import BreachNotice, Matter, PermitApplication, Pledge, RemedyRule
 from pledges.services import (
     BREACH_SEVERITIES,
     PERMIT_KEYS,
@@ -425,7 +425,9 @@ class ReasonForm(forms.Form):
 class BreachForm(forms.Form):
     """The notice of an intended breach finding: the grounds, how serious the breach is intended
     to be (the severity sets how long the negative record would be disclosed and from when the
-    entity may seek restoration), and the basis."""
+    entity may seek restoration), the provision relied on, and how the notice was served. The
+    service checks what depends on the entity (whether it has users on the portal) and on dates;
+    every field reaches it so that all errors are shown at once."""
 
     reason = forms.CharField(
         label=_("Facts and grounds of the intended finding"),
@@ -440,12 +442,37 @@ class BreachForm(forms.Form):
         help_text=_("It sets how long the record of the breach is disclosed (the disclosure-period rules)."),
     )
     legal_basis = forms.CharField(
-        label=_("Basis"),
-        max_length=4000,
+        label=_("Provision relied on"),
+        max_length=2000,
         required=False,
-        widget=_textarea(4),
+        widget=_textarea(3),
         help_text=_(
-            "The provisions relied on. Left empty, the notice cites what the pledge said breaking it means."
+            "The law, regulation or normative document and its article, e.g. 《…条例》第…条. What the pledge says breaking it means is quoted in the notice on its own line: it is not a legal basis."
+        ),
+    )
+    channel = forms.ChoiceField(
+        label=_("How the notice is served"),
+        choices=BreachNotice.Channel.choices,
+        initial=BreachNotice.Channel.PORTAL,
+        widget=forms.RadioSelect,
+        help_text=_(
+            "Through the portal only when the entity has users there. Otherwise serve it by post, in person or by publication and record the date of service and its reference; the entity's users on the portal, if any, are told as well."
+        ),
+    )
+    served_on = forms.CharField(
+        label=_("Date of service"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_(
+            "Not through the portal: the day the entity received the notice (the date on the postal receipt, the day it signed for it), or, by publication, the day it is deemed served. The defence window is counted from it."
+        ),
+    )
+    service_reference = forms.CharField(
+        label=_("Reference of the service"),
+        max_length=200,
+        required=False,
+        help_text=_(
+            "e.g. the postal receipt number, or where and under which number the announcement was published."
         ),
     )
 
@@ -561,3 +588,26 @@ class AssociationUpdateForm(forms.Form):
 
 class MemberForm(forms.Form):
     code = forms.CharField(label=_("Member's unified social credit code"), max_length=40)
+
+
+class RemedyRuleForm(forms.Form):
+    """A remedy's wording from a date on: what the notice of a confirmed breach says, and its citation."""
+
+    kind = forms.ChoiceField(label=_("Remedy"), choices=RemedyRule.Kind.choices)
+    effective_from = forms.DateField(
+        label=_("Effective from"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Decisions taken on or after this day use this wording; earlier ones keep theirs."),
+    )
+    text_zh = forms.CharField(
+        label=_("Text (Chinese)"),
+        max_length=400,
+        required=False,
+        widget=_textarea(3),
+        help_text=_(
+            "Placeholders filled in by the decision — objection: {answer_days}; credit restoration: {earliest}, {min_months}, {department}."
+        ),
+    )
+    text_en = forms.CharField(label=_("Text (English)"), max_length=400, required=False, widget=_textarea(3))
+    basis_zh = forms.CharField(label=_("Basis (Chinese)"), max_length=200, required=False)
+    basis_en = forms.CharField(label=_("Basis (English)"), max_length=200, required=False)

@@ -352,10 +352,13 @@ class Pledge(models.Model):
 
 class BreachNotice(models.Model):
     """A notice of an intended breach finding (拟认定违背信用承诺告知): before a department finds a
-    pledge broken it tells the entity the grounds, the severity it intends and the basis (with
-    what the pledge itself said breaking it means), and gives it a defence window in working days
-    (陈述申辩). The entity's answer is kept; the finding is confirmed only after the window closed
-    or once the entity answered, or the department drops it. One open notice per pledge."""
+    pledge broken it tells the entity the grounds, the severity it intends and the provision it
+    relies on (and, apart from it, what the pledge itself said breaking it means), and gives it a
+    defence window in working days (陈述申辩) counted from the day the notice was served (送达) —
+    through the portal, or by post, in person or by publication for an entity with no portal
+    account. The entity's answer is kept; the finding is confirmed only after the window closed or
+    once the entity answered, or the department drops it. A confirmed finding keeps the remedies
+    and the restoration notice served with it (两书同达). One open notice per pledge."""
 
     class Status(models.TextChoices):
         SERVED = "served", _("Notice served: the defence window is open")
@@ -363,16 +366,36 @@ class BreachNotice(models.Model):
         CONFIRMED = "confirmed", _("Breach confirmed")
         DROPPED = "dropped", _("Dropped: no breach found")
 
+    class Channel(models.TextChoices):
+        PORTAL = "portal", _("Through the portal (My pledges, with an email)")
+        POST = "post", _("By post")
+        IN_PERSON = "in_person", _("In person")
+        PUBLICATION = "publication", _("By publication (public announcement)")
+
     OPEN = (Status.SERVED, Status.ANSWERED)
 
     pledge = models.ForeignKey(Pledge, on_delete=models.PROTECT, related_name="breach_notices")
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.SERVED)
     grounds = models.TextField(_("facts and grounds"), validators=[no_nul])
     severity = models.CharField(_("intended severity"), max_length=8, choices=Severity.choices)
-    legal_basis = models.TextField(_("basis"), validators=[no_nul])
+    legal_basis = models.TextField(_("provision relied on"), validators=[no_nul])
+    # What the pledge said breaking it means, as signed: told to the entity, but not a legal basis.
+    pledge_consequences = models.TextField(
+        _("what the pledge said breaking it means"), blank=True, validators=[no_nul]
+    )
     pledge_status_before = models.CharField(max_length=10, choices=Pledge.Status.choices)
-    served_at = models.DateTimeField(_("served at"), default=timezone.now)
+    served_at = models.DateTimeField(_("recorded at"), default=timezone.now)
     served_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    service_channel = models.CharField(
+        _("how the notice was served"), max_length=12, choices=Channel.choices, default=Channel.PORTAL
+    )
+    # The day the entity received the notice (or, by publication, is deemed to have): the defence
+    # window is counted from it, that day not counted.
+    served_on = models.DateField(_("date of service"))
+    service_reference = models.CharField(
+        _("reference of the service"), max_length=200, blank=True, validators=[no_nul]
+    )
+    portal_recipients = models.PositiveSmallIntegerField(_("portal users notified"), null=True, blank=True)
     defence_days = models.PositiveSmallIntegerField(_("working days for the defence"))
     defence_due_on = models.DateField(_("defence due by"))
     defence = models.TextField(_("the entity's defence"), blank=True, validators=[no_nul])
@@ -387,6 +410,11 @@ class BreachNotice(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     decision_reason = models.TextField(_("reasons of the decision"), blank=True, validators=[no_nul])
+    # Served with a confirmed finding: the remedies (objection, reconsideration, litigation) and
+    # the restoration notice, as the rules in force on the decision date word them.
+    remedies_zh = models.TextField(_("remedies and restoration (Chinese)"), blank=True)
+    remedies_en = models.TextField(_("remedies and restoration (English)"), blank=True)
+    restoration_from = models.DateField(_("restoration may be sought from"), null=True, blank=True)
 
     class Meta:
         ordering = ["pledge", "-served_at", "-id"]
@@ -413,6 +441,10 @@ class BreachNotice(models.Model):
         return self.status in self.OPEN
 
     @property
+    def remedies(self) -> str:
+        return _local(self.remedies_zh, self.remedies_en)
+
+    @property
     def defence_due_is_provisional(self) -> bool:
         """Whether the deadline falls in a year whose official holidays are not entered yet (it
         counts weekends only until they are)."""
@@ -425,12 +457,61 @@ class BreachNotice(models.Model):
         """The deadline as the calendar now counts it, never earlier than the one served: a
         deadline that was provisional when served (its year's holidays not yet entered) moves later
         once they are, so the entity never loses a working day it was owed."""
-        from django.utils import timezone
-
         from credit_portal.workdays import services as workdays
 
-        served_on = timezone.localdate(self.served_at)
-        return max(self.defence_due_on, workdays.add_working_days(served_on, self.defence_days))
+        return max(self.defence_due_on, workdays.add_working_days(self.served_on, self.defence_days))
 
     def defence_window_open(self, today) -> bool:
         return today <= self.effective_defence_due_on
+
+
+class RemedyRule(models.Model):
+    """What the notice of a confirmed breach tells the entity it may do (救济途径告知) and how it
+    may seek credit restoration (信用修复告知, served with the decision: 两书同达). Text with its
+    citation, versioned by the day it takes effect, so that a changed law is an entry by the
+    credit office, not a release: a decision quotes the rows in force on its date.
+
+    The text may hold placeholders the decision fills in: ``{answer_days}`` (objection: the working
+    days the department has to answer, from the deadline rule ``objection.answer``), and
+    ``{earliest}``, ``{min_months}``, ``{department}`` (restoration: the earliest day, from the
+    minimum period of the disclosure-period rule in force on the decision date, and the deciding
+    department)."""
+
+    class Kind(models.TextChoices):
+        OBJECTION = "objection", _("Objection to the credit record")
+        RECONSIDERATION = "reconsideration", _("Administrative reconsideration")
+        LITIGATION = "litigation", _("Administrative litigation")
+        RESTORATION = "restoration", _("Credit restoration")
+
+    PLACEHOLDERS = {
+        Kind.OBJECTION: ("answer_days",),
+        Kind.RECONSIDERATION: (),
+        Kind.LITIGATION: (),
+        Kind.RESTORATION: ("earliest", "min_months", "department"),
+    }
+
+    kind = models.CharField(_("remedy"), max_length=16, choices=Kind.choices)
+    effective_from = models.DateField(_("effective from"))
+    text_zh = models.TextField(_("text (Chinese)"), max_length=400, validators=[no_nul])
+    text_en = models.TextField(_("text (English)"), max_length=400, validators=[no_nul])
+    basis_zh = models.CharField(_("basis (Chinese)"), max_length=200, validators=[no_nul])
+    basis_en = models.CharField(_("basis (English)"), max_length=200, validators=[no_nul])
+
+    class Meta:
+        ordering = ["kind", "-effective_from"]
+        verbose_name = _("remedy rule")
+        verbose_name_plural = _("remedy rules")
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "effective_from"], name="remedy_rule_kind_from_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} ({self.effective_from})"
+
+    @property
+    def text(self) -> str:
+        return _local(self.text_zh, self.text_en)
+
+    @property
+    def basis(self) -> str:
+        return _local(self.basis_zh, self.basis_en)

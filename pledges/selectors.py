@@ -24,6 +24,7 @@ from pledges.models import (
     PledgeTemplate,
 )
 from records.identifiers import normalise_uscc
+from records.models import EntityMembership
 
 PLEDGE_LIST_RELATED = (
     "entity",
@@ -138,6 +139,12 @@ def breach_notices(pledge: Pledge) -> list[BreachNotice]:
         .select_related("served_by", "answered_by", "decided_by")
         .order_by("-served_at", "-id")
     )
+
+
+def portal_users_count(pledge: Pledge) -> int:
+    """How many active portal users act for the pledge's entity: who a notice served through the
+    portal reaches."""
+    return EntityMembership.objects.filter(entity_id=pledge.entity_id, user__is_active=True).count()
 
 
 def my_pledge_list(actor: Actor) -> QuerySet[Pledge]:

@@ -71,6 +71,7 @@ staff_patterns = [
         views_staff.application_staff_material,
         name="application_staff_material",
     ),
+    path("pledges/remedies/", views_staff.remedy_rules, name="remedy_rules"),
     path("pledges/<str:number>/", views_staff.pledge_staff_detail, name="pledge_staff_detail"),
     # "Confirm a breach" starts with the notice of the intended finding; the decision follows.
     path("pledges/<str:number>/breach/", views_staff.pledge_breach_notify, name="pledge_breach_notify"),

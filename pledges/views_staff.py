@@ -8,12 +8,13 @@ from __future__ import annotations
 import csv
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from credit_portal.accounts.capabilities import Cap
@@ -32,13 +33,14 @@ from pledges.forms import (
     MatterForm,
     PledgeFilterForm,
     ReasonForm,
+    RemedyRuleForm,
     ReportForm,
     TemplateForm,
     add_service_errors,
     material_error_keys,
     material_inputs,
 )
-from pledges.models import BreachNotice, MaterialSubmission, Pledge
+from pledges.models import BreachNotice, MaterialSubmission, Pledge, RemedyRule
 from pledges.services.applications import OPEN
 from pledges.views_my import defence_file_response, material_file_response
 
@@ -187,6 +189,7 @@ def _pledge_page(
             "breach_form": (breach_form or BreachForm(prefix="breach", initial={"legal_basis": ""}))
             if own and unsettled
             else None,
+            "portal_users": selectors.portal_users_count(pledge) if own and unsettled else 0,
             "late_form": (late_form or ReasonForm(prefix="late"))
             if own and pledge.status == Pledge.Status.OVERDUE
             else None,
@@ -216,7 +219,7 @@ def _settle(request, number: str, *, form_class, prefix: str, settle, done: str)
     form = form_class(request.POST, prefix=prefix)
     if form.is_valid():
         try:
-            settle(actor=request.actor, number=pledge.number, **form.cleaned_data)
+            result = settle(actor=request.actor, number=pledge.number, **form.cleaned_data)
         except ValidationError as exc:
             if "status" in exc.message_dict:
                 messages.error(request, " ".join(exc.message_dict["status"]))
@@ -225,15 +228,40 @@ def _settle(request, number: str, *, form_class, prefix: str, settle, done: str)
         except Conflict as exc:
             form.add_error(None, exc.message)
         else:
-            messages.success(request, done)
+            messages.success(request, done(result) if callable(done) else done)
             return redirect("staff:pledge_staff_detail", number=pledge.number)
     return _pledge_page(request, pledge, status=400, **{f"{prefix}_form": form})
 
 
-def _notify(*, actor, number, reason, severity, legal_basis):
+def _notify(*, actor, number, reason, severity, legal_basis, channel, served_on, service_reference):
     return services.pledge_breach_notify(
-        actor=actor, number=number, grounds=reason, severity=severity, legal_basis=legal_basis
+        actor=actor,
+        number=number,
+        grounds=reason,
+        severity=severity,
+        legal_basis=legal_basis,
+        channel=channel,
+        served_on=served_on or None,
+        service_reference=service_reference,
     )
+
+
+def _served(notice: BreachNotice) -> str:
+    """What the staff member is told once the notice is recorded: how it was served, from when the
+    window runs, and how many of the entity's users the portal told."""
+    told = ngettext(
+        "%(n)d user of the entity was told on the portal.",
+        "%(n)d users of the entity were told on the portal.",
+        notice.portal_recipients or 0,
+    ) % {"n": notice.portal_recipients or 0}
+    return _(
+        "Notice served (%(channel)s, %(date)s): the entity may state its defence until %(due)s. %(told)s"
+    ) % {
+        "channel": notice.get_service_channel_display(),
+        "date": f"{notice.served_on:%Y-%m-%d}",
+        "due": f"{notice.defence_due_on:%Y-%m-%d}",
+        "told": told,
+    }
 
 
 @staff_required(MANAGE)
@@ -246,9 +274,7 @@ def pledge_breach_notify(request, number: str):
         form_class=BreachForm,
         prefix="breach",
         settle=_notify,
-        done=_(
-            "Notice served: the entity is told of the intended finding and may state its defence by the date shown."
-        ),
+        done=_served,
     )
 
 
@@ -261,7 +287,19 @@ def pledge_breach_confirm(request, number: str):
         form_class=ConfirmBreachForm,
         prefix="confirm",
         settle=services.pledge_confirm_breach,
-        done=_("Breach confirmed: the negative credit record is written and the entity is notified."),
+        done=_confirmed,
+    )
+
+
+def _confirmed(pledge: Pledge) -> str:
+    """The decision is served through the portal with its remedies; an entity with no one there
+    must be served it another way, and the staff member is told so."""
+    if selectors.portal_users_count(pledge):
+        return _(
+            "Breach confirmed: the negative credit record is written and the entity is notified, with the remedies and the restoration notice."
+        )
+    return _(
+        "Breach confirmed: the negative credit record is written. The entity has no account on the portal: serve it the decision, with the remedies and the restoration notice shown below, by post, in person or by publication."
     )
 
 
@@ -515,3 +553,40 @@ def _report_csv(rows, start, end) -> HttpResponse:
             )
         )
     return response
+
+
+# --- the remedies a decision serves -------------------------------------------------------------
+
+
+@staff_required(MANAGE)
+@require_http_methods(["GET", "POST"])
+def remedy_rules(request):
+    """The wording of the remedies and of the restoration notice a confirmed breach serves, by
+    the date each takes effect: read by every department deciding breaches, kept by the credit
+    office (``calendar:manage``, like the deadline rules)."""
+    may_edit = request.actor.can(Cap.CALENDAR_MANAGE)
+    form = None
+    status = 200
+    if request.method == "POST":
+        if not may_edit:
+            raise PermissionDenied
+        form = RemedyRuleForm(request.POST)
+        if form.is_valid():
+            try:
+                services.remedy_rule_set(actor=request.actor, **form.cleaned_data)
+            except ValidationError as exc:
+                add_service_errors(form, exc.message_dict)
+            else:
+                messages.success(request, _("The wording is saved: decisions from that day on use it."))
+                return redirect("staff:remedy_rules")
+        status = 400
+    return render(
+        request,
+        "pledges/staff/remedies.html",
+        {
+            "rules": RemedyRule.objects.all(),
+            "form": (form or RemedyRuleForm()) if may_edit else None,
+            "today": timezone.localdate(),
+        },
+        status=status,
+    )

@@ -35,6 +35,7 @@ from pledges.services.performance import (
 )
 from pledges.services.permits import PERMIT_KEYS, PermitInput, permit_categories
 from pledges.services.public import association_pledge_register, public_pledge_publish
+from pledges.services.remedies import decision_remedies, remedy_rule_set
 
 __all__ = [
     "BREACH_SEVERITIES",
@@ -53,6 +54,7 @@ __all__ = [
     "breach_defence_download",
     "breach_windows_closed",
     "compliance_material_save",
+    "decision_remedies",
     "education_acknowledge",
     "material_download",
     "material_supply",
@@ -67,4 +69,5 @@ __all__ = [
     "pledges_flag_overdue",
     "pledges_lapse_expired",
     "public_pledge_publish",
+    "remedy_rule_set",
 ]

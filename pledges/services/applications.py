@@ -39,7 +39,7 @@ from pledges.services.common import (
     text_into,
     write_pledge_record,
 )
-from pledges.services.performance import flag_overdue, fulfil, lapse
+from pledges.services.performance import lapse, settle_by_materials
 from pledges.services.permits import PermitInput, permit_into, write_permit_record
 from records.access import entity_for_member
 from records.fields import Errors
@@ -116,16 +116,14 @@ def _make_permit_pledge(
     content = (
         f"{application.entity.name_zh}就“{matter.name_zh}”（申请编号{application.number}）作出信用承诺。"
     )
-    remarks = f"Credit pledge made with the application {application.number} for “{matter.name_en or matter.name_zh}”."
     if missing:
         content += f"容缺材料：{'、'.join(missing)}，承诺于{due_on:%Y-%m-%d}前补齐。"
-        remarks += f" Materials to follow by {due_on:%Y-%m-%d}: {len(missing)}."
+    # The record is Chinese data and its content says it all: no remarks.
     pledge.record = write_pledge_record(
         actor=department_writer(matter.department),
         entity_code=application.entity.code,
         decision_number=pledge.number,
         content=content,
-        remarks=remarks,
     )
     pledge.save(update_fields=["record"])
     audit.log(
@@ -469,14 +467,8 @@ def _material_supply(*, actor: Actor, number: str, material_id: int, upload: Any
                 before={"status": Status.ACCEPTED_PENDING_MATERIALS},
                 after={"status": Status.ACCEPTED},
             )
-        if pledge is not None and pledge.status == Pledge.Status.ACTIVE:
-            today = timezone.localdate(now)
-            if pledge.materials_due_on is None or today <= pledge.materials_due_on:
-                fulfil(
-                    actor=actor, pledge=pledge, writer=department_writer(pledge.department), late_reason=""
-                )
-            else:
-                flag_overdue(actor=actor, pledge=pledge)
+        if pledge is not None:
+            settle_by_materials(actor=actor, pledge=pledge, today=timezone.localdate(now))
     return submission
 
 

@@ -1,16 +1,21 @@
 """Finding a pledge broken (认定违背信用承诺), with due process.
 
-A finding of a breach is an adverse act: before it, the overseeing department tells the entity
-what it intends to find (the grounds, the severity it intends, the basis and what the pledge said
-breaking it means) and gives it a defence window in working days (陈述申辩; deadline rule
-``pledges.breach_defence``). The entity may state its defence in ``/my/`` before the window
-closes, with an attachment if it wishes. The department then confirms the finding — only once the
-window has closed, or earlier when the entity has answered — or drops it. Confirming writes the
-negative credit record (item ``pledge_breach``) citing the entity's answer; dropping writes none.
+A finding of a breach is an adverse act: before it, the overseeing department serves the entity
+notice of what it intends to find — the grounds, the severity it intends, the provision it relies
+on (a law, regulation or normative document and its article) and, apart from it, what the pledge
+said breaking it means — and gives it a defence window in working days (陈述申辩; deadline rule
+``pledges.breach_defence``) counted from the day of service. Notice is served through the portal
+(to the entity's users in ``/my/`` and by email; only when it has some) or by post, in person or
+by publication, recorded with the date of service and its reference. The entity may state its
+defence in ``/my/`` before the window closes, with an attachment if it wishes. The department then
+confirms the finding — only once the window has closed, or earlier when the entity has answered —
+or drops it. Confirming writes the negative credit record (item ``pledge_breach``) citing the
+entity's answer, and serves with the decision the remedies and the restoration notice
+(``pledges.services.remedies``); dropping writes none.
 
 Pledge states: in force or overdue -> noticed (``pledge_breach_notify``) -> broken
-(``pledge_confirm_breach``) or back to in force / overdue (``pledge_breach_drop``; a pledge that
-meanwhile can no longer be kept lapses instead)."""
+(``pledge_confirm_breach``) or, dropped (``pledge_breach_drop``), where its materials say it
+stands: kept, overdue or in force — or lapsed if it can no longer be kept."""
 
 from __future__ import annotations
 
@@ -21,7 +26,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from credit_portal.accounts.actors import Actor
@@ -39,19 +44,45 @@ from pledges.services.performance import (
     lapse,
     pledge_subject,
     pledge_to_settle,
+    settle_by_materials,
 )
-from records.fields import Errors
+from pledges.services.remedies import decision_remedies
+from records.fields import Errors, parse_date
 from records.models import EntityMembership, Severity
 
 PStatus = Pledge.Status
 NStatus = BreachNotice.Status
+Channel = BreachNotice.Channel
 DEFENCE_RULE = "pledges.breach_defence"
 _SEVERITY_RANK = {Severity.GENERAL: 1, Severity.SERIOUS: 2}
 SWEEP_BATCH = 500
+# The record's remarks field holds at most this much (records.fields).
+REMARKS_MAX = 2000
+# How the notices and the record say the service was made (送达方式).
+_SERVED_ZH = {
+    Channel.PORTAL: "通过本平台送达",
+    Channel.POST: "邮寄送达",
+    Channel.IN_PERSON: "直接送达",
+    Channel.PUBLICATION: "公告送达",
+}
 
 
 def _severity_zh(severity: str) -> str:
     return {Severity.GENERAL: "一般", Severity.SERIOUS: "严重"}.get(severity, severity)
+
+
+def _severity_en(severity: str) -> str:
+    with translation.override("en"):
+        return str(Severity(severity).label)
+
+
+def _channel_en(channel: str) -> str:
+    with translation.override("en"):
+        return str(Channel(channel).label)
+
+
+def _squash(text: str) -> str:
+    return "".join(str(text).split()).casefold()
 
 
 def _due_text(notice: BreachNotice) -> tuple[str, str]:
@@ -66,17 +97,22 @@ def _due_text(notice: BreachNotice) -> tuple[str, str]:
 
 
 def _entity_users(pledge: Pledge):
+    """The entity's portal users who can be told (active accounts only)."""
     return [
         m.user
         for m in EntityMembership.objects.select_related("user")
-        .filter(entity=pledge.entity)
+        .filter(entity=pledge.entity, user__is_active=True)
         .order_by("user_id")
     ]
 
 
-def _notify_entity(actor: Actor, pledge: Pledge, *, kind: str, subject_zh, subject_en, body_zh, body_en, key):
+def _notify_entity(
+    actor: Actor, pledge: Pledge, *, kind: str, subject_zh, subject_en, body_zh, body_en, key, users=None
+) -> int:
+    """Tell the entity's portal users (in ``/my/`` and by email). Returns how many were told."""
     link = reverse("my:pledge_my_detail", args=[pledge.number])
-    for user in _entity_users(pledge):
+    users = _entity_users(pledge) if users is None else users
+    for user in users:
         notices.notify_user(
             actor=actor,
             user=user,
@@ -88,6 +124,7 @@ def _notify_entity(actor: Actor, pledge: Pledge, *, kind: str, subject_zh, subje
             link=link,
             dedupe_key=key,
         )
+    return len(users)
 
 
 def _open_notice(pledge: Pledge) -> BreachNotice | None:
@@ -114,25 +151,116 @@ def _not_open_error(pledge: Pledge) -> ValidationError:
 # --- the notice ---------------------------------------------------------------------------------
 
 
+def _service_into(
+    errors: Errors, pledge: Pledge, *, channel: str, served_on: Any, reference: Any, users: list, today: date
+) -> tuple[date | None, str]:
+    """The date of service and its reference, checked for the channel: through the portal the
+    notice is served today, and only to an entity with users there; by another channel on the day
+    the staff member records (not in the future, not before the pledge), with its reference."""
+    reference = text_into(errors, "service_reference", reference, max_length=200)
+    try:
+        day = parse_date(served_on)
+    except ValidationError as exc:
+        errors.add("served_on", exc.messages[0])
+        return None, reference
+    if channel not in Channel.values:
+        errors.add("channel", _("Choose how the notice was served."))
+        return None, reference
+    if channel == Channel.PORTAL:
+        if not users:
+            errors.add(
+                "channel",
+                _(
+                    "%(entity)s has no account on the portal: a notice served there would reach no one. Serve it by post, in person or by publication, and record the date of service and its reference (e.g. the postal receipt number)."
+                )
+                % {"entity": pledge.entity.name_zh},
+            )
+        if day is not None and day != today:
+            errors.add(
+                "served_on",
+                _(
+                    "Through the portal the notice is served today: leave the date empty, or choose how it was served."
+                ),
+            )
+        return today, reference
+    if day is None:
+        errors.add("served_on", _("Enter the date the notice was served."))
+    elif day > today:
+        errors.add("served_on", _("The date of service cannot be in the future."))
+    elif day < timezone.localdate(pledge.signed_at):
+        errors.add("served_on", _("The date of service is before the pledge was signed."))
+    if not reference and "service_reference" not in errors:
+        errors.add(
+            "service_reference",
+            _(
+                "Enter the reference of the service: the postal receipt number, the receipt signed in person, or where and under which number the announcement was published."
+            ),
+        )
+    return day, reference
+
+
 @transaction.atomic
 def pledge_breach_notify(
-    *, actor: Actor, number: str, grounds: str, severity: str = Severity.GENERAL, legal_basis: str = ""
+    *,
+    actor: Actor,
+    number: str,
+    grounds: str,
+    legal_basis: str,
+    severity: str = Severity.GENERAL,
+    channel: str = Channel.PORTAL,
+    served_on: Any = None,
+    service_reference: str = "",
 ) -> BreachNotice:
-    """Give the entity notice that the department intends to find its pledge (in force or
-    overdue) broken: ``grounds``, the ``severity`` intended and the ``legal_basis`` (by default
-    what the pledge itself said breaking it means), with a defence window of the working days the
-    rule ``pledges.breach_defence`` in force today gives (today not counted). The same notice
-    sent again is harmless. Side effects: the notice, the pledge noticed, audit event, a notice
-    (in ``/my/`` and by email) to every user of the entity."""
+    """Serve the entity notice that the department intends to find its pledge (in force or
+    overdue) broken: ``grounds``, the ``severity`` intended and ``legal_basis``, the provision
+    relied on (required: what the pledge says breaking it means is told apart, and is no basis).
+    ``channel`` says how it was served: through the portal (today; refused for an entity with no
+    active user there), or by post, in person or by publication, on ``served_on`` with its
+    ``service_reference``. The defence window is the working days the rule
+    ``pledges.breach_defence`` in force on the date of service gives, counted from that date (not
+    itself counted). The same notice sent again is harmless. Side effects: the notice, the pledge
+    noticed, audit event, a notice (in ``/my/`` and by email) to every active user of the entity,
+    whatever the channel, their number kept with the notice."""
     pledge = pledge_to_settle(actor, number)
+    today = timezone.localdate()
     errors = Errors()
     grounds = text_into(errors, "reason", grounds, max_length=2000, required=True)
     if severity not in BREACH_SEVERITIES:
         errors.add("severity", _("A broken pledge is a general or a serious breach: choose one."))
-    basis = text_into(errors, "legal_basis", legal_basis, max_length=4000) or pledge.consequences.strip()
+    basis = text_into(errors, "legal_basis", legal_basis, max_length=2000)
+    consequences = pledge.consequences.strip()
+    if "legal_basis" not in errors and not basis:
+        errors.add(
+            "legal_basis",
+            _("Cite the provision relied on: the law, regulation or normative document and its article."),
+        )
+    elif basis and consequences and _squash(basis) == _squash(consequences):
+        errors.add(
+            "legal_basis",
+            _(
+                "What the pledge says breaking it means is not a legal basis: cite the provision relied on (the law, regulation or normative document and its article). The notice quotes the pledge's words on their own line."
+            ),
+        )
+    users = _entity_users(pledge)
+    served, reference = _service_into(
+        errors,
+        pledge,
+        channel=channel,
+        served_on=served_on,
+        reference=service_reference,
+        users=users,
+        today=today,
+    )
     if pledge.status == PStatus.NOTICED:
         notice = _open_notice(pledge)
-        if notice is not None and (notice.grounds, notice.severity) == (grounds, severity):
+        if notice is not None and (
+            notice.grounds,
+            notice.severity,
+            notice.legal_basis,
+            notice.service_channel,
+            notice.served_on,
+            notice.service_reference,
+        ) == (grounds, severity, basis, channel, served, reference):
             return notice  # the same notice sent again
         raise ValidationError(
             {
@@ -148,24 +276,24 @@ def pledge_breach_notify(
         )
     if pledge.status not in UNSETTLED:
         raise _not_open_error(pledge)
-    if not basis and "legal_basis" not in errors:
-        errors.add(
-            "legal_basis", _("State the basis of the intended finding: this pledge says nothing of it.")
-        )
     if errors:
         raise ValidationError(dict(errors))
-    today = timezone.localdate()
-    days = workdays.deadline_days(DEFENCE_RULE, today)
+    days = workdays.deadline_days(DEFENCE_RULE, served)
     notice = BreachNotice.objects.create(
         pledge=pledge,
         grounds=grounds,
         severity=severity,
         legal_basis=basis,
+        pledge_consequences=consequences,
         pledge_status_before=pledge.status,
         served_at=timezone.now(),
         served_by=actor.user,
+        service_channel=channel,
+        served_on=served,
+        service_reference=reference,
+        portal_recipients=len(users),
         defence_days=days,
-        defence_due_on=workdays.add_working_days(today, days),
+        defence_due_on=workdays.add_working_days(served, days),
     )
     before = pledge.status
     pledge.status = PStatus.NOTICED
@@ -181,6 +309,10 @@ def pledge_breach_notify(
             "grounds": grounds,
             "severity": severity,
             "legal_basis": basis,
+            "channel": channel,
+            "served_on": served,
+            "service_reference": reference,
+            "portal_recipients": len(users),
             "defence_days": days,
             "defence_due_on": notice.defence_due_on,
             "provisional": notice.defence_due_is_provisional,
@@ -189,6 +321,18 @@ def pledge_breach_notify(
     about_zh, about_en = pledge_subject(pledge)
     due_zh, due_en = _due_text(notice)
     department = pledge.department
+    service_zh = f"送达方式：{_SERVED_ZH[channel]}；送达日期：{served:%Y-%m-%d}" + (
+        f"；送达凭证：{reference}" if reference else ""
+    )
+    service_en = f"Served: {_channel_en(channel)}, on {served:%Y-%m-%d}" + (
+        f" (reference: {reference})" if reference else ""
+    )
+    consequences_zh = f"\n\n承诺书载明的违诺后果（不作为认定依据）：{consequences}" if consequences else ""
+    consequences_en = (
+        f"\n\nWhat the pledge said breaking it means (not the legal basis): {consequences}"
+        if consequences
+        else ""
+    )
     _notify_entity(
         actor,
         pledge,
@@ -197,17 +341,21 @@ def pledge_breach_notify(
         subject_en=f"Intended finding that pledge {pledge.number} was broken: state your defence by {due_en}",
         body_zh=(
             f"{department.name_zh}拟认定贵单位违背就{about_zh}作出的信用承诺（{pledge.number}），"
-            f"拟认定的失信程度：{_severity_zh(severity)}。\n\n事实和理由：{grounds}\n\n依据：{basis}\n\n"
-            f"贵单位有权陈述、申辩，请于 {due_zh} 前在“我的信用承诺”中提交。期限届满未陈述申辩的，"
-            "视为放弃陈述、申辩权利。"
+            f"拟认定的失信程度：{_severity_zh(severity)}。\n\n事实和理由：{grounds}\n\n依据：{basis}"
+            f"{consequences_zh}\n\n{service_zh}。\n\n"
+            f"贵单位有权陈述、申辩，请于 {due_zh} 前在“我的信用承诺”中提交（期限自送达之日起计算，送达当日不计入）。"
+            "期限届满未陈述申辩的，视为放弃陈述、申辩权利。"
         ),
         body_en=(
             f"{department.name_en or department.name_zh} intends to find that your pledge {pledge.number} "
-            f"({about_en}) was broken, as a {severity} breach.\n\n"
-            f"Grounds: {grounds}\n\nBasis: {basis}\n\nYou may state your defence in My pledges until "
-            f"{due_en}. Once that day has passed without a defence, the finding may be made without it."
+            f"({about_en}) was broken. Intended severity: {_severity_en(severity)}.\n\n"
+            f"Grounds: {grounds}\n\nBasis: {basis}{consequences_en}\n\n{service_en}.\n\n"
+            f"You may state your defence in My pledges until {due_en} (counted from the day of service, "
+            "that day not counted). Once that day has passed without a defence, the finding may be made "
+            "without it."
         ),
         key=f"pledges.breach_notice:{notice.pk}",
+        users=users,
     )
     return notice
 
@@ -388,32 +536,42 @@ def pledge_confirm_breach(*, actor: Actor, number: str, reason: str, severity: s
             _("The notice announced a %(intended)s breach: a more serious finding needs a new notice.")
             % {"intended": Severity(notice.severity).label.lower()},
         )
+    department = pledge.department
+    try:
+        remedies = decision_remedies(severity=severity, decided_on=today, department=department)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
     if errors:
         raise ValidationError(dict(errors))
     about_zh, about_en = pledge_subject(pledge)
     entity = pledge.entity
-    served = f"{timezone.localtime(notice.served_at):%Y-%m-%d}"
+    served = f"{notice.served_on:%Y-%m-%d}"
     if notice.answered_at is not None:
         answered = f"{timezone.localtime(notice.answered_at):%Y-%m-%d}"
         defence_zh = f"当事人于{answered}提出陈述申辩，本部门已予审查。认定理由：{reason}"
-        defence_en = f"The entity stated its defence on {answered}; the department answered it."
+        defence_en = f"You stated your defence on {answered}; the department weighed it. Reasons: {reason}"
     else:
         defence_zh = (
             f"当事人在陈述申辩期限（{notice.defence_due_on:%Y-%m-%d}前）内未提出陈述申辩。认定理由：{reason}"
         )
-        defence_en = f"The entity stated no defence by {notice.defence_due_on:%Y-%m-%d}."
+        defence_en = f"You stated no defence by {notice.defence_due_on:%Y-%m-%d}. Reasons: {reason}"
+    # The record is Chinese data: its remarks carry the remedies served with the decision (or, if
+    # the credit office's wording is too long for the field, where they are and the restoration day).
+    remarks = remedies.text_zh
+    if len(remarks) > REMARKS_MAX:
+        remarks = "救济途径及信用修复告知已随认定决定一并送达当事人。" + (
+            f"自{remedies.restoration_from:%Y-%m-%d}起可以申请信用修复。" if remedies.restoration_from else ""
+        )
     record = write_pledge_record(
         actor=actor,
         entity_code=entity.code,
         decision_number=f"{pledge.number}-SX",
         content=(
             f"{entity.name_zh}违反就{about_zh}作出的信用承诺（{pledge.number}）。{notice.grounds}"
-            f"本部门已于{served}告知拟认定的事实、理由和依据。{defence_zh}"
+            f"本部门已于{served}{_SERVED_ZH[notice.service_channel]}拟认定违背信用承诺告知，"
+            f"告知拟认定的事实、理由、依据及陈述申辩权利。{defence_zh}"
         ),
-        remarks=(
-            f"Pledge {pledge.number} ({about_en}) broken, confirmed by the department after notice on "
-            f"{served}. {defence_en}"
-        ),
+        remarks=remarks,
         legal_basis=notice.legal_basis,
         item=BREACH_ITEM,
         severity=severity,
@@ -423,7 +581,20 @@ def pledge_confirm_breach(*, actor: Actor, number: str, reason: str, severity: s
     notice.decided_at = now
     notice.decided_by = actor.user
     notice.decision_reason = reason
-    notice.save(update_fields=["status", "decided_at", "decided_by", "decision_reason"])
+    notice.remedies_zh = remedies.text_zh
+    notice.remedies_en = remedies.text_en
+    notice.restoration_from = remedies.restoration_from
+    notice.save(
+        update_fields=[
+            "status",
+            "decided_at",
+            "decided_by",
+            "decision_reason",
+            "remedies_zh",
+            "remedies_en",
+            "restoration_from",
+        ]
+    )
     pledge.status = PStatus.BROKEN
     pledge.settled_at = now
     pledge.settled_by = actor.user
@@ -443,19 +614,33 @@ def pledge_confirm_breach(*, actor: Actor, number: str, reason: str, severity: s
             "answered": notice.answered_at is not None,
             "defence": notice.defence,
             "record": record.pk,
+            "remedy_rules": remedies.rules,
+            "restoration_from": remedies.restoration_from,
         },
     )
-    department = pledge.department
+    consequences_zh = (
+        f"\n\n承诺书载明的违诺后果：{notice.pledge_consequences}" if notice.pledge_consequences else ""
+    )
+    consequences_en = (
+        f"\n\nWhat the pledge said breaking it means: {notice.pledge_consequences}"
+        if notice.pledge_consequences
+        else ""
+    )
     _notify_entity(
         actor,
         pledge,
         kind="pledges.broken",
         subject_zh=f"信用承诺 {pledge.number} 被认定为失信",
         subject_en=f"Pledge {pledge.number} was found broken",
-        body_zh=f"{department.name_zh}认定：{notice.grounds}\n\n{defence_zh}\n\n{pledge.consequences}",
+        body_zh=(
+            f"{department.name_zh}认定贵单位违背就{about_zh}作出的信用承诺（{pledge.number}），"
+            f"失信程度：{_severity_zh(severity)}。\n\n事实和理由：{notice.grounds}\n\n依据：{notice.legal_basis}"
+            f"\n\n{defence_zh}{consequences_zh}\n\n{remedies.text_zh}"
+        ),
         body_en=(
-            f"{department.name_en or department.name_zh}: {notice.grounds}\n\n{defence_en} {reason}\n\n"
-            f"{pledge.consequences}"
+            f"{department.name_en or department.name_zh} found that your pledge {pledge.number} ({about_en}) "
+            f"was broken. Severity: {_severity_en(severity)}.\n\nGrounds: {notice.grounds}\n\n"
+            f"Basis: {notice.legal_basis}\n\n{defence_en}{consequences_en}\n\n{remedies.text_en}"
         ),
         key=f"pledges.broken:{pledge.pk}",
     )
@@ -474,10 +659,13 @@ def _moot(pledge: Pledge, today: date) -> bool:
 
 @transaction.atomic
 def pledge_breach_drop(*, actor: Actor, number: str, reason: str) -> Pledge:
-    """Drop the intended finding (the defence convinced, or the check found nothing): no record.
-    The pledge goes back to what it was before the notice (in force, or overdue), or lapses if it
-    can no longer be kept. Dropping again is harmless. Side effects: the notice decided, audit
-    event, a notice to every user of the entity."""
+    """Drop the intended finding (the defence convinced, or the check found nothing): no breach
+    record. The pledge lapses if it can no longer be kept; otherwise it goes back to where its
+    materials say it stands, as if the notice had not held it back: every material in by the due
+    date keeps it (the positive record), one missing past the due date or in late flags it overdue
+    (as it does when it was overdue before the notice), else it is in force again. Dropping again
+    is harmless. Side effects: the notice decided, audit event, maybe the pledge kept or flagged
+    (``settle_by_materials``), a notice to every user of the entity."""
     pledge = pledge_to_settle(actor, number)
     if pledge.status != PStatus.NOTICED:
         latest = BreachNotice.objects.filter(pledge=pledge).order_by("-served_at", "-id").first()
@@ -503,8 +691,11 @@ def pledge_breach_drop(*, actor: Actor, number: str, reason: str) -> Pledge:
         before={"status": PStatus.NOTICED},
         after={"status": pledge.status, "notice": notice.pk, "reason": reason},
     )
-    if _moot(pledge, timezone.localdate()):
+    today = timezone.localdate()
+    if _moot(pledge, today):
         lapse(actor=actor, pledge=pledge, reason="breach finding dropped; the pledge can no longer be kept")
+    else:
+        settle_by_materials(actor=actor, pledge=pledge, today=today)
     department = pledge.department
     _notify_entity(
         actor,

@@ -22,7 +22,7 @@ from credit_portal.accounts.capabilities import Cap
 from credit_portal.audit import services as audit
 from credit_portal.notices import services as notices
 from pledges.models import MaterialSubmission, PermitApplication, Pledge
-from pledges.services.common import one_line, text_into, write_pledge_record
+from pledges.services.common import department_writer, one_line, text_into, write_pledge_record
 from records.fields import Errors
 from records.models import Severity
 
@@ -53,19 +53,17 @@ def fulfil(*, actor: Actor, pledge: Pledge, writer: Actor, late_reason: str) -> 
     pledge.status = PStatus.FULFILLED
     pledge.settled_at = timezone.now()
     pledge.settled_by = actor.user if actor.kind == "staff" else None
-    about_zh, about_en = pledge_subject(pledge)
+    about_zh, _about_en = pledge_subject(pledge)
     if late_reason:
         content = f"{pledge.entity.name_zh}就{about_zh}作出的信用承诺（{pledge.number}）：容缺材料逾期补齐，经核查予以认可。{late_reason}"
-        remarks = f"Pledge {pledge.number} ({about_en}): materials supplied late, accepted after checking."
     else:
         content = f"{pledge.entity.name_zh}就{about_zh}作出的信用承诺（{pledge.number}）已按期履行，容缺材料已补齐。"
-        remarks = f"Pledge {pledge.number} ({about_en}) kept: the materials were supplied in time."
+    # The record is Chinese data and its content says it all: no remarks.
     pledge.performance_record = write_pledge_record(
         actor=writer,
         entity_code=pledge.entity.code,
         decision_number=f"{pledge.number}-LY",
         content=content,
-        remarks=remarks,
     )
     pledge.save(update_fields=["status", "settled_at", "settled_by", "performance_record"])
     audit.log(
@@ -106,6 +104,44 @@ def flag_overdue(*, actor: Actor, pledge: Pledge) -> bool:
         dedupe_key=f"pledges.overdue:{pledge.pk}",
     )
     return True
+
+
+def materials_outcome(pledge: Pledge) -> tuple[bool, date | None]:
+    """Whether every material the pledge stands in for has come in, and the day the last of them
+    came (None while one is missing, or when the pledge stands in for none)."""
+    application = pledge.application
+    if application is None:
+        return True, None
+    missing = set(application.missing_materials.values_list("pk", flat=True))
+    if not missing:
+        return True, None
+    supplied = dict(
+        MaterialSubmission.objects.filter(application=application, material_id__in=missing).values_list(
+            "material_id", "submitted_at"
+        )
+    )
+    if set(supplied) < missing:
+        return False, None
+    return True, max(timezone.localdate(at) for at in supplied.values())
+
+
+def settle_by_materials(*, actor: Actor, pledge: Pledge, today: date) -> str:
+    """Put a (locked) pledge in force where its materials say it stands — the completeness check
+    that supplying the last material runs, run again after something held the pledge back (a
+    breach finding dropped): every material in by the due date keeps it (fulfilled, the positive
+    record written by the portal for the department); one still missing past the due date, or
+    the last one in late, flags it overdue for the department to check (late materials are
+    accepted by a person, ``pledge_accept_late``); otherwise it stays in force. Returns the
+    status it ends in."""
+    if pledge.status != PStatus.ACTIVE or pledge.application_id is None or pledge.materials_due_on is None:
+        return pledge.status
+    complete, last_on = materials_outcome(pledge)
+    due = pledge.materials_due_on
+    if complete and (last_on is None or last_on <= due):
+        fulfil(actor=actor, pledge=pledge, writer=department_writer(pledge.department), late_reason="")
+    elif complete or today > due:
+        flag_overdue(actor=actor, pledge=pledge)
+    return pledge.status
 
 
 def pledges_flag_overdue(*, actor: Actor, today: date | None = None, batch: int = SWEEP_BATCH) -> list[int]:
@@ -207,14 +243,8 @@ def pledge_accept_late(*, actor: Actor, number: str, reason: str) -> Pledge:
         )
     if pledge.status != PStatus.OVERDUE:
         raise ValidationError({"status": [str(_("Only a pledge flagged as overdue can be accepted late."))]})
-    application = pledge.application
-    missing = set(application.missing_materials.values_list("pk", flat=True)) if application else set()
-    supplied = set(
-        MaterialSubmission.objects.filter(application=application, material_id__in=missing).values_list(
-            "material_id", flat=True
-        )
-    )
-    if supplied < missing:
+    complete, _last_on = materials_outcome(pledge)
+    if not complete:
         raise ValidationError(
             {
                 "status": [

@@ -179,10 +179,8 @@ def write_permit_record(
         content=permit.content,
         valid_from=permit.valid_from,
         valid_to=permit.valid_to,
-        remarks=(
-            f"Permit application {application.number} for “{matter.name_en or matter.name_zh}”"
-            f"{' under a credit pledge' if pledged else ''}."
-        ),
+        # The record is Chinese data: so are its remarks.
+        remarks=f"“{matter.name_zh}”许可申请（{application.number}）{'，申请人作出信用承诺（告知承诺制）' if pledged else ''}。",
         fields=fields,
     )
     try:

@@ -82,18 +82,14 @@ def _create(
         head_zh = (
             f"{entity.name_zh}在{association.entity.name_zh}的信用承诺制度下作出信用承诺（{pledge.number}）："
         )
-        remarks = (
-            f"Pledge {pledge.number} registered by the industry association {association.entity.name_zh}."
-        )
     else:
         head_zh = f"{entity.name_zh}向社会公开作出信用承诺（{pledge.number}）："
-        remarks = f"Voluntary public pledge {pledge.number}."
+    # The record is Chinese data and its content says it all: no remarks.
     pledge.record = write_pledge_record(
         actor=department_writer(department),
         entity_code=entity.code,
         decision_number=pledge.number,
         content=head_zh + text,
-        remarks=remarks,
         valid_from=timezone.localdate(pledge.signed_at),
         valid_to=valid_until,
     )

@@ -40,6 +40,10 @@ TEXT_ZH = "本申请人郑重承诺：所提交材料真实、准确、完整，
 CONSEQUENCES_ZH = "如承诺不实或逾期未补齐材料，将依法撤销许可，并记入信用记录、向社会公开。"
 
 
+# The provision a department cites for an intended breach finding (test data).
+BASIS = "《优化营商环境条例》第三十八条"
+
+
 def pdf(name="材料.pdf", content=PDF) -> SimpleUploadedFile:
     return SimpleUploadedFile(name, content, content_type="application/pdf")
 
@@ -113,6 +117,8 @@ def permit(start=None, **overrides) -> services.PermitInput:
 def break_pledge(staff, entity, number, grounds, *, severity="general", defence="我方已尽力补齐材料。"):
     """A pledge found broken by due process, without moving the clock: notice, the entity's
     defence (so the finding may be confirmed at once), then the confirmation."""
-    services.pledge_breach_notify(actor=staff, number=number, grounds=grounds, severity=severity)
+    services.pledge_breach_notify(
+        actor=staff, number=number, grounds=grounds, severity=severity, legal_basis=BASIS
+    )
     services.pledge_breach_answer(actor=entity, number=number, defence=defence)
     return services.pledge_confirm_breach(actor=staff, number=number, reason="陈述申辩理由不成立。")

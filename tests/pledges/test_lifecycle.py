@@ -29,6 +29,7 @@ from records.models import CreditRecord, IndustryAssociation
 from records.services import organisations, publication
 from records.services.credit import add_months
 from tests.pledges.support import (
+    BASIS,
     CONSEQUENCES_ZH,
     PDF,
     SHANGHAI,
@@ -528,8 +529,10 @@ class TestLifecycle:
     ):
         application = apply(entity_actor, matter, entity, pledge=sign())
         with pytest.raises(ValidationError) as exc:
-            services.pledge_breach_notify(actor=reviewer_actor, number=application.pledge.number, grounds=" ")
-        assert "reason" in exc.value.message_dict
+            services.pledge_breach_notify(
+                actor=reviewer_actor, number=application.pledge.number, grounds=" ", legal_basis=BASIS
+            )
+        assert list(exc.value.message_dict) == ["reason"]
         pledge = break_pledge(
             reviewer_actor, entity_actor, application.pledge.number, "现场检查发现经营场所与承诺不符。"
         )

@@ -25,6 +25,7 @@ from credit_portal.errors import Conflict
 from credit_portal.notices.models import Notice
 from pledges import services
 from pledges.models import (
+    BreachNotice,
     ComplianceMaterial,
     EducationAcknowledgement,
     MaterialSubmission,
@@ -32,10 +33,11 @@ from pledges.models import (
     PermitApplication,
     Pledge,
     PledgeTemplate,
+    RemedyRule,
 )
 from pledges.services import applications
 from records.models import CreditRecord, IndustryAssociation
-from tests.pledges.support import SIGNER, apply, image, pdf, sign
+from tests.pledges.support import BASIS, SIGNER, apply, image, pdf, sign
 
 pytestmark = pytest.mark.django_db
 
@@ -70,6 +72,8 @@ def state() -> dict:
             AuditEvent,
             Notice,
             IndustryAssociation,
+            RemedyRule,
+            BreachNotice,
         )
     }
     out["applications"] = sorted(PermitApplication.objects.values_list("number", "status"))
@@ -322,25 +326,15 @@ VIEWS = [
         "staff breach",
         "post",
         lambda w: f"/staff/pledges/{w['pledge'].number}/breach/",
-        lambda w: {"breach-reason": "现场检查发现与承诺不符", "breach-severity": "general"},
+        lambda w: {
+            "breach-reason": "现场检查发现与承诺不符",
+            "breach-severity": "general",
+            "breach-legal_basis": BASIS,
+            "breach-channel": "portal",
+        },
         _staff(False, credit_office=404, success=302),
     ),
-    # Confirming or dropping needs an open notice: the world's pledge has none, so the service
-    # refuses with a message (a redirect) and nothing changes, for every actor.
-    (
-        "staff breach confirm",
-        "post",
-        lambda w: f"/staff/pledges/{w['pledge'].number}/breach/confirm/",
-        lambda w: {"confirm-reason": "认定失信"},
-        _staff(False, credit_office=404, success=302),
-    ),
-    (
-        "staff breach drop",
-        "post",
-        lambda w: f"/staff/pledges/{w['pledge'].number}/breach/drop/",
-        lambda w: {"drop-reason": "不予认定"},
-        _staff(False, credit_office=404, success=302),
-    ),
+    # Confirming and dropping a finding: their own matrix below, over a pledge under notice.
     (
         "staff accept late",
         "post",
@@ -394,6 +388,22 @@ VIEWS = [
         lambda w: {"title_zh": "须知", "body_zh": "正文", "order": "0"},
         _staff(False, credit_office=404, success=302),
     ),
+    # The wording of the remedies: read by the departments deciding breaches, kept by the credit office.
+    ("staff remedies", "get", lambda w: "/staff/pledges/remedies/", None, _staff(True)),
+    (
+        "staff remedy save",
+        "post",
+        lambda w: "/staff/pledges/remedies/",
+        lambda w: {
+            "kind": "litigation",
+            "effective_from": "2027-01-01",
+            "text_zh": "也可以自知道该认定之日起六个月内依法提起行政诉讼。",
+            "text_en": "You may sue within 6 months.",
+            "basis_zh": "《中华人民共和国行政诉讼法》第四十六条第一款",
+            "basis_en": "Administrative Litigation Law, Article 46(1)",
+        },
+        {**_staff(True, credit_office=302), "reviewer": 403, "other_department_reviewer": 403},
+    ),
     ("associations", "get", lambda w: "/staff/associations/", None, ORGANISATIONS),
     ("association", "get", lambda w: f"/staff/associations/{w['association'].pk}/", None, ORGANISATIONS),
     (
@@ -424,6 +434,135 @@ def test_permission_matrix(world, as_actor, actor, name, method, url, data, expe
         body = text(response).replace(target, "")  # the language switch echoes the path asked for
         assert world["pledge"].number not in body
         assert world["entity"].code not in body
+
+
+# --- the decision on an intended finding, over every actor ----------------------------------------
+
+# Token recipes: (department fixture, scopes). A token opens the API only: on a staff page it is
+# no session, and gets the login page like anyone signed out.
+TOKENS = {
+    "token": ("department", ["records:write", "records:read", "entities:read"]),
+    "other_token": ("other_department", ["records:write", "records:read", "entities:read"]),
+}
+DECISION_ACTORS = [*ACTORS, *TOKENS]
+DECIDE = {
+    **_staff(False, credit_office=404, success=302),
+    **dict.fromkeys(TOKENS, 302),
+}
+
+
+@pytest.fixture
+def noticed(
+    today, matter, materials, entity_actor, entity, reviewer_actor, association_user, other_entity_user
+):
+    """A pledge in force (a material to follow by 2026-10-30) under a notice served through the
+    portal on 2026-09-28 whose defence window closed on 2026-10-10 without an answer: today,
+    2026-10-12, the finding may be confirmed or dropped."""
+    today(date(2026, 9, 28))
+    application = apply(entity_actor, matter, entity, missing=materials[2:], pledge=sign())
+    pledge = application.pledge
+    notice = services.pledge_breach_notify(
+        actor=reviewer_actor,
+        number=pledge.number,
+        grounds="逾期未补齐管理制度，经催告仍未补齐。",
+        legal_basis=BASIS,
+    )
+    today(date(2026, 10, 12))
+    return {"pledge": pledge, "notice": notice, "entity": entity}
+
+
+def _decision_state(w) -> dict:
+    pledge = Pledge.objects.get(pk=w["pledge"].pk)
+    notice = BreachNotice.objects.get(pk=w["notice"].pk)
+    return {
+        "pledge": (pledge.status, pledge.performance_record_id, pledge.settled_at),
+        "notice": (notice.status, notice.decided_at, notice.decision_reason, notice.remedies_zh),
+        "records": CreditRecord.objects.count(),
+        "audit": AuditEvent.objects.count(),
+        "notices": Notice.objects.count(),
+    }
+
+
+@pytest.fixture
+def as_decider(request, client_for, token_for):
+    def make(name: str) -> Client:
+        if name == "anonymous":
+            return Client()
+        if name in TOKENS:
+            department, scopes = TOKENS[name]
+            return token_for(request.getfixturevalue(department), scopes)
+        return client_for(request.getfixturevalue(name))
+
+    return make
+
+
+@pytest.mark.parametrize("actor", DECISION_ACTORS)
+def test_confirming_a_breach_over_every_actor(noticed, as_decider, actor):
+    client = as_decider(actor)
+    before = _decision_state(noticed)
+    last_event = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first()
+    number = noticed["pledge"].number
+    response = client.post(
+        f"/staff/pledges/{number}/breach/confirm/", {"confirm-reason": "逾期未申辩，认定失信。"}
+    )
+    assert response.status_code == DECIDE[actor], (actor, response.status_code)
+    if actor == "reviewer":
+        assert response["Location"] == f"/staff/pledges/{number}/"
+        after = _decision_state(noticed)
+        pledge = Pledge.objects.get(pk=noticed["pledge"].pk)
+        notice = BreachNotice.objects.get(pk=noticed["notice"].pk)
+        assert (pledge.status, notice.status, notice.decision_reason, notice.restoration_from) == (
+            "broken",
+            "confirmed",
+            "逾期未申辩，认定失信。",
+            date(2027, 1, 12),
+        )
+        assert pledge.performance_record.item.code == "pledge_breach"
+        assert after["records"] == before["records"] + 1
+        actions = list(
+            AuditEvent.objects.filter(pk__gt=last_event).order_by("pk").values_list("action", flat=True)
+        )
+        assert actions == ["records.record.created", "pledges.pledge.broken", "notices.sent"]
+        assert Notice.objects.filter(kind="pledges.broken").count() == 1
+        return
+    if DECIDE[actor] == 302:
+        assert response["Location"].startswith("/staff/login/?next=")
+    assert _decision_state(noticed) == before, actor
+    if DECIDE[actor] in (403, 404):
+        assert number not in text(response).replace(f"/staff/pledges/{number}/breach/confirm/", "")
+
+
+@pytest.mark.parametrize("actor", DECISION_ACTORS)
+def test_dropping_a_finding_over_every_actor(noticed, as_decider, actor):
+    client = as_decider(actor)
+    before = _decision_state(noticed)
+    last_event = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first()
+    number = noticed["pledge"].number
+    response = client.post(f"/staff/pledges/{number}/breach/drop/", {"drop-reason": "复核后不予认定。"})
+    assert response.status_code == DECIDE[actor], (actor, response.status_code)
+    if actor == "reviewer":
+        assert response["Location"] == f"/staff/pledges/{number}/"
+        after = _decision_state(noticed)
+        pledge = Pledge.objects.get(pk=noticed["pledge"].pk)
+        notice = BreachNotice.objects.get(pk=noticed["notice"].pk)
+        # Before its due date with a material still to follow: in force again.
+        assert (pledge.status, notice.status, notice.decision_reason) == (
+            "active",
+            "dropped",
+            "复核后不予认定。",
+        )
+        assert after["records"] == before["records"]
+        actions = list(
+            AuditEvent.objects.filter(pk__gt=last_event).order_by("pk").values_list("action", flat=True)
+        )
+        assert actions == ["pledges.breach.dropped", "notices.sent"]
+        assert Notice.objects.filter(kind="pledges.breach_dropped").count() == 1
+        return
+    if DECIDE[actor] == 302:
+        assert response["Location"].startswith("/staff/login/?next=")
+    assert _decision_state(noticed) == before, actor
+    if DECIDE[actor] in (403, 404):
+        assert number not in text(response).replace(f"/staff/pledges/{number}/breach/drop/", "")
 
 
 # --- the forms end to end -----------------------------------------------------------------------
@@ -521,7 +660,12 @@ def test_materials_after_a_confirmed_breach_are_refused_with_a_clear_error(
     client = client_for(entity_user)
     response = staff.post(
         f"/staff/pledges/{pledge.number}/breach/",
-        {"breach-reason": "现场检查发现与承诺不符", "breach-severity": "general"},
+        {
+            "breach-reason": "现场检查发现与承诺不符",
+            "breach-severity": "general",
+            "breach-legal_basis": BASIS,
+            "breach-channel": "portal",
+        },
     )
     assert response.status_code == 302
     # The notice first, then the entity's defence, then the decision.
@@ -558,10 +702,22 @@ def test_the_breach_form_sets_the_severity_of_the_negative_record_and_refuses_an
         assert state() == before
     with pytest.raises(ValidationError, match="general or a serious breach"):
         services.pledge_breach_notify(
-            actor=actor_for_user(reviewer), number=pledge.number, grounds="虚假承诺", severity="minor"
+            actor=actor_for_user(reviewer),
+            number=pledge.number,
+            grounds="虚假承诺",
+            severity="minor",
+            legal_basis=BASIS,
         )
     assert state() == before
-    response = staff.post(url, {"breach-reason": "虚假承诺", "breach-severity": "serious"})
+    response = staff.post(
+        url,
+        {
+            "breach-reason": "虚假承诺",
+            "breach-severity": "serious",
+            "breach-legal_basis": BASIS,
+            "breach-channel": "portal",
+        },
+    )
     assert response.status_code == 302
     services.pledge_breach_answer(actor=entity_actor, number=pledge.number, defence="承诺属实。")
     response = staff.post(f"{url}confirm/", {"confirm-reason": "现场核查与承诺不符，申辩不成立。"})
