@@ -248,6 +248,18 @@ def deadline_days(key: str, on: date) -> int:
     return days
 
 
+def earliest_rule_date(key: str) -> date | None:
+    """The first day any version of the rule ``key`` is in force (None for an unknown rule): a
+    deadline that starts earlier has no rule, and the door refuses it naming this date rather
+    than failing with ``LookupError``."""
+    return (
+        DeadlineRule.objects.filter(key=key)
+        .order_by("effective_from")
+        .values_list("effective_from", flat=True)
+        .first()
+    )
+
+
 class DeadlineSchedule:
     """Every version of one deadline rule, loaded once: for bulk work that needs the rule in force
     on many different dates (a file of decisions) without a query per row."""

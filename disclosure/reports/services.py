@@ -30,6 +30,7 @@ from credit_portal.accounts.capabilities import Cap
 from credit_portal.audit import services as audit
 from credit_portal.errors import Conflict
 from credit_portal.notices import services as notices
+from credit_portal.text import invisible_error
 from disclosure.models import CreditReport, ThirdPartyReport
 from disclosure.reports import document as documents
 from disclosure.reports import numbers, qr, render, schema, selectors, verification
@@ -624,13 +625,13 @@ def third_party_report_upload(
     clean_title = str(title or "").strip()
     if not clean_title:
         errors.add("title", _("This field is required."))
-    elif _NUL in clean_title:
-        errors.add("title", _("Null characters are not allowed."))
+    elif problem := invisible_error(clean_title, single_line=True):
+        errors.add("title", problem)
     elif len(clean_title) > 200:
         errors.add("title", _("At most %(max)d characters.") % {"max": 200})
     clean_summary = str(summary or "").strip()
-    if _NUL in clean_summary:
-        errors.add("summary", _("Null characters are not allowed."))
+    if problem := invisible_error(clean_summary):
+        errors.add("summary", problem)
     elif len(clean_summary) > 2000:
         errors.add("summary", _("At most %(max)d characters.") % {"max": 2000})
     issued = _clean_date(issued_on, "issued_on", errors)
