@@ -67,6 +67,12 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+# Under /api/ these answer with the API's JSON error body; elsewhere with a page.
+handler400 = "credit_portal.web.errors.bad_request"
+handler403 = "credit_portal.web.errors.permission_denied"
+handler404 = "credit_portal.web.errors.page_not_found"
+handler500 = "credit_portal.web.errors.server_error"
+
 if settings.DEBUG:
     from django.conf.urls.static import static
 
