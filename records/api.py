@@ -27,7 +27,7 @@ class PersonLinkSerializer(serializers.Serializer):
 class EntitySerializer(serializers.ModelSerializer):
     division = serializers.CharField(source="division_id")
     division_name = serializers.CharField(source="division.name_zh")
-    supervising_department = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    supervising_department = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     registering_department = serializers.SlugRelatedField(slug_field="code", read_only=True)
 
     class Meta:

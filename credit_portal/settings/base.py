@@ -235,6 +235,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Every operation documents its error responses with the API's error body.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "credit_portal.api.schema.add_error_responses",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "RecordStatusEnum": "records.models.CreditRecord.Status",
         "EntityStatusEnum": "records.models.MarketEntity.Status",

@@ -136,6 +136,15 @@ def _clean_period(period_from: Any, period_to: Any, today: date, errors: Errors)
         return None
     default = documents.default_period(today)
     end = end or today
+    earliest = documents.earliest_start(today)
+    if end < earliest:
+        # Nothing to report before the window (and no default start to count back from year 1).
+        errors.add(
+            "period_to",
+            _("A report covers at most %(years)d years back: end on %(date)s or later.")
+            % {"years": documents.MAX_PERIOD_YEARS, "date": earliest.isoformat()},
+        )
+        return None
     start = start or (
         default.since if end == today else add_months(end, -12 * documents.DEFAULT_PERIOD_YEARS)
     )
@@ -143,7 +152,6 @@ def _clean_period(period_from: Any, period_to: Any, today: date, errors: Errors)
         errors.add("period_to", _("The period cannot end in the future."))
     if start > end:
         errors.add("period_from", _("The period starts after it ends."))
-    earliest = documents.earliest_start(today)
     if start < earliest:
         errors.add(
             "period_from",
