@@ -54,7 +54,10 @@ class ComplaintSerializer(serializers.ModelSerializer):
 
     department = serializers.SlugRelatedField(slug_field="code", read_only=True)
     entity = serializers.SlugRelatedField(
-        slug_field="code", read_only=True, allow_null=True, help_text="Null when no registered entity was named."
+        slug_field="code",
+        read_only=True,
+        allow_null=True,
+        help_text="Null when no registered entity was named.",
     )
 
     class Meta:
