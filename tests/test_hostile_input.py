@@ -118,6 +118,21 @@ class TestDatesBeforeEveryRule:
         assert response.context["form"].errors["decision_date"] == [BEFORE_RULES]
         assert footprint() == before
 
+    def test_staff_correction_form_refuses_a_decision_of_1999(self, client_for, reviewer, entity):
+        client = client_for(reviewer)
+        client.post("/staff/records/new/?item=admin_punishment", form_data(entity))
+        record = CreditRecord.objects.get()
+        before = footprint()
+        response = client.post(
+            f"/staff/records/{record.pk}/correct/",
+            form_data(entity, decision_date="1999-12-31", reason="日期更正"),
+        )
+        assert response.status_code == 200
+        assert response.context["form"].errors["decision_date"] == [BEFORE_RULES]
+        assert footprint() == before
+        record.refresh_from_db()
+        assert (record.version, record.decision_date) == (1, date(2026, 9, 30))
+
     def test_an_objections_correction_to_1999_is_refused_and_changes_nothing(
         self, record, entity_user, reviewer, client_for
     ):
@@ -773,3 +788,28 @@ class TestEveryDoorRefusesInvisibleCharacters:
         assert created.status_code == 201
         found = api.get("/api/v1/entities/", {"q": "腾讯"}).json()["results"]
         assert [e["code"] for e in found] == [code]
+
+    def test_the_credit_offices_rule_and_calendar_texts_refuse_invisible_characters(self, credit_officer):
+        from credit_portal.workdays import services as workdays
+        from credit_portal.workdays.models import CalendarDay
+
+        actor = actor_for_user(credit_officer)
+        rules = DeadlineRule.objects.count()
+        with pytest.raises(ValidationError) as refused:
+            workdays.deadline_rule_set(
+                actor=actor,
+                key="disclosure.publish",
+                working_days=7,
+                effective_from=date(2027, 1, 1),
+                basis_zh="依\u202e据",
+                basis_en="Basis",
+            )
+        assert refused.value.message_dict == {
+            "basis_zh": [
+                "Contains an invisible character, U+202E RIGHT-TO-LEFT OVERRIDE, at position 2: delete it (or type the text again) and resubmit."
+            ]
+        }
+        with pytest.raises(ValidationError) as refused:
+            workdays.calendar_day_set(actor=actor, day=date(2027, 1, 1), kind="holiday", name_zh="元\u200b旦")
+        assert refused.value.message_dict == {"name_zh": [ZWSP]}
+        assert (DeadlineRule.objects.count(), CalendarDay.objects.count()) == (rules, 0)

@@ -36,10 +36,12 @@ from datetime import date, timedelta
 
 import chinese_calendar
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 
 from credit_portal.accounts.capabilities import Cap
 from credit_portal.audit import services as audit
+from credit_portal.text import invisible_error
 from credit_portal.workdays.models import CalendarDay, DeadlineRule, HolidayNotice, WorkdayIndex
 
 _VERSION_KEY = "workdays:version"
@@ -297,6 +299,7 @@ def deadline_rule_set(
     is a new rule with a later date: deadlines started before it keep the old number. Changing an
     existing rule rewrites history for deadlines recomputed later, hence the audit ``before``."""
     actor.require(Cap.CALENDAR_MANAGE)
+    _refuse_invisible(basis_zh=basis_zh, basis_en=basis_en)
     existing = DeadlineRule.objects.select_for_update().filter(key=key, effective_from=effective_from).first()
     before = audit.snapshot(existing, _RULE_FIELDS) if existing else None
     rule = existing or DeadlineRule(key=key, effective_from=effective_from)
@@ -313,6 +316,16 @@ def deadline_rule_set(
     return rule
 
 
+def _refuse_invisible(*, single_line: bool = False, **texts: str) -> None:
+    errors = {
+        name: [problem]
+        for name, value in texts.items()
+        if (problem := invisible_error(str(value or ""), single_line=single_line))
+    }
+    if errors:
+        raise ValidationError(errors)
+
+
 # --- edits (audited) ---------------------------------------------------------------------------
 
 
@@ -321,6 +334,7 @@ def calendar_day_set(*, actor, day: date, kind: str, name_zh: str = "", name_en:
     """Record that ``day`` is a holiday or an adjusted working day. Side effects: audit event;
     after commit, calendar reload in every process and a rebuild of the SQL index."""
     actor.require(Cap.CALENDAR_MANAGE)
+    _refuse_invisible(single_line=True, name_zh=name_zh, name_en=name_en)
     existing = CalendarDay.objects.select_for_update().filter(date=day).first()
     before = audit.snapshot(existing, ["date", "kind", "name_zh", "name_en"]) if existing else None
     entry = existing or CalendarDay(date=day)
