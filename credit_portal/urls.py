@@ -89,3 +89,9 @@ urlpatterns = [
 # No URL serves MEDIA_ROOT, in any mode: credit reports, permit materials, defence attachments,
 # third-party reports and import files are served only by the views that check who asks
 # (reports, materials and attachments downloads; tests/test_media_access.py).
+
+# Under /api/ these answer with the API's JSON error body; elsewhere with a page.
+handler400 = "credit_portal.web.errors.bad_request"
+handler403 = "credit_portal.web.errors.permission_denied"
+handler404 = "credit_portal.web.errors.page_not_found"
+handler500 = "credit_portal.web.errors.server_error"

@@ -7,8 +7,8 @@ from __future__ import annotations
 from django.db.models import Q
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers
-from rest_framework.pagination import CursorPagination
 
+from credit_portal.api.pagination import CheckedCursorPagination
 from credit_portal.api.views import ThrottleFirstMixin
 from disclosure import search
 from disclosure.forms import PublicSearchForm
@@ -46,7 +46,7 @@ class PublicRecordSerializer(serializers.ModelSerializer):
         return values
 
 
-class DatePagination(CursorPagination):
+class DatePagination(CheckedCursorPagination):
     ordering = ("-decision_date", "-id")
     page_size = 20
     max_page_size = 100

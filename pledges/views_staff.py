@@ -462,7 +462,11 @@ def matter_education(request, pk: int):
     item_id = request.POST.get("item") or request.GET.get("item")
     item = None
     if item_id:
-        item = matter.education.filter(pk=item_id).first() if str(item_id).isdigit() else None
+        item = (
+            matter.education.filter(pk=item_id).first()
+            if str(item_id).isascii() and str(item_id).isdigit()
+            else None
+        )
         if item is None:
             raise Http404
     form = EducationForm(request.POST or None, initial=EducationForm.initial_for(item) if item else None)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from django.http import Http404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 
 from credit_portal.accounts.actors import actor_for_request
 from credit_portal.accounts.capabilities import Cap
+from credit_portal.accounts.models import Division
 from credit_portal.api.views import ThrottleFirstMixin
 from records import selectors, services
 from records.models import EntityPerson, MarketEntity, Person
@@ -25,7 +27,7 @@ class PersonLinkSerializer(serializers.Serializer):
 class EntitySerializer(serializers.ModelSerializer):
     division = serializers.CharField(source="division_id")
     division_name = serializers.CharField(source="division.name_zh")
-    supervising_department = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    supervising_department = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     registering_department = serializers.SlugRelatedField(slug_field="code", read_only=True)
 
     class Meta:
@@ -89,6 +91,29 @@ class EntityCreateSerializer(serializers.Serializer):
         )
 
 
+class EntityFilterSerializer(serializers.Serializer):
+    """The registry search's query parameters; an invalid one is a 400 naming it."""
+
+    q = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=200,
+        trim_whitespace=False,
+        help_text="Chinese characters (2+), English words, or an exact code",
+    )
+    division = serializers.RegexField(
+        r"^\d{6}$",
+        required=False,
+        allow_blank=True,
+        help_text="Administrative division code (six digits); includes its children",
+    )
+
+    def validate_division(self, value: str) -> str:
+        if value and not Division.objects.filter(code=value).exists():
+            raise serializers.ValidationError(_("Unknown administrative division code."))
+        return value
+
+
 class EntityListCreate(ThrottleFirstMixin, generics.ListCreateAPIView):
     """Search the registry (``?q=`` name in Chinese or English, or a code) or register an entity."""
 
@@ -96,8 +121,10 @@ class EntityListCreate(ThrottleFirstMixin, generics.ListCreateAPIView):
     serializer_class = EntitySerializer
 
     def get_queryset(self):
-        q = self.request.query_params.get("q", "")
-        division = self.request.query_params.get("division", "")
+        filters = EntityFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        q = filters.validated_data.get("q", "")
+        division = filters.validated_data.get("division", "")
         qs = MarketEntity.objects.select_related(
             "division", "supervising_department", "registering_department"
         )
@@ -108,16 +135,7 @@ class EntityListCreate(ThrottleFirstMixin, generics.ListCreateAPIView):
             qs = selectors.entity_search("", division=division, qs=qs).order_by()
         return qs
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter(
-                "q", str, description="Chinese characters (2+), English words, or an exact code"
-            ),
-            OpenApiParameter(
-                "division", str, description="Administrative division code; includes its children"
-            ),
-        ]
-    )
+    @extend_schema(parameters=[EntityFilterSerializer])
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 

@@ -53,7 +53,12 @@ class ComplaintSerializer(serializers.ModelSerializer):
     """What a hotline system reads back: progress and answer (the submitter's contact never)."""
 
     department = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    entity = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    entity = serializers.SlugRelatedField(
+        slug_field="code",
+        read_only=True,
+        allow_null=True,
+        help_text="Null when no registered entity was named.",
+    )
 
     class Meta:
         model = Complaint

@@ -5,6 +5,7 @@ department's public and government-shared records, and its own authorised-use on
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
@@ -12,10 +13,12 @@ from rest_framework.views import APIView
 
 from credit_portal.accounts.actors import actor_for_request
 from credit_portal.accounts.capabilities import Cap
+from credit_portal.accounts.models import Department
 from credit_portal.api.views import ThrottleFirstMixin
 from records import selectors, services, visibility
 from records.fields import RecordInput, public_field_values
-from records.models import CreditRecord, RecordChange, RecordProposal, Severity
+from records.identifiers import normalise_uscc, validate_uscc
+from records.models import CatalogueItem, CreditRecord, RecordChange, RecordProposal, Severity
 from records.services import review
 from records.services.credit import ReviewRequired
 
@@ -136,6 +139,41 @@ class RevocationSerializer(serializers.Serializer):
     revoked_on = serializers.DateField(required=False, allow_null=True, default=None)
 
 
+class RecordFilterSerializer(serializers.Serializer):
+    """The list's query parameters: each invalid one is a 400 naming it, never an empty list that
+    looks like an answer. Empty values filter nothing."""
+
+    entity = serializers.CharField(
+        required=False, allow_blank=True, max_length=40, help_text="Unified social credit code"
+    )
+    item = serializers.CharField(
+        required=False, allow_blank=True, max_length=64, help_text="Catalogue item code"
+    )
+    status = serializers.ChoiceField(choices=CreditRecord.Status.choices, required=False, allow_blank=True)
+    department = serializers.CharField(
+        required=False, allow_blank=True, max_length=32, help_text="Recording department code"
+    )
+
+    def validate_entity(self, value: str) -> str:
+        if not value.strip():
+            return ""
+        code = normalise_uscc(value)
+        validate_uscc(code)  # its ValidationError names what is wrong with the code
+        return code
+
+    def validate_item(self, value: str) -> str:
+        value = value.strip()
+        if value and not CatalogueItem.objects.filter(code=value).exists():
+            raise serializers.ValidationError(_("Unknown catalogue item."))
+        return value
+
+    def validate_department(self, value: str) -> str:
+        value = value.strip().upper()
+        if value and not Department.objects.filter(code=value).exists():
+            raise serializers.ValidationError(_("Unknown department."))
+        return value
+
+
 class RecordListCreate(ThrottleFirstMixin, ActorContextMixin, generics.ListCreateAPIView):
     """Records of an entity (``?entity=CODE``), filtered by item or status; or record a decision for
     the token's department (201; 400 with every invalid field; 409 for a decision number already
@@ -147,26 +185,21 @@ class RecordListCreate(ThrottleFirstMixin, ActorContextMixin, generics.ListCreat
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no actor
             return CreditRecord.objects.none()
+        filters = RecordFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        wanted = filters.validated_data
         qs = selectors.records_visible_to_agencies(actor_for_request(self.request))
-        params = self.request.query_params
-        if params.get("entity"):
-            qs = qs.filter(entity__code=params["entity"].strip().upper())
-        if params.get("item"):
-            qs = qs.filter(item__code=params["item"])
-        if params.get("status"):
-            qs = qs.filter(status=params["status"])
-        if params.get("department"):
-            qs = qs.filter(department__code=params["department"].strip().upper())
+        if wanted.get("entity"):
+            qs = qs.filter(entity__code=wanted["entity"])
+        if wanted.get("item"):
+            qs = qs.filter(item__code=wanted["item"])
+        if wanted.get("status"):
+            qs = qs.filter(status=wanted["status"])
+        if wanted.get("department"):
+            qs = qs.filter(department__code=wanted["department"])
         return qs
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("entity", str, description="Unified social credit code"),
-            OpenApiParameter("item", str, description="Catalogue item code"),
-            OpenApiParameter("status", str, enum=CreditRecord.Status.values),
-            OpenApiParameter("department", str, description="Recording department code"),
-        ]
-    )
+    @extend_schema(parameters=[RecordFilterSerializer])
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -238,6 +271,17 @@ class RecordRevoke(ThrottleFirstMixin, APIView):
         return Response(RecordSerializer(record, context=_reader(request)).data)
 
 
+MAX_BIGINT = 2**63 - 1
+
+
+def _whole_number(text: str) -> int | None:
+    """A non-negative whole number written in ASCII digits, or None."""
+    text = text.strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 19:
+        return None
+    return int(text)
+
+
 class ChangeFeed(ThrottleFirstMixin, APIView):
     """Every record created, corrected, revoked, expired or restored, in commit order.
 
@@ -289,19 +333,19 @@ class ChangeFeed(ThrottleFirstMixin, APIView):
     )
     def get(self, request):
         actor = actor_for_request(request)
-        try:
-            cursor = int(request.query_params.get("cursor", "0"))
-            limit = min(int(request.query_params.get("limit", "200")), self.MAX_LIMIT)
-            if cursor < 0 or limit < 1:
-                raise ValueError
-        except ValueError:
+        errors: dict[str, list[str]] = {}
+        cursor = _whole_number(request.query_params.get("cursor", "0"))
+        if cursor is None or cursor > MAX_BIGINT:
+            errors["cursor"] = [str(_("Give the next_cursor you received, or 0."))]
+        limit = _whole_number(request.query_params.get("limit", "200"))
+        if limit is None or limit < 1:
+            errors["limit"] = [str(_("Give a whole number from 1 to %(max)d.") % {"max": self.MAX_LIMIT})]
+        if errors:
             return Response(
-                {
-                    "detail": "Invalid cursor or limit.",
-                    "errors": {"cursor": ["Give the next_cursor you received, or 0."]},
-                },
+                {"detail": str(_("The request has invalid parameters.")), "errors": errors},
                 status=status.HTTP_400_BAD_REQUEST,
             )
+        limit = min(limit, self.MAX_LIMIT)
         changes = list(selectors.change_feed(actor, after=cursor)[: limit + 1])
         has_more = len(changes) > limit
         changes = changes[:limit]

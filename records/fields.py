@@ -18,10 +18,10 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from credit_portal import personal_data
+from credit_portal.text import refuse_invisible
 from records.identifiers import mask_identity_number, normalise_uscc, validate_resident_id, validate_uscc
 from records.models import CatalogueItem, Severity
 
-_NUL = "\x00"
 _DATE_PATTERNS = [
     re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"),
     re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})$"),
@@ -35,6 +35,8 @@ SEVERITY_WORDS = {
     "serious": Severity.SERIOUS, "严重": Severity.SERIOUS,
 }  # fmt: skip
 EARLIEST_DECISION = date(1949, 10, 1)
+# ``CreditRecord.disclosure_months`` is a PositiveSmallIntegerField.
+MAX_DISCLOSURE_MONTHS_COLUMN = 32767
 PUBLISH_RULE = "disclosure.publish"
 
 
@@ -107,10 +109,11 @@ def parse_date(value: Any) -> date | None:
     raise ValidationError(_("Not a date: %(value)s (use YYYY-MM-DD)."), params={"value": text[:40]})
 
 
-def clean_text(value: Any, *, max_length: int, required: bool = False) -> str:
+def clean_text(value: Any, *, max_length: int, required: bool = False, single_line: bool = False) -> str:
+    """Trimmed text, bounded, without invisible control characters (``credit_portal.text``);
+    ``single_line`` for names and numbers: no tabs or line breaks either."""
     text = "" if value is None else str(value).strip()
-    if _NUL in text:
-        raise ValidationError(_("Null characters are not allowed."))
+    refuse_invisible(text, single_line=single_line)
     if len(text) > max_length:
         raise ValidationError(
             _("At most %(max)d characters (this has %(n)d)."), params={"max": max_length, "n": len(text)}
@@ -172,7 +175,9 @@ def clean_fields(item: CatalogueItem, raw: dict[str, Any], errors: Errors, *, st
                 continue
             kind = definition.get("type", "text")
             if kind in ("text", "longtext"):
-                out[key] = clean_text(value, max_length=definition.get("max_length", 200))
+                out[key] = clean_text(
+                    value, max_length=definition.get("max_length", 200), single_line=kind == "text"
+                )
             elif kind == "date":
                 out[key] = parse_date(value).isoformat()
             elif kind == "decimal":
@@ -256,6 +261,9 @@ class RecordValidator:
             for i in CatalogueItem.objects.filter(is_active=True).prefetch_related("recording_departments")
         }
         self.rules = list(DisclosurePeriodRule.objects.order_by("-effective_from"))
+        self.longest_period = max(
+            (rule.max_months for rule in self.rules), default=MAX_DISCLOSURE_MONTHS_COLUMN
+        )
         # Every version of the publication deadline, loaded once (also for the disclosure plans);
         # before its first rule, no decision has a due date the portal can tell.
         self.publish = workdays.DeadlineSchedule(PUBLISH_RULE)
@@ -350,15 +358,17 @@ class RecordValidator:
                 errors.add("code", _("No entity is registered under this unified social credit code."))
 
         values: dict[str, Any] = {}
-        for name, max_length, required in (
-            ("party_name", 200, False),
-            ("decision_number", 128, True),
-            ("legal_basis", 2000, False),
-            ("content", 4000, False),
-            ("remarks", 2000, False),
+        for name, max_length, required, single_line in (
+            ("party_name", 200, False, True),
+            ("decision_number", 128, True, True),
+            ("legal_basis", 2000, False, False),
+            ("content", 4000, False, False),
+            ("remarks", 2000, False, False),
         ):
             try:
-                values[name] = clean_text(getattr(data, name), max_length=max_length, required=required)
+                values[name] = clean_text(
+                    getattr(data, name), max_length=max_length, required=required, single_line=single_line
+                )
             except ValidationError as exc:
                 for message in exc.messages:
                     errors.add(name, message)
@@ -431,6 +441,16 @@ class RecordValidator:
                 months = int(str(data.disclosure_months).strip())
             except ValueError:
                 errors.add("disclosure_months", _("Give a whole number of months."))
+        if months is not None and not 0 <= months <= self.longest_period:
+            # No rule publishes anything longer, whatever the item (and the column holds no more).
+            errors.add(
+                "disclosure_months",
+                _(
+                    "Give a whole number of months from 0 to %(max)d (the longest disclosure period of any rule)."
+                )
+                % {"max": self.longest_period},
+            )
+            months = None
         if months is not None and severity and decision_date and "severity" not in errors:
             rule = self.rule_for(severity, decision_date)
             if rule is not None and not (rule.min_months <= months <= rule.max_months):

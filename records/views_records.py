@@ -38,7 +38,8 @@ def record_list(request):
 @require_http_methods(["GET", "POST"])
 def record_create(request):
     items = CatalogueItem.objects.filter(is_active=True, workflow_only=False)
-    item = items.filter(code=request.GET.get("item") or request.POST.get("item") or "").first()
+    code = request.GET.get("item") or request.POST.get("item") or ""
+    item = items.filter(code=code).first() if "\x00" not in code else None
     if item is None:
         return render(request, "staff/records/choose_item.html", {"items": items})
     form = RecordForm(request.POST or None, item=item, initial={"code": request.GET.get("code", "")})

@@ -292,7 +292,7 @@ class TestPersons:
         before = _counts()
         response = _post(api, _body(persons=[{"role": "boss", "name": "x", "id_number": f.resident_id()}]))
         assert response.status_code == 400
-        assert "persons" in response.json()["errors"]
+        assert response.json()["errors"] == {"persons.0.role": ['"boss" is not a valid choice.']}
         assert _counts() == before
 
     def test_staff_link_and_end_a_person_keeps_history(self, client_for, clerk, entity):

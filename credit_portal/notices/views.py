@@ -32,7 +32,11 @@ def notice_list(request):
 @require_POST
 def notices_mark_read(request):
     """Mark all of one's unread notices read (``all``), or those named by ``notice``."""
-    ids = None if request.POST.get("all") else [int(v) for v in request.POST.getlist("notice") if v.isdigit()]
+    ids = (
+        None
+        if request.POST.get("all")
+        else [int(v) for v in request.POST.getlist("notice") if v.isascii() and v.isdigit() and len(v) < 19]
+    )
     count = services.mark_read(user=request.user, notice_ids=ids)
     if count:
         messages.success(

@@ -144,6 +144,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # A NUL in the address is refused before any view runs (404 in the path, 400 in the query).
+    "credit_portal.web.errors.RefuseNullCharactersMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -294,6 +296,12 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["credit_portal.accounts.api_auth.BearerTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["credit_portal.accounts.api_auth.HasCapability"],
     "DEFAULT_PAGINATION_CLASS": "credit_portal.api.pagination.IdCursorPagination",
+    # JSON nested absurdly deep or holding lone surrogates is a 400, not a 500.
+    "DEFAULT_PARSER_CLASSES": [
+        "credit_portal.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "PAGE_SIZE": 50,
     "DEFAULT_THROTTLE_CLASSES": ["credit_portal.api.throttling.ClientRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"anon": API_THROTTLE_ANON, "token": API_THROTTLE_TOKEN},
@@ -316,6 +324,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Every operation documents its error responses with the API's error body.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "credit_portal.api.schema.add_error_responses",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "RecordStatusEnum": "records.models.CreditRecord.Status",
         "EntityStatusEnum": "records.models.MarketEntity.Status",

@@ -214,7 +214,7 @@ def audit_trail(request):
         if form.cleaned_data["actor"]:
             qs = qs.filter(actor_label__icontains=form.cleaned_data["actor"])
     before = request.GET.get("before", "")
-    if before.isdigit():
+    if before.isascii() and before.isdigit() and len(before) < 19:
         qs = qs.filter(id__lt=int(before))
     events = list(qs.order_by("-id")[: AUDIT_PAGE + 1])
     more = len(events) > AUDIT_PAGE

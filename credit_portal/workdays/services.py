@@ -36,12 +36,14 @@ from datetime import date, timedelta
 
 import chinese_calendar
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 
 from credit_portal.accounts.capabilities import Cap
 from credit_portal.audit import services as audit
 from credit_portal.cache import shared_cache_available
 from credit_portal.outbox import services as outbox
+from credit_portal.text import invisible_error
 from credit_portal.workdays.models import CalendarDay, DeadlineRule, HolidayNotice, WorkdayIndex
 
 _VERSION_KEY = "workdays:version"
@@ -269,6 +271,18 @@ def deadline_days(key: str, on: date) -> int:
     return days
 
 
+def earliest_rule_date(key: str) -> date | None:
+    """The first day any version of the rule ``key`` is in force (None for an unknown rule): a
+    deadline that starts earlier has no rule, and the door refuses it naming this date rather
+    than failing with ``LookupError``."""
+    return (
+        DeadlineRule.objects.filter(key=key)
+        .order_by("effective_from")
+        .values_list("effective_from", flat=True)
+        .first()
+    )
+
+
 class DeadlineSchedule:
     """Every version of one deadline rule, loaded once: for bulk work that needs the rule in force
     on many different dates (a file of decisions) without a query per row."""
@@ -311,6 +325,7 @@ def deadline_rule_set(
     is a new rule with a later date: deadlines started before it keep the old number. Changing an
     existing rule rewrites history for deadlines recomputed later, hence the audit ``before``."""
     actor.require(Cap.CALENDAR_MANAGE)
+    _refuse_invisible(basis_zh=basis_zh, basis_en=basis_en)
     existing = DeadlineRule.objects.select_for_update().filter(key=key, effective_from=effective_from).first()
     before = audit.snapshot(existing, _RULE_FIELDS) if existing else None
     rule = existing or DeadlineRule(key=key, effective_from=effective_from)
@@ -327,6 +342,16 @@ def deadline_rule_set(
     return rule
 
 
+def _refuse_invisible(*, single_line: bool = False, **texts: str) -> None:
+    errors = {
+        name: [problem]
+        for name, value in texts.items()
+        if (problem := invisible_error(str(value or ""), single_line=single_line))
+    }
+    if errors:
+        raise ValidationError(errors)
+
+
 # --- edits (audited) ---------------------------------------------------------------------------
 
 
@@ -335,6 +360,7 @@ def calendar_day_set(*, actor, day: date, kind: str, name_zh: str = "", name_en:
     """Record that ``day`` is a holiday or an adjusted working day. Side effects: audit event;
     after commit, calendar reload in every process and a rebuild of the SQL index."""
     actor.require(Cap.CALENDAR_MANAGE)
+    _refuse_invisible(single_line=True, name_zh=name_zh, name_en=name_en)
     existing = CalendarDay.objects.select_for_update().filter(date=day).first()
     before = audit.snapshot(existing, ["date", "kind", "name_zh", "name_en"]) if existing else None
     entry = existing or CalendarDay(date=day)

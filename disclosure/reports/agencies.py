@@ -17,6 +17,7 @@ from credit_portal.accounts.actors import Actor
 from credit_portal.accounts.capabilities import Cap
 from credit_portal.audit import services as audit
 from credit_portal.errors import Conflict
+from credit_portal.text import invisible_error
 from records.fields import Errors
 from records.identifiers import normalise_uscc
 from records.models import CreditServiceAgency, MarketEntity
@@ -42,8 +43,8 @@ def agency_register(*, actor: Actor, code: Any, licence: Any) -> CreditServiceAg
     clean_licence = str(licence or "").strip()
     if not clean_licence:
         errors.add("licence", _("This field is required."))
-    elif _NUL in clean_licence:
-        errors.add("licence", _("Null characters are not allowed."))
+    elif problem := invisible_error(clean_licence, single_line=True):
+        errors.add("licence", problem)
     elif len(clean_licence) > 100:
         errors.add("licence", _("At most %(max)d characters.") % {"max": 100})
     if errors:

@@ -32,6 +32,7 @@ from credit_portal.audit import services as audit
 from credit_portal.errors import Conflict
 from credit_portal.notices import services as notices
 from credit_portal.outbox import services as outbox
+from credit_portal.text import invisible_error
 from disclosure.models import CreditReport, ThirdPartyReport
 from disclosure.reports import document as documents
 from disclosure.reports import numbers, qr, render, schema, selectors, verification
@@ -139,6 +140,15 @@ def _clean_period(period_from: Any, period_to: Any, today: date, errors: Errors)
         return None
     default = documents.default_period(today)
     end = end or today
+    earliest = documents.earliest_start(today)
+    if end < earliest:
+        # Nothing to report before the window (and no default start to count back from year 1).
+        errors.add(
+            "period_to",
+            _("A report covers at most %(years)d years back: end on %(date)s or later.")
+            % {"years": documents.MAX_PERIOD_YEARS, "date": earliest.isoformat()},
+        )
+        return None
     start = start or (
         default.since if end == today else add_months(end, -12 * documents.DEFAULT_PERIOD_YEARS)
     )
@@ -146,7 +156,6 @@ def _clean_period(period_from: Any, period_to: Any, today: date, errors: Errors)
         errors.add("period_to", _("The period cannot end in the future."))
     if start > end:
         errors.add("period_from", _("The period starts after it ends."))
-    earliest = documents.earliest_start(today)
     if start < earliest:
         errors.add(
             "period_from",
@@ -647,13 +656,13 @@ def third_party_report_upload(
     clean_title = str(title or "").strip()
     if not clean_title:
         errors.add("title", _("This field is required."))
-    elif _NUL in clean_title:
-        errors.add("title", _("Null characters are not allowed."))
+    elif problem := invisible_error(clean_title, single_line=True):
+        errors.add("title", problem)
     elif len(clean_title) > 200:
         errors.add("title", _("At most %(max)d characters.") % {"max": 200})
     clean_summary = str(summary or "").strip()
-    if _NUL in clean_summary:
-        errors.add("summary", _("Null characters are not allowed."))
+    if problem := invisible_error(clean_summary):
+        errors.add("summary", problem)
     elif len(clean_summary) > 2000:
         errors.add("summary", _("At most %(max)d characters.") % {"max": 2000})
     issued = _clean_date(issued_on, "issued_on", errors)

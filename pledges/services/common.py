@@ -58,10 +58,19 @@ def insert_numbered(obj: M, prefix: str, on_conflict: Callable[[], None] | None 
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def text_into(errors: Errors, key: str, value: Any, *, max_length: int, required: bool = False) -> str:
-    """``clean_text`` (trimmed, no NUL, bounded) collecting its error under ``key``."""
+def text_into(
+    errors: Errors,
+    key: str,
+    value: Any,
+    *,
+    max_length: int,
+    required: bool = False,
+    single_line: bool = False,
+) -> str:
+    """``clean_text`` (trimmed, no invisible control characters, bounded) collecting its error
+    under ``key``; ``single_line`` for names and numbers."""
     try:
-        return clean_text(value, max_length=max_length, required=required)
+        return clean_text(value, max_length=max_length, required=required, single_line=single_line)
     except ValidationError as exc:
         for message in exc.messages:
             errors.add(key, message)
@@ -83,7 +92,9 @@ class Signature:
 def signature_into(errors: Errors, actor: Actor, signature: Signature) -> str:
     """The typed name, checked: required, and the account's full name when the account has one
     (whitespace and case aside), so that the name on the pledge is the signer's own."""
-    name = text_into(errors, "signer_name", signature.signer_name, max_length=100, required=True)
+    name = text_into(
+        errors, "signer_name", signature.signer_name, max_length=100, required=True, single_line=True
+    )
     full_name = (getattr(actor.user, "full_name", "") or "").strip()
     if name and full_name and _squash(name) != _squash(full_name):
         errors.add(

@@ -96,8 +96,10 @@ def _matter_values(errors: Errors, data: MatterInput) -> dict[str, Any]:
         errors.add("code", _("Use 2–64 lower-case letters, digits and hyphens, e.g. food-business."))
     return {
         "code": code,
-        "name_zh": text_into(errors, "name_zh", data.name_zh, max_length=200, required=True),
-        "name_en": text_into(errors, "name_en", data.name_en, max_length=200),
+        "name_zh": text_into(
+            errors, "name_zh", data.name_zh, max_length=200, required=True, single_line=True
+        ),
+        "name_en": text_into(errors, "name_en", data.name_en, max_length=200, single_line=True),
         "description_zh": text_into(errors, "description_zh", data.description_zh, max_length=4000),
         "description_en": text_into(errors, "description_en", data.description_en, max_length=4000),
         "pledge_allowed": bool(data.pledge_allowed),
@@ -158,9 +160,16 @@ def matter_save(
                 row,
                 {
                     "name_zh": text_into(
-                        errors, f"materials.{i}.name_zh", row.name_zh, max_length=200, required=True
+                        errors,
+                        f"materials.{i}.name_zh",
+                        row.name_zh,
+                        max_length=200,
+                        required=True,
+                        single_line=True,
                     ),
-                    "name_en": text_into(errors, f"materials.{i}.name_en", row.name_en, max_length=200),
+                    "name_en": text_into(
+                        errors, f"materials.{i}.name_en", row.name_en, max_length=200, single_line=True
+                    ),
                     "pledge_may_replace": bool(row.pledge_may_replace),
                 },
             )
@@ -266,7 +275,7 @@ def _links(errors: Errors, links: list[dict[str, str]]) -> list[dict[str, str]]:
     if len(links) > MAX_LINKS:
         errors.add("links", _("At most %(n)d links.") % {"n": MAX_LINKS})
     for i, link in enumerate(links[:MAX_LINKS], start=1):
-        title = text_into(errors, "links", link.get("title", ""), max_length=200)
+        title = text_into(errors, "links", link.get("title", ""), max_length=200, single_line=True)
         url = str(link.get("url", "")).strip()
         try:
             validate(url)
@@ -316,8 +325,10 @@ def compliance_material_save(
     except ValueError:
         errors.add("order", _("Give a whole number from 0 to 1000."))
     values = {
-        "title_zh": text_into(errors, "title_zh", data.title_zh, max_length=200, required=True),
-        "title_en": text_into(errors, "title_en", data.title_en, max_length=200),
+        "title_zh": text_into(
+            errors, "title_zh", data.title_zh, max_length=200, required=True, single_line=True
+        ),
+        "title_en": text_into(errors, "title_en", data.title_en, max_length=200, single_line=True),
         "body_zh": text_into(errors, "body_zh", data.body_zh, max_length=20000, required=True),
         "body_en": text_into(errors, "body_en", data.body_en, max_length=20000),
         "links": _links(errors, list(data.links or [])),

@@ -92,8 +92,12 @@ def permit_into(errors: Errors, permit: PermitInput | None, *, department, today
     permit category, the content and the validity are required, as the national permit field
     standard makes them; the certificate is optional (not every permit issues one)."""
     permit = permit or PermitInput()
-    number = text_into(errors, "decision_number", permit.decision_number, max_length=128, required=True)
-    doc_name = text_into(errors, "decision_doc_name", permit.decision_doc_name, max_length=200, required=True)
+    number = text_into(
+        errors, "decision_number", permit.decision_number, max_length=128, required=True, single_line=True
+    )
+    doc_name = text_into(
+        errors, "decision_doc_name", permit.decision_doc_name, max_length=200, required=True, single_line=True
+    )
     category = str(permit.permit_category or "").strip()
     allowed = permit_categories()
     if not category:
@@ -103,8 +107,12 @@ def permit_into(errors: Errors, permit: PermitInput | None, *, department, today
             "permit_category",
             _("Not one of the allowed values: %(allowed)s.") % {"allowed": " / ".join(c[1] for c in allowed)},
         )
-    certificate_name = text_into(errors, "certificate_name", permit.certificate_name, max_length=200)
-    certificate_number = text_into(errors, "certificate_number", permit.certificate_number, max_length=100)
+    certificate_name = text_into(
+        errors, "certificate_name", permit.certificate_name, max_length=200, single_line=True
+    )
+    certificate_number = text_into(
+        errors, "certificate_number", permit.certificate_number, max_length=100, single_line=True
+    )
     valid_from = _date_into(errors, "valid_from", permit.valid_from)
     valid_to = _date_into(errors, "valid_to", permit.valid_to)
     if valid_from and valid_to:

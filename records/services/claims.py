@@ -12,9 +12,10 @@ from credit_portal.accounts.actors import Actor
 from credit_portal.accounts.capabilities import Cap
 from credit_portal.audit import services as audit
 from credit_portal.errors import Conflict
+from credit_portal.text import refuse_invisible
 from records.access import department_grants
 from records.identifiers import normalise_uscc
-from records.models import EntityClaim, EntityMembership, MarketEntity, no_nul
+from records.models import EntityClaim, EntityMembership, MarketEntity
 
 
 @transaction.atomic
@@ -29,7 +30,7 @@ def claim_submit(*, actor: Actor, code: str, role: str, statement: str = "") -> 
         errors["role"] = [str(_("Choose legal representative or authorised agent."))]
     statement = (statement or "").strip()
     try:
-        no_nul(statement)
+        refuse_invisible(statement)
     except ValidationError as exc:
         errors["statement"] = exc.messages
     if len(statement) > 2000:
@@ -78,7 +79,10 @@ def claim_decide(*, actor: Actor, claim_id: int, approve: bool, reason: str = ""
     reason = (reason or "").strip()
     if not approve and not reason:
         raise ValidationError({"reason": [str(_("Give the reason for rejecting the claim."))]})
-    no_nul(reason)
+    try:
+        refuse_invisible(reason)
+    except ValidationError as exc:
+        raise ValidationError({"reason": exc.messages}) from None
     claim.status = target
     claim.decided_at = timezone.now()
     claim.decided_by = actor.user

@@ -161,7 +161,7 @@ def complaint_submit(
         actor.require(Cap.COMPLAINTS_SUBMIT)
         channel = Channel.API
         external_reference = clean_into(
-            errors, "external_reference", external_reference, max_length=64, required=True
+            errors, "external_reference", external_reference, max_length=64, required=True, single_line=True
         )
         if external_reference:
             existing = Complaint.objects.filter(
@@ -172,13 +172,15 @@ def complaint_submit(
 
     if kind not in Complaint.Kind.values:
         errors.add("kind", _("Choose complaint or tip-off."))
-    entity_name = clean_into(errors, "entity_name", entity_name, max_length=200, required=True)
+    entity_name = clean_into(
+        errors, "entity_name", entity_name, max_length=200, required=True, single_line=True
+    )
     description = clean_into(errors, "description", description, max_length=5000, required=True)
-    submitter_name = clean_into(errors, "submitter_name", submitter_name, max_length=100)
+    submitter_name = clean_into(errors, "submitter_name", submitter_name, max_length=100, single_line=True)
     reached = contact_into(errors, "contact", contact, required=False)
 
     entity = None
-    code = normalise_uscc(clean_into(errors, "code", code, max_length=40))
+    code = normalise_uscc(clean_into(errors, "code", code, max_length=40, single_line=True))
     if code:
         try:
             validate_uscc(code)
@@ -191,7 +193,7 @@ def complaint_submit(
     if entity is not None and entity.registering_department.is_active:
         responsible = entity.registering_department
     elif "code" not in errors:
-        chosen = clean_into(errors, "department", department, max_length=32)
+        chosen = clean_into(errors, "department", department, max_length=32, single_line=True)
         if chosen:
             responsible = active_departments().filter(code=chosen).first()
             if responsible is None:

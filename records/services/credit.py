@@ -4,6 +4,7 @@ where other systems must follow, its change-feed entry."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -19,17 +20,23 @@ from credit_portal.accounts.capabilities import Cap
 from credit_portal.accounts.models import Department
 from credit_portal.audit import services as audit
 from credit_portal.errors import Conflict
+from credit_portal.text import invisible_error
 from credit_portal.workdays import services as workdays
 from records.fields import CleanRecord, RecordInput, RecordValidator, public_field_values
 from records.identifiers import normalise_uscc
 from records.models import CreditRecord, ImportJob, MarketEntity, RecordChange, RecordVersion
 from records.services import planning
-from records.services.planning import add_months
+from records.services.planning import WITHDRAW_RULE, add_months
 
 __all__ = ["add_months"]  # re-exported: the date arithmetic of disclosure periods
 
+logger = logging.getLogger(__name__)
+
 Status = CreditRecord.Status
 Disclosure = CreditRecord.Disclosure
+UNPLANNABLE = _(
+    "No disclosure deadline can be planned for this decision date under the rules in force: check the date."
+)
 
 SEVERITY_RANK = {"minor": 1, "general": 2, "serious": 3}
 CONTENT_FIELDS = [
@@ -290,7 +297,15 @@ def records_import(
                         )
                     )
                 continue
-            plan = disclosure_plan(clean, validator, calendar, publish.days(clean.decision_date))
+            try:
+                plan = disclosure_plan(clean, validator, calendar, publish.days(clean.decision_date))
+            except (LookupError, ValueError, OverflowError) as exc:
+                # A row the validator let through but no rule can plan (a rule edited since the
+                # validator loaded, a date at the end of the calendar): that row is refused, the
+                # others are imported.
+                logger.warning("import row %s not planned: %s", row, exc)
+                results.append(RowResult(row, "rejected", {"decision_date": [str(UNPLANNABLE)]}))
+                continue
             record = _new_record(
                 clean, department=department, provenance=provenance, status=status, plan=plan
             )
@@ -378,6 +393,8 @@ def validate_correction(record: CreditRecord, data: RecordInput, reason: str) ->
     reason = (reason or "").strip()
     if not reason:
         errors["reason"] = [str(_("Say why the record is corrected."))]
+    elif problem := invisible_error(reason):
+        errors["reason"] = [problem]
     data.decision_number = record.decision_number
     # A record of a workflow-only item (a designation, a pledge breach) may be corrected in its
     # facts — an upheld objection does that — but not turned into another item, and no other record
@@ -485,8 +502,11 @@ def validate_revocation(record: CreditRecord, reason: str, revoked_on: date | No
     reason = (reason or "").strip()
     if not reason:
         errors["reason"] = [str(_("Say why the decision was revoked."))]
+    elif problem := invisible_error(reason):
+        errors["reason"] = [problem]
     today = timezone.localdate()
     revoked_on = revoked_on or today
+    earliest = workdays.earliest_rule_date(WITHDRAW_RULE)
     if revoked_on > today:
         errors["revoked_on"] = [str(_("The date of revocation cannot be in the future."))]
     elif revoked_on < record.decision_date:
@@ -494,6 +514,16 @@ def validate_revocation(record: CreditRecord, reason: str, revoked_on: date | No
             str(
                 _("The decision cannot be revoked before it was taken (%(date)s).")
                 % {"date": record.decision_date.isoformat()}
+            )
+        ]
+    elif earliest is None or revoked_on < earliest:
+        # The withdrawal deadline is counted under the rule in force on the day of revocation.
+        errors["revoked_on"] = [
+            str(
+                _(
+                    "Revocations dated before %(date)s cannot be recorded: no withdrawal deadline rule covers them."
+                )
+                % {"date": (earliest or today).isoformat()}
             )
         ]
     if errors:
@@ -557,7 +587,7 @@ def apply_revocation(
 def _withdraw(actor, record, status, reason, on, kind, action, audit_data=None) -> CreditRecord:
     before = {"status": record.status, "disclosure": record.disclosure}
     record.status = status
-    record.withdrawal_due_on = workdays.deadline("disclosure.withdraw", on)
+    record.withdrawal_due_on = workdays.deadline(WITHDRAW_RULE, on)
     if record.disclosure in (Disclosure.PUBLISHED, Disclosure.PENDING):
         record.disclosure = Disclosure.WITHDRAWN
         record.withdrawn_at = timezone.now()

@@ -18,9 +18,10 @@ from credit_portal.accounts.capabilities import Cap
 from credit_portal.accounts.models import Department, Division
 from credit_portal.audit import services as audit
 from credit_portal.errors import Conflict
+from credit_portal.text import refuse_invisible_in_name
 from records.access import CHANGE_ENTITY, can_edit_entity
 from records.identifiers import entity_type_of, mask_identity_number, normalise_uscc, validate_resident_id
-from records.models import EntityPerson, MarketEntity, MarketEntityGroupObjectPermission, Person, no_nul
+from records.models import EntityPerson, MarketEntity, MarketEntityGroupObjectPermission, Person
 
 ENTITY_AUDIT_FIELDS = [
     "code", "name_zh", "name_en", "entity_type", "division", "industry", "registered_on", "status", "address",
@@ -86,7 +87,7 @@ def _validated_person(person: PersonInput, errors: dict, prefix: str) -> tuple[s
         ok = False
     else:
         try:
-            no_nul(name)
+            refuse_invisible_in_name(name)
         except ValidationError as exc:
             _add(errors, f"{prefix}.name", exc)
             ok = False
@@ -128,6 +129,11 @@ def _build(data: EntityInput, entity: MarketEntity, *, exclude: tuple[str, ...] 
     entity.address = (data.address or "").strip()
     entity.public_sector = data.public_sector or ""
     entity.supervising_department = supervisor
+    for name in ("name_zh", "name_en", "address"):
+        try:
+            refuse_invisible_in_name(getattr(entity, name))
+        except ValidationError as exc:
+            _add(errors, name, exc)
     skip = {*exclude, *errors}
     try:
         entity.full_clean(exclude=sorted(skip), validate_unique=False, validate_constraints=not errors)

@@ -77,10 +77,18 @@ def normalise_code(value: Any, prefix: str) -> str:
     return prefix + text
 
 
-def clean_into(errors: Errors, key: str, value: Any, *, max_length: int, required: bool = False) -> str:
+def clean_into(
+    errors: Errors,
+    key: str,
+    value: Any,
+    *,
+    max_length: int,
+    required: bool = False,
+    single_line: bool = False,
+) -> str:
     """``clean_text`` collecting its error under ``key`` instead of raising."""
     try:
-        return clean_text(value, max_length=max_length, required=required)
+        return clean_text(value, max_length=max_length, required=required, single_line=single_line)
     except ValidationError as exc:
         for message in exc.messages:
             errors.add(key, message)
@@ -100,7 +108,7 @@ class Contact:
 
 def clean_contact(value: Any, *, required: bool) -> Contact:
     """A phone number or an email address, returned encrypted and masked (never kept in clear)."""
-    text = clean_text(value, max_length=254, required=required)
+    text = clean_text(value, max_length=254, required=required, single_line=True)
     if not text:
         return Contact("", "")
     if "@" in text:
@@ -321,10 +329,12 @@ def objection_submit(
             errors.add(
                 "record", _("No published record has this number. Check the number on the record's page.")
             )
-        objector = clean_into(errors, "name", name, max_length=100, required=True)
+        objector = clean_into(errors, "name", name, max_length=100, required=True, single_line=True)
         id_hash = id_masked = ""
         try:
-            number = validate_resident_id(clean_text(id_number, max_length=40, required=True))
+            number = validate_resident_id(
+                clean_text(id_number, max_length=40, required=True, single_line=True)
+            )
         except ValidationError as exc:
             for message in exc.messages:
                 errors.add("id_number", message)

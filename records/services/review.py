@@ -25,6 +25,7 @@ from credit_portal.accounts.capabilities import Cap
 from credit_portal.audit import services as audit
 from credit_portal.errors import Conflict
 from credit_portal.notices import services as notices
+from credit_portal.text import invisible_error
 from records.fields import CleanRecord, RecordInput, RecordValidator
 from records.models import CatalogueItem, CreditRecord, ImportJob, MarketEntity, RecordChange, RecordProposal
 from records.services.credit import (
@@ -315,6 +316,8 @@ def proposal_confirm(*, actor: Actor, proposal_id: int, note: str = "") -> Recor
         return proposal
     if proposal.status != Proposal.Status.PENDING:
         raise ValidationError({"proposal": [str(_("This proposal was already decided."))]})
+    if problem := invisible_error((note or "").strip()):
+        raise ValidationError({"note": [problem]})
     record = _record_for_department(actor, proposal.record_id, Cap.RECORDS_CONFIRM)
     if record.version != proposal.base_version:
         raise ValidationError(
@@ -341,11 +344,13 @@ def proposal_confirm(*, actor: Actor, proposal_id: int, note: str = "") -> Recor
             raise ValidationError(dict(problems))
         apply_correction(actor=actor, record=record, clean=clean, reason=proposal.reason, audit_data=cited)
     elif record.status != Status.REVOKED:
+        # Checked again: the deadline rules may have changed since the proposal was made.
+        reason, revoked_on = validate_revocation(record, proposal.reason, proposal.revoked_on)
         apply_revocation(
             actor=actor,
             record=record,
-            reason=proposal.reason,
-            revoked_on=proposal.revoked_on,
+            reason=reason,
+            revoked_on=revoked_on,
             audit_data=cited,
         )
     _decide(actor, proposal, Proposal.Status.CONFIRMED, (note or "").strip()[:2000])
@@ -364,6 +369,8 @@ def proposal_reject(*, actor: Actor, proposal_id: int, note: str) -> RecordPropo
     note = (note or "").strip()
     if not note:
         raise ValidationError({"note": [str(_("Say why the proposal is rejected."))]})
+    if problem := invisible_error(note):
+        raise ValidationError({"note": [problem]})
     _decide(actor, proposal, Proposal.Status.REJECTED, note[:2000])
     audit.log(
         actor=actor,
