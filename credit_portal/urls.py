@@ -7,6 +7,7 @@ from django.contrib.auth.views import LogoutView
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
+from credit_portal.audit import urls as audit_urls
 from credit_portal.web import views as web_views
 from credit_portal.web import views_my as web_my
 from credit_portal.web import views_staff as web_staff
@@ -44,6 +45,7 @@ public_patterns = [
     *disclosure_urls_board.public_patterns,
     *disclosure_urls_reports.public_patterns,
     *pledges_urls.public_patterns,
+    *audit_urls.public_patterns,
 ]
 
 my_patterns = [
