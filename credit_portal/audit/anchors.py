@@ -109,8 +109,8 @@ def _parse(text: str, name: str) -> tuple[list[Anchor], str | None]:
         return [_anchor(v, f"{name}, item {i + 1}") for i, v in enumerate(results)], next_url
     if isinstance(value, list):
         return [_anchor(v, f"{name}, item {i + 1}") for i, v in enumerate(value)], None
-    if value is not None:
-        return [_anchor(value, name)], None
+    if value is not None:  # one anchor: a file of one JSON line, or one pretty-printed object
+        return [_anchor(value, name if "\n" in stripped else f"{name}, line 1")], None
     anchors = []
     for number, line in enumerate(stripped.splitlines(), start=1):
         if not line.strip():

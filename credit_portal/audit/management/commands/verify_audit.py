@@ -36,9 +36,10 @@ class Command(BaseCommand):
             listed = result.problems[:MAX_LISTED]
             more = len(result.problems) - len(listed)
             lines = [f"  - {p.message}" for p in listed] + ([f"  ... and {more} more"] if more else [])
+            anchors = f"{result.anchors_checked} anchor{'s' if result.anchors_checked != 1 else ''}"
             raise CommandError(
-                f"audit trail NOT intact ({result.checked} events read, {result.anchors_checked} "
-                "anchors checked):\n" + "\n".join(lines)
+                f"audit trail NOT intact ({result.checked} events read, {anchors} checked):\n"
+                + "\n".join(lines)
             )
         unkeyed = f", {result.unkeyed} of them from before the chain was keyed" if result.unkeyed else ""
         if result.anchors_checked:
