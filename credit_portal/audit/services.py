@@ -65,13 +65,15 @@ def log(
         raise RuntimeError("audit.log() must run inside the transaction of the change it records")
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
-        cursor.execute("SELECT hash FROM audit_auditevent ORDER BY id DESC LIMIT 1")
-        row = cursor.fetchone()
-        # The id is part of what is signed, so it is drawn before the insert (under the lock: ids
-        # follow the chain's order).
-        cursor.execute("SELECT nextval(pg_get_serial_sequence('audit_auditevent', 'id'))")
-        (event_id,) = cursor.fetchone()
-    prev_hash = row[0] if row else GENESIS_HASH
+        # After the lock, in a statement of its own (whose snapshot sees every append committed
+        # before it): the head, and the new row's id, which is part of what is signed and so is drawn
+        # before the insert (under the lock: ids follow the chain's order).
+        cursor.execute(
+            "SELECT (SELECT hash FROM audit_auditevent ORDER BY id DESC LIMIT 1), "
+            "nextval(pg_get_serial_sequence('audit_auditevent', 'id'))"
+        )
+        head_hash, event_id = cursor.fetchone()
+    prev_hash = head_hash or GENESIS_HASH
     event = AuditEvent(
         id=event_id,
         occurred_at=timezone.now(),
