@@ -41,9 +41,10 @@ RUN pip install --no-deps . \
 RUN DJANGO_DEBUG=false \
     SECRET_KEY=collectstatic-only-not-a-secret \
     PERSONAL_DATA_KEY=collectstatic-only-not-a-secret \
+    AUDIT_CHAIN_KEY=collectstatic-only-not-a-secret \
     python manage.py collectstatic --noinput --verbosity 0 \
- && mkdir -p /app/.local/media \
- && chown -R app:app /app/.local/media
+ && mkdir -p /app/.local/media /app/.local/audit-anchors \
+ && chown -R app:app /app/.local/media /app/.local/audit-anchors
 
 USER app
 EXPOSE 8000

@@ -46,7 +46,9 @@ format: $(STAMP)
 ## Production settings must pass Django's deployment checks.
 check-deploy: $(STAMP)
 	DJANGO_DEBUG=false SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))') \
-	PERSONAL_DATA_KEY=check-deploy $(PY) manage.py check --deploy --fail-level WARNING
+	PERSONAL_DATA_KEY=check-deploy AUDIT_CHAIN_KEY=check-deploy \
+	DATABASE_OWNER_URL=postgres://credit_portal_owner@127.0.0.1:5432/credit_portal \
+	$(PY) manage.py check --deploy --fail-level WARNING
 
 ## Regenerate the translation catalogues (needs GNU gettext) and compile them.
 messages: $(STAMP)

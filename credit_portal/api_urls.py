@@ -2,6 +2,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 
+from credit_portal.audit import urls as audit_urls
 from disclosure import urls_public as disclosure_urls_public
 from disclosure import urls_reports as disclosure_urls_reports
 from records import urls as records_urls
@@ -12,6 +13,7 @@ v1_patterns = [
     *records_urls_feedback.api_patterns,
     *disclosure_urls_public.api_patterns,
     *disclosure_urls_reports.api_patterns,
+    *audit_urls.api_patterns,
 ]
 
 urlpatterns = [

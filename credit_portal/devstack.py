@@ -513,6 +513,46 @@ def _clear_stale_postmaster(pgdata: Path) -> None:
         (pgdata / "postmaster.pid").unlink(missing_ok=True)
 
 
+# The embedded database of `make run` has two roles, as a deployment should: the owner of the tables,
+# which only `migrate` uses, and the role the web and the workers connect as (docs/adr/0009).
+EMBEDDED_OWNER_ROLE = "credit_portal_owner"
+EMBEDDED_RUNTIME_ROLE = "credit_portal"
+# Run as the superuser in the portal's database: hand what is not the owner's yet to it (tables carry
+# their indexes and identity sequences along; functions are the triggers' and the search's).
+ADOPT_OBJECTS_SQL = """
+DO $$
+DECLARE r record;
+BEGIN
+  FOR r IN
+    SELECT c.oid::regclass AS name, c.relkind FROM pg_class c
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm')
+      AND c.relowner <> '{owner}'::regrole
+      AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')
+  LOOP
+    EXECUTE format('ALTER %s %s OWNER TO {owner}',
+      CASE r.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' ELSE 'TABLE' END, r.name);
+  END LOOP;
+  FOR r IN
+    SELECT c.oid::regclass AS name FROM pg_class c
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = 'public' AND c.relkind = 'S' AND c.relowner <> '{owner}'::regrole
+      AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.objid = c.oid AND d.deptype IN ('a', 'i', 'e'))
+  LOOP
+    EXECUTE format('ALTER SEQUENCE %s OWNER TO {owner}', r.name);
+  END LOOP;
+  FOR r IN
+    SELECT p.oid::regprocedure AS name FROM pg_proc p
+    JOIN pg_namespace n ON n.oid = p.pronamespace
+    WHERE n.nspname = 'public' AND p.prokind IN ('f', 'p') AND p.proowner <> '{owner}'::regrole
+      AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')
+  LOOP
+    EXECUTE format('ALTER ROUTINE %s OWNER TO {owner}', r.name);
+  END LOOP;
+END $$
+"""
+
+
 class EmbeddedPostgres:
     def __init__(self, pgdata: Path) -> None:
         self.pgdata = pgdata
@@ -541,6 +581,28 @@ class EmbeddedPostgres:
         if not exists.strip():
             self.psql("postgres", f'CREATE DATABASE "{database}"')
         return f"postgres://postgres@/{quote(str(self.socket_dir), safe='')}/{database}"
+
+    def ensure_roles(self, database: str) -> tuple[str, str]:
+        """The owner and the runtime role of ``database`` (docs/adr/0009): created when missing; the
+        database and every table, view, sequence and function in it are handed to the owner (a
+        database made before had them owned by the superuser). Returns (runtime URL, owner URL):
+        `migrate` connects as the owner and grants the runtime role what the web and the workers need."""
+        owner, runtime = EMBEDDED_OWNER_ROLE, EMBEDDED_RUNTIME_ROLE
+        self.psql(
+            "postgres",
+            *(
+                f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN "
+                f"CREATE ROLE {role} LOGIN; END IF; END $$"
+                for role in (owner, runtime)
+            ),
+            f'ALTER DATABASE "{database}" OWNER TO {owner}',
+        )
+        self.psql(database, ADOPT_OBJECTS_SQL.replace("{owner}", owner))
+        socket = quote(str(self.socket_dir), safe="")
+        return (
+            f"postgres://{runtime}@/{socket}/{database}",
+            f"postgres://{owner}@/{socket}/{database}",
+        )
 
     def psql(self, database: str, *statements: str) -> str:
         """Run statements with the wheel's psql, each in its own transaction; returns the output."""
@@ -758,6 +820,15 @@ class Services:
             if for_tests:
                 postgres.tune_for_tests()
             self.descriptions.append(f"PostgreSQL: embedded, data in {_relative(profile.pgdata)}")
+            if profile is RUN and database is None:
+                # Served as the runtime role; `migrate` connects as the owner. (The tests keep the
+                # superuser, which creates their database; the benchmark its own database.)
+                runtime_url, owner_url = postgres.ensure_roles(DATABASE_NAME)
+                os.environ["DATABASE_URL"], os.environ["DATABASE_OWNER_URL"] = runtime_url, owner_url
+                self.descriptions.append(
+                    f"PostgreSQL roles: tables owned by {EMBEDDED_OWNER_ROLE} (migrate), "
+                    f"web and workers as {EMBEDDED_RUNTIME_ROLE}"
+                )
         if config.is_set("REDIS_URL"):
             self.descriptions.append("Redis: REDIS_URL from the environment / .env")
         else:
@@ -824,8 +895,9 @@ def use_database(url: str, database: str) -> str:
 
 
 def ensure_dev_secrets(config: Config) -> None:
-    """Development keys, generated once and kept in .local so sessions and encrypted data survive."""
-    names = ("SECRET_KEY", "PERSONAL_DATA_KEY")
+    """Development keys, generated once and kept in .local so sessions, encrypted data and the audit
+    chain (keyed with AUDIT_CHAIN_KEY) survive."""
+    names = ("SECRET_KEY", "PERSONAL_DATA_KEY", "AUDIT_CHAIN_KEY")
     if all(config.is_set(name) for name in names):
         return
     path = LOCAL / "dev-secrets.env"
@@ -836,8 +908,9 @@ def ensure_dev_secrets(config: Config) -> None:
     LOCAL.mkdir(parents=True, exist_ok=True)
     path.touch(mode=0o600)
     path.write_text(
-        "# Generated by `make run` for local development only. Delete to rotate.\n"
-        + "".join(f"{name}={stored[name]}\n" for name in names)
+        "# Generated by `make run` for local development only. Delete to rotate (a new AUDIT_CHAIN_KEY\n"
+        "# leaves the local audit trail's older rows unverifiable unless the old one is kept in\n"
+        "# AUDIT_CHAIN_RETIRED_KEYS).\n" + "".join(f"{name}={stored[name]}\n" for name in names)
     )
     for name in names:
         if not config.is_set(name):
@@ -990,6 +1063,9 @@ def run(config: Config, services: Services, *, demo: bool | None = None) -> int:
             raise Failure("`manage.py seed_demo` failed (see above)")
     say(f"demo data {decision.why}")
 
+    # Only `migrate` connects as the owner of the tables: the web, the worker and beat run as the
+    # runtime role, without the owner's address in their environment (docs/adr/0009).
+    os.environ.pop("DATABASE_OWNER_URL", None)
     web = web_command(port, workers=workers, threads=threads)
     celery = [python, "-m", "celery", "-A", "credit_portal"]
     Child.start("web", web)

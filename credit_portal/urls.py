@@ -6,6 +6,7 @@ from django.contrib.auth.views import LogoutView
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
+from credit_portal.audit import urls as audit_urls
 from credit_portal.web import views as web_views
 from credit_portal.web import views_account as web_account
 from credit_portal.web import views_my as web_my
@@ -46,6 +47,7 @@ public_patterns = [
     *disclosure_urls_board.public_patterns,
     *disclosure_urls_reports.public_patterns,
     *pledges_urls.public_patterns,
+    *audit_urls.public_patterns,
 ]
 
 my_patterns = [

@@ -188,6 +188,9 @@ def test_production_settings_pass_the_deployment_checks():
         "DJANGO_DEBUG": "false",
         "SECRET_KEY": "k" * 20 + "a-much-longer-and-random-looking-secret-value-1234567890",
         "PERSONAL_DATA_KEY": "deploy-check",
+        "AUDIT_CHAIN_KEY": "deploy-check",
+        # Two roles, as deployed (docs/adr/0009): the owner's URL here names another role.
+        "DATABASE_OWNER_URL": "postgres://credit_portal_owner@127.0.0.1:5432/credit_portal",
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],

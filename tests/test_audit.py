@@ -8,6 +8,7 @@ from django.db import IntegrityError, InternalError, ProgrammingError, connectio
 from credit_portal.accounts.actors import system_actor
 from credit_portal.audit import services as audit
 from credit_portal.audit.models import AuditEvent
+from credit_portal.audit.verification import verify
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +26,9 @@ def test_events_are_chained_by_hash():
     assert second.prev_hash == first.hash
     assert third.prev_hash == second.hash
     assert len({first.hash, second.hash, third.hash}) == 3
-    assert audit.verify_chain() == (3, None)
+    assert [e.scheme for e in (first, second, third)] == [AuditEvent.Scheme.HMAC_SHA256] * 3
+    result = verify()
+    assert (result.checked, result.problems) == (3, [])
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -67,19 +70,18 @@ def _tamper(sql, params):
 def test_altered_row_is_detected_and_named():
     _first, second, _third = _three_events()
     _tamper("UPDATE audit_auditevent SET data = %s WHERE id = %s", ['{"n": 99, "text": "信用"}', second.pk])
-    checked, brk = audit.verify_chain()
-    assert brk is not None
-    assert brk.event_id == second.pk
-    assert "altered" in brk.reason
-    assert checked == 2
+    result = verify()
+    assert [p.event_id for p in result.problems] == [second.pk]
+    assert "altered" in result.problems[0].message
+    assert result.checked == 3
 
 
 def test_removed_row_is_detected_at_the_next_one():
     _first, second, third = _three_events()
     _tamper("DELETE FROM audit_auditevent WHERE id = %s", [second.pk])
-    _checked, brk = audit.verify_chain()
-    assert brk.event_id == third.pk
-    assert "removed" in brk.reason
+    result = verify()
+    assert [p.event_id for p in result.problems] == [third.pk]
+    assert "removed" in result.problems[0].message
 
 
 def test_rehashed_row_still_breaks_the_link_to_the_next():
@@ -91,14 +93,13 @@ def test_rehashed_row_still_breaks_the_link_to_the_next():
         "UPDATE audit_auditevent SET data = %s, hash = %s WHERE id = %s",
         ['{"n": 42, "text": "信用"}', new_hash, second.pk],
     )
-    _checked, brk = audit.verify_chain()
-    assert brk.event_id == third.pk
+    assert [p.event_id for p in verify().problems] == [third.pk]
 
 
 def test_verify_audit_command_exit_status(capsys):
     _, second, _ = _three_events()
     call_command("verify_audit")
-    assert "3 events verified" in capsys.readouterr().out
+    assert "audit chain intact: 3 events verified" in capsys.readouterr().out
     _tamper("UPDATE audit_auditevent SET action = 'forged' WHERE id = %s", [second.pk])
     with pytest.raises(CommandError, match=f"#{second.pk}"):
         call_command("verify_audit")
@@ -119,9 +120,14 @@ def test_nightly_task_reports_the_break():
     from credit_portal.audit.tasks import verify_audit_chain
 
     _, second, _ = _three_events()
-    assert verify_audit_chain() == {"checked": 3, "broken_at": None}
+    assert verify_audit_chain() == {"checked": 3, "broken_at": None, "anchors": 0, "problems": []}
     _tamper("UPDATE audit_auditevent SET action = 'forged' WHERE id = %s", [second.pk])
-    assert verify_audit_chain() == {"checked": 2, "broken_at": second.pk}
+    report = verify_audit_chain()
+    assert (report["checked"], report["broken_at"]) == (3, second.pk)
+    assert report["problems"] == [
+        f"event #{second.pk}: its content does not match its keyed hash (the row was altered, or "
+        "re-hashed without the key)"
+    ]
 
 
 def test_admin_changes_are_audited(client):
@@ -154,4 +160,4 @@ def test_admin_changes_are_audited(client):
     assert response.status_code == 302
     event = AuditEvent.objects.get(action="admin.accounts.division.changed")
     assert (event.before, event.after) == ({"name_en": "Longgang District"}, {"name_en": "Longgang"})
-    assert audit.verify_chain()[1] is None
+    assert verify().ok

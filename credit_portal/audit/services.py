@@ -1,24 +1,24 @@
-"""Writing and verifying the audit chain."""
+"""Writing the audit chain and anchoring its head. Verification: :mod:`credit_portal.audit.verification`."""
 
 from __future__ import annotations
 
-import hashlib
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, models
+from django.db import connection, models, transaction
 from django.utils import timezone
 
-from credit_portal.audit.models import AuditEvent
+from credit_portal.audit import anchors as anchor_store
+from credit_portal.audit import chain
+from credit_portal.audit.chain import GENESIS_HASH
+from credit_portal.audit.models import AuditAnchor, AuditEvent
 
 if TYPE_CHECKING:
     from credit_portal.accounts.actors import Actor
 
-GENESIS_HASH = "0" * 64
+__all__ = ["GENESIS_HASH", "anchor_head", "compute_hash", "log", "snapshot"]
+
 # Any fixed 64-bit number: the key of the advisory lock that serialises appends to the chain.
 _CHAIN_LOCK_KEY = 0x43505F4155444954  # "CP_AUDIT"
 
@@ -30,27 +30,11 @@ def _normalise(value: Any) -> Any:
     return json.loads(json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False))
 
 
-def _content(event: AuditEvent) -> dict[str, Any]:
-    return {
-        "occurred_at": event.occurred_at.astimezone(UTC).isoformat(),
-        "actor_kind": event.actor_kind,
-        "actor_label": event.actor_label,
-        "actor_user_id": event.actor_user_id,
-        "actor_token_id": event.actor_token_id,
-        "actor_department_id": event.actor_department_id,
-        "action": event.action,
-        "target_type": event.target_type,
-        "target_id": event.target_id,
-        "target_repr": event.target_repr,
-        "before": event.before,
-        "after": event.after,
-        "data": event.data,
-    }
-
-
 def compute_hash(prev_hash: str, event: AuditEvent) -> str:
-    canonical = json.dumps(_content(event), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256((prev_hash + canonical).encode()).hexdigest()
+    """The hash ``event`` should carry after ``prev_hash``, under its own scheme and key."""
+    if event.scheme == chain.SCHEME_SHA256:
+        return chain.legacy_hash(prev_hash, event)
+    return chain.keyed_hash(prev_hash, event, chain.known_keys()[event.key_id])
 
 
 def _target_fields(target: models.Model | None) -> dict[str, str]:
@@ -81,10 +65,17 @@ def log(
         raise RuntimeError("audit.log() must run inside the transaction of the change it records")
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
-        cursor.execute("SELECT hash FROM audit_auditevent ORDER BY id DESC LIMIT 1")
-        row = cursor.fetchone()
-    prev_hash = row[0] if row else GENESIS_HASH
+        # After the lock, in a statement of its own (whose snapshot sees every append committed
+        # before it): the head, and the new row's id, which is part of what is signed and so is drawn
+        # before the insert (under the lock: ids follow the chain's order).
+        cursor.execute(
+            "SELECT (SELECT hash FROM audit_auditevent ORDER BY id DESC LIMIT 1), "
+            "nextval(pg_get_serial_sequence('audit_auditevent', 'id'))"
+        )
+        head_hash, event_id = cursor.fetchone()
+    prev_hash = head_hash or GENESIS_HASH
     event = AuditEvent(
+        id=event_id,
         occurred_at=timezone.now(),
         actor_kind=actor.kind,
         actor_label=actor.label[:200],
@@ -99,41 +90,28 @@ def log(
         **_target_fields(target),
     )
     # jsonb and timestamptz keep microseconds; hash what will be read back.
-    event.hash = compute_hash(prev_hash, event)
+    event.hash = chain.seal(event, prev_hash)
     event.save(force_insert=True)
     return event
 
 
-@dataclass(frozen=True)
-class ChainBreak:
-    event_id: int
-    reason: str
+@transaction.atomic
+def anchor_head() -> AuditAnchor:
+    """Anchor the chain's head now: the id and hash of its newest row (event 0 and the genesis hash
+    while it is empty). Side effects: a line appended to the anchor file outside the database
+    (written, and flushed to disk, before the anchor row commits: a published anchor is always in
+    the file too), and the anchor row that the public page and the API show.
 
-
-def _events_in_order(batch_size: int = 5000) -> Iterator[AuditEvent]:
-    last_id = 0
-    while True:
-        batch = list(AuditEvent.objects.filter(id__gt=last_id).order_by("id")[:batch_size])
-        if not batch:
-            return
-        yield from batch
-        last_id = batch[-1].pk
-
-
-def verify_chain() -> tuple[int, ChainBreak | None]:
-    """Walk the chain in order. Return (rows checked, the first row that does not fit or None)."""
-    checked = 0
-    prev_hash = GENESIS_HASH
-    for event in _events_in_order():
-        checked += 1
-        if event.prev_hash != prev_hash:
-            return checked, ChainBreak(
-                event.pk, "its link to the previous row does not match (a row was removed)"
-            )
-        if compute_hash(prev_hash, event) != event.hash:
-            return checked, ChainBreak(event.pk, "its content does not match its hash (the row was altered)")
-        prev_hash = event.hash
-    return checked, None
+    Not an audit event itself: the anchor row is its own record, and an event about it would leave
+    every anchor one row behind the head it names."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id, hash FROM audit_auditevent ORDER BY id DESC LIMIT 1")
+        row = cursor.fetchone()
+    sequence, head_hash = row if row else (0, GENESIS_HASH)
+    anchor = AuditAnchor(anchored_at=timezone.now(), sequence=sequence, hash=head_hash)
+    anchor_store.append(anchor.as_public())
+    anchor.save(force_insert=True)
+    return anchor
 
 
 def snapshot(instance: models.Model, fields: list[str]) -> dict[str, Any]:

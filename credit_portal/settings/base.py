@@ -34,6 +34,10 @@ DATABASES = {
 # transaction pooling, DISABLE_SERVER_SIDE_CURSORS must be on (README, "Database connections").
 CONN_MAX_AGE = env.int("CONN_MAX_AGE", default=60)
 DISABLE_SERVER_SIDE_CURSORS = env.bool("DISABLE_SERVER_SIDE_CURSORS", default=False)
+# The role that owns the tables, for `manage.py migrate` only (which then grants the role of
+# DATABASE_URL what the web and the workers need, and no more: docs/adr/0009). Unset: one role does
+# both, as before, and `check --deploy` warns.
+DATABASE_OWNER = env.db_url("DATABASE_OWNER_URL") if env.str("DATABASE_OWNER_URL", default="") else {}
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
 # How long a request waits for Redis before serving without it (seconds), and how long after a
@@ -43,6 +47,12 @@ REDIS_RETRY_AFTER = env.float("REDIS_RETRY_AFTER", default=5.0)
 # Key for the keyed hash and the encryption of personal identity numbers. Kept apart from SECRET_KEY
 # so that rotating the session secret does not make stored identity numbers unreadable.
 PERSONAL_DATA_KEY = env.str("PERSONAL_DATA_KEY", default="")
+# Key of the audit chain's HMAC, kept outside the database so that whoever can rewrite the table cannot
+# recompute the chain; retired keys (comma-separated) still verify the rows they signed.
+AUDIT_CHAIN_KEY = env.str("AUDIT_CHAIN_KEY", default="")
+AUDIT_CHAIN_RETIRED_KEYS = env.list("AUDIT_CHAIN_RETIRED_KEYS", default=[])
+# Where the chain's anchors are appended (one JSON line each), outside PostgreSQL.
+AUDIT_ANCHOR_DIR = env.path("AUDIT_ANCHOR_DIR", default=BASE_DIR / ".local" / "audit-anchors")
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="credit-portal@localhost")
 SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
@@ -105,6 +115,10 @@ if not 0 < STAFF_SESSION_IDLE_SECONDS <= STAFF_SESSION_MAX_AGE:
     )
 if ENTITY_SESSION_MAX_AGE < 1:
     raise ImproperlyConfigured("ENTITY_SESSION_MAX_AGE must be positive.")
+if not AUDIT_CHAIN_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("AUDIT_CHAIN_KEY must be set when DJANGO_DEBUG is off (see .env.example).")
+    AUDIT_CHAIN_KEY = "insecure-development-audit-chain-key"
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL (postgres://...).")
 
@@ -370,6 +384,12 @@ CELERY_BEAT_SCHEDULE = {
     "purge-import-files": {
         "task": "records.tasks.purge_import_files",
         "schedule": crontab(hour=3, minute=10),
+    },
+    # Daily: the audit chain's head to the anchor store and the public page; then the whole chain is
+    # checked against every anchor.
+    "anchor-audit-chain": {
+        "task": "credit_portal.audit.tasks.anchor_audit_chain",
+        "schedule": crontab(hour=2, minute=20),
     },
     "verify-audit-chain": {
         "task": "credit_portal.audit.tasks.verify_audit_chain",
