@@ -4,15 +4,16 @@ its own, never a session-level lock left on whichever server connection ran the 
 
 from __future__ import annotations
 
-from unittest import mock
+from datetime import timedelta
 
 import psycopg2
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.utils import timezone
 
 from credit_portal.accounts.actors import actor_for_user
-from records import tasks
+from credit_portal.outbox.models import OutboxTask
 from records.imports import runner
 from records.models import ImportJob
 from tests.test_imports import csv_bytes, row
@@ -79,16 +80,20 @@ def test_a_running_import_holds_its_lock_in_a_transaction_of_its_own(clerk, enti
     assert outside.fetchone()[0] is True
 
 
-def test_the_stale_job_sweep_leaves_no_lock_behind(clerk, entity, outside):
+def test_the_stale_job_sweep_leaves_no_lock_behind(
+    clerk, entity, outside, published, django_capture_on_commit_callbacks
+):
     job = runner.import_job_create(
         actor=actor_for_user(clerk),
         item_code="admin_punishment",
         uploaded_file=SimpleUploadedFile("records.csv", csv_bytes([row(entity, "LOCK-2")])),
     )
     ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.RUNNING)
-    with mock.patch.object(tasks.import_file, "delay") as delay:
+    # Its worker died long ago: the task recorded at upload is older than the sweep's interval.
+    OutboxTask.objects.update(created_at=timezone.now() - timedelta(minutes=11), dispatched_at=timezone.now())
+    with django_capture_on_commit_callbacks(execute=True):
         assert runner.stale_jobs_resume() == [job.pk]
-    delay.assert_called_once_with(job.pk)
+    assert published[-1] == ("records.tasks.import_file", [job.pk])
     outside.execute(HOLDERS, [runner._LOCK_CLASS, job.pk])
     assert outside.fetchall() == []
     with connection.cursor() as cursor:

@@ -55,7 +55,11 @@ def stored(entity, entity_user, entity_actor, matter, materials, reviewer_actor,
     submission = application.submissions.first()
     pledge = application.pledge
     pledges.pledge_breach_notify(
-        actor=reviewer_actor, number=pledge.number, grounds="材料逾期未补。", severity="general"
+        actor=reviewer_actor,
+        number=pledge.number,
+        grounds="材料逾期未补。",
+        severity="general",
+        legal_basis="《优化营商环境条例》第四十条",
     )
     notice = pledges.pledge_breach_answer(
         actor=entity_actor, number=pledge.number, defence="已补交。", upload=pdf("申辩.pdf")

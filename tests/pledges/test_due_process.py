@@ -878,6 +878,7 @@ class TestService:
         # The window is counted from the date of service, not from the day it was recorded: the
         # breach may be confirmed on the first day after it.
         today(DEFENCE_DUE + timedelta(days=2))
+        staff = client_for(reviewer)  # days later: a new staff session (they last 12 hours at most)
         response = staff.post(
             f"/staff/pledges/{pledge.number}/breach/confirm/", {"confirm-reason": "逾期未申辩。"}, follow=True
         )
