@@ -813,3 +813,30 @@ class TestEveryDoorRefusesInvisibleCharacters:
             workdays.calendar_day_set(actor=actor, day=date(2027, 1, 1), kind="holiday", name_zh="元\u200b旦")
         assert refused.value.message_dict == {"name_zh": [ZWSP]}
         assert (DeadlineRule.objects.count(), CalendarDay.objects.count()) == (rules, 0)
+
+
+def test_accounts_refuse_invisible_characters_in_names(department):
+    from django.core.exceptions import ValidationError as DjangoValidationError
+
+    from credit_portal.accounts.actors import system_actor
+    from credit_portal.accounts.models import ApiToken, Division
+    from credit_portal.accounts.services import department_create, token_issue
+    from credit_portal.web.forms import SignUpForm, TokenIssueForm
+
+    with pytest.raises(DjangoValidationError) as exc:
+        department_create(
+            actor=system_actor("tests"), code="ZW-TEST", name_zh="深圳\u200b市场监管局",
+            division=Division.objects.get(code="440300"), level="municipal",
+        )  # fmt: skip
+    assert "U+200B" in str(exc.value)
+    with pytest.raises(DjangoValidationError):
+        token_issue(
+            actor=system_actor("tests"), department=department, scopes=["records:read"], name="A\u202eB"
+        )
+    assert not ApiToken.objects.exists()
+    signup = SignUpForm(
+        {"full_name": "张\u200d三", "email": "a@example.org", "password1": "x", "password2": "x"}
+    )
+    assert not signup.is_valid() and "U+200D" in str(signup.errors["full_name"])
+    token = TokenIssueForm({"name": "接口\ufeff", "scopes": ["records:read"]})
+    assert not token.is_valid() and "name" in token.errors

@@ -10,6 +10,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from credit_portal.accounts.capabilities import StaffRole
+from credit_portal.text import refuse_invisible_in_name
 
 division_code_validator = RegexValidator(r"^\d{6}$", _("An administrative division code is six digits."))
 department_code_validator = RegexValidator(
@@ -19,8 +20,10 @@ department_code_validator = RegexValidator(
 
 
 class BilingualNameMixin(models.Model):
-    name_zh = models.CharField(_("name (Chinese)"), max_length=200)
-    name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
+    name_zh = models.CharField(_("name (Chinese)"), max_length=200, validators=[refuse_invisible_in_name])
+    name_en = models.CharField(
+        _("name (English)"), max_length=200, blank=True, validators=[refuse_invisible_in_name]
+    )
 
     class Meta:
         abstract = True
@@ -118,7 +121,9 @@ class User(AbstractUser):
         ENTITY = "entity", _("Market entity user")
 
     kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices, default=Kind.ENTITY)
-    full_name = models.CharField(_("full name"), max_length=100, blank=True)
+    full_name = models.CharField(
+        _("full name"), max_length=100, blank=True, validators=[refuse_invisible_in_name]
+    )
     department = models.ForeignKey(
         Department,
         verbose_name=_("department"),

@@ -14,6 +14,7 @@ from credit_portal.accounts.actors import Actor
 from credit_portal.accounts.capabilities import Cap, StaffRole, parse_scopes
 from credit_portal.accounts.models import ApiToken, Department, Division, User
 from credit_portal.audit import services as audit
+from credit_portal.text import refuse_invisible_in_name
 
 TOKEN_PREFIX = "cp_"  # noqa: S105 - a public prefix, not a secret
 _DEPARTMENT_FIELDS = ["code", "name_zh", "name_en", "division", "level", "parent", "is_active"]
@@ -121,6 +122,7 @@ def token_issue(
     if not actor.acts_for_department(department.pk) and actor.kind != "system":
         actor.require(Cap.ALL_DEPARTMENTS)
     actor.require(Cap.TOKENS_MANAGE)
+    refuse_invisible_in_name(name)
     scope_list = parse_scopes(scopes if isinstance(scopes, str) else ",".join(scopes))
     body = secrets.token_urlsafe(32)
     secret = f"{TOKEN_PREFIX}{body}"

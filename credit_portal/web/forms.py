@@ -10,6 +10,7 @@ from django.utils.translation import ngettext
 from credit_portal.accounts import signin
 from credit_portal.accounts.models import User
 from credit_portal.ratelimit import client_ip
+from credit_portal.text import refuse_invisible_in_name
 from credit_portal.workdays.models import CalendarDay
 
 
@@ -76,13 +77,15 @@ class SignUpForm(forms.Form):
     """A business account: its email address is its user name. Whether the address already has an
     account is never said here (see credit_portal.accounts.signup)."""
 
-    full_name = forms.CharField(label=_("Full name"), max_length=100)
+    full_name = forms.CharField(label=_("Full name"), max_length=100, validators=[refuse_invisible_in_name])
     email = forms.EmailField(
         label=_("Email address"),
         max_length=150,
         help_text=_("You sign in with it. We send a link to it to open the account."),
     )
-    phone = forms.CharField(label=_("Phone"), max_length=32, required=False)
+    phone = forms.CharField(
+        label=_("Phone"), max_length=32, required=False, validators=[refuse_invisible_in_name]
+    )
     password1 = forms.CharField(
         label=_("Password"),
         strip=False,
@@ -152,7 +155,9 @@ class HolidayNoticeForm(forms.Form):
 
 
 class TokenIssueForm(forms.Form):
-    name = forms.CharField(label=_("What the token is for"), max_length=100)
+    name = forms.CharField(
+        label=_("What the token is for"), max_length=100, validators=[refuse_invisible_in_name]
+    )
     scopes = forms.MultipleChoiceField(
         label=_("Scopes"),
         widget=forms.CheckboxSelectMultiple,
