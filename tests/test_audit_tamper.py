@@ -20,7 +20,6 @@ import subprocess
 import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from django.core.checks import Warning as CheckWarning
@@ -612,11 +611,9 @@ def test_tables_created_after_the_grants_are_covered_by_default_privileges(runti
 
 
 def _url_for(user: str) -> str:
-    settings_dict = connection.settings_dict
-    host = settings_dict.get("HOST") or ""
-    port = settings_dict.get("PORT") or ""
-    location = quote(host, safe="") + (f":{port}" if port else "")
-    return f"postgres://{quote(user, safe='')}@{location}/{quote(settings_dict['NAME'], safe='')}"
+    from disclosure.bench.connections import database_url
+
+    return database_url(connection.settings_dict, user=user)
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)

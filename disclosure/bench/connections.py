@@ -31,17 +31,21 @@ Say = Callable[[str], None]
 PUBLIC_PATHS = ("/healthz", "/", "/disclosure/on-time/", "/pledges/")
 
 
-def database_url(settings_dict: dict, name: str | None = None) -> str:
-    """A DATABASE_URL for the database of ``settings_dict`` (or ``name`` on its server)."""
-    user = quote(settings_dict.get("USER") or "", safe="")
-    password = settings_dict.get("PASSWORD") or ""
+def database_url(settings_dict: dict, name: str | None = None, *, user: str | None = None) -> str:
+    """A DATABASE_URL for the database of ``settings_dict`` (or ``name`` on its server), as
+    ``user`` when given (then without a password: trust or peer authentication)."""
+    password = "" if user is not None else settings_dict.get("PASSWORD") or ""
+    user = quote(user if user is not None else settings_dict.get("USER") or "", safe="")
     auth = user + (":" + quote(password, safe="") if password else "")
     host = settings_dict.get("HOST") or ""
+    database = quote(name or settings_dict["NAME"], safe="")
     if host.startswith("/"):
-        host = quote(host, safe="")  # a unix socket directory, as the embedded PostgreSQL has
+        # A unix socket directory, as the embedded PostgreSQL has: django-environ reads it from the
+        # path (postgres://user@/%2Fsocket%2Fdir/name), not from the host part.
+        return f"postgres://{auth}@/{quote(host, safe='')}/{database}"
     port = settings_dict.get("PORT")
     netloc = (f"{auth}@" if auth else "") + host + (f":{port}" if port else "")
-    return f"postgres://{netloc}/{quote(name or settings_dict['NAME'], safe='')}"
+    return f"postgres://{netloc}/{database}"
 
 
 def free_port() -> int:
