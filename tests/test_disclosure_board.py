@@ -468,7 +468,7 @@ def decided(actor, entity, number, on=SEPT_1, **kw) -> CreditRecord:
 
 def table_rows(html: str, table_id: str) -> list[list[str]]:
     """The text of each row of the table ``table_id`` (header row included), tags stripped."""
-    table = re.search(rf'<table id="{table_id}">(.*?)</table>', html, re.S).group(1)
+    table = re.search(rf'<table id="{table_id}"[^>]*>(.*?)</table>', html, re.S).group(1)
     return [
         [
             " ".join(re.sub(r"<[^>]+>", " ", cell).split())

@@ -3,6 +3,7 @@
 import csv
 import io
 from datetime import date
+from urllib.parse import urlencode
 
 import pytest
 from django.db import connection
@@ -141,15 +142,22 @@ def test_markup_in_a_record_is_printed_as_text_on_its_list_lines(client, publish
     CreditRecord.objects.filter(pk=published["fine"].pk).update(
         party_name='<b>恶意</b>"公司', content="<script>alert(1)</script>罚款"
     )
-    for page in (client.get("/", {"q": "深市监罚"}), client.get(f"/entities/{entity.code}/")):
+    pk = published["fine"].pk
+    for page, link in (
+        # From a search, the link carries the search along (for "Back to search").
+        (client.get("/", {"q": "深市监罚"}), f"/records/{pk}/?q=%E6%B7%B1%E5%B8%82%E7%9B%91%E7%BD%9A"),
+        (client.get(f"/entities/{entity.code}/"), f"/records/{pk}/"),
+    ):
         html = page.content.decode()
         assert "<script>alert(1)</script>" not in html and "<b>恶意</b>" not in html
         assert "&lt;script&gt;alert(1)&lt;/script&gt;罚款" in html
         assert "&lt;b&gt;恶意&lt;/b&gt;&quot;公司" in html
-        assert f'<a href="/records/{published["fine"].pk}/"><strong>' in html
+        assert f'<a href="{link}"><strong>' in html
     # The entity lines link to the profiles.
+    q = entity.name_zh[:4]
     assert (
-        f'<a href="/entities/{entity.code}/">' in client.get("/", {"q": entity.name_zh[:4]}).content.decode()
+        f'<a href="/entities/{entity.code}/?{urlencode({"q": q})}">'
+        in client.get("/", {"q": q}).content.decode()
     )
 
 
