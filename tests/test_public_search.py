@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 from datetime import date
 from urllib.parse import urlencode
 
@@ -286,3 +287,59 @@ def test_client_address_behind_a_trusted_proxy(rf, settings):
     assert client_ip(request) == "10.0.0.2"
     settings.NUM_PROXIES = 2
     assert client_ip(request) == "203.0.113.7"
+
+
+# --- "Back to search" keeps the search ------------------------------------------------------------
+
+
+def back_link(html: str) -> str:
+    match = re.search(r'<a href="([^"]*)">← Back to search</a>', html)
+    assert match, "no Back to search link"
+    return match.group(1).replace("&amp;", "&")
+
+
+def test_search_results_carry_the_query_and_filters_to_the_record_and_back(client, published, entity):
+    pk = published["fine"].pk
+    search = client.get(
+        "/", {"q": "深市监罚", "item": "admin_punishment", "date_from": "2026-01-01", "page": "1"}
+    )
+    html = search.content.decode()
+    carried = "q=%E6%B7%B1%E5%B8%82%E7%9B%91%E7%BD%9A&amp;item=admin_punishment&amp;date_from=2026-01-01"
+    assert f'<a href="/records/{pk}/?{carried}"><strong>' in html  # the search's page number is not carried
+
+    record = client.get(
+        f"/records/{pk}/", {"q": "深市监罚", "item": "admin_punishment", "date_from": "2026-01-01"}
+    )
+    assert back_link(record.content.decode()) == (
+        "/?q=%E6%B7%B1%E5%B8%82%E7%9B%91%E7%BD%9A&item=admin_punishment&date_from=2026-01-01"
+    )
+    # The party's profile, reached from the record, still knows the search.
+    assert f'<a href="/entities/{entity.code}/?{carried}" lang="zh-Hans">' in record.content.decode()
+
+
+def test_the_entity_profile_keeps_the_search_in_its_links_and_back(client, published, entity):
+    profile = client.get(f"/entities/{entity.code}/", {"q": entity.name_zh[:4], "division": "440305"})
+    html = profile.content.decode()
+    carried = urlencode({"q": entity.name_zh[:4], "division": "440305"})
+    assert back_link(html) == f"/?{carried}"
+    assert f'<a href="/records/{published["fine"].pk}/?{carried.replace("&", "&amp;")}"><strong>' in html
+
+
+def test_back_to_search_drops_what_the_search_form_refuses(client, published):
+    pk = published["fine"].pk
+    record = client.get(
+        f"/records/{pk}/",
+        {
+            "q": "  深市监罚 ",
+            "division": "44",
+            "date_to": "yesterday",
+            "item": "no-such-item",
+            "next": "//evil",
+        },
+    )
+    assert back_link(record.content.decode()) == "/?q=%E6%B7%B1%E5%B8%82%E7%9B%91%E7%BD%9A"
+
+
+def test_back_to_search_without_a_search_is_the_search_page(client, published, entity):
+    assert back_link(client.get(f"/records/{published['fine'].pk}/").content.decode()) == "/"
+    assert back_link(client.get(f"/entities/{entity.code}/").content.decode()) == "/"

@@ -102,6 +102,80 @@ LOW_CONTRAST = """
 """
 
 
+# The on-time chart: the drawing and every legend entry inside the figure, each entry with its
+# department's whole name.
+CHART_NOT_CUT = """
+() => {
+  const figure = document.querySelector("figure.chart-figure");
+  const box = figure.getBoundingClientRect(), out = [];
+  const inside = (r) => r.left >= box.left - 0.5 && r.right <= box.right + 0.5;
+  if (!inside(figure.querySelector("svg.chart").getBoundingClientRect())) out.push("the drawing sticks out");
+  const entries = [...figure.querySelectorAll(".chart-legend li")];
+  if (!entries.length) out.push("no legend");
+  for (const li of entries) {
+    if (!inside(li.getBoundingClientRect())) out.push("legend entry sticks out: " + li.innerText);
+    if (li.scrollWidth > li.clientWidth + 0.5) out.push("legend entry cut: " + li.innerText);
+  }
+  return [out, entries.map((li) => li.innerText.trim())];
+}
+"""
+
+# The month picker of the on-time form: drawn like the select beside it (border, height), its
+# value the month shown, and, on a wide screen, in one row with the select and the button, their
+# bottoms aligned.
+MONTH_PICKER = """
+(wide) => {
+  const form = document.querySelector("input[type=month]").form, out = [];
+  const month = form.querySelector("input[type=month]"), select = form.querySelector("select");
+  const button = form.querySelector("button[type=submit]");
+  const m = getComputedStyle(month), s = getComputedStyle(select);
+  for (const key of ["borderTopWidth", "borderTopColor", "borderRadius", "fontSize", "height"]) {
+    if (m[key] !== s[key]) out.push(key + ": month " + m[key] + ", select " + s[key]);
+  }
+  if (!/^\\d{4}-\\d{2}$/.test(month.value)) out.push("no month shown: " + JSON.stringify(month.value));
+  if (wide) {
+    const bottoms = [month, select, button].map((el) => Math.round(el.getBoundingClientRect().bottom));
+    if (new Set(bottoms).size !== 1) out.push("bottoms not aligned: " + bottoms.join(", "));
+  }
+  return out;
+}
+"""
+
+# Filter tabs: the current one is marked for assistive technology and drawn filled; the others not.
+CURRENT_TAB = """
+() => {
+  const tabs = [...document.querySelectorAll("main nav .tabs a")], out = [];
+  const current = tabs.filter((a) => a.getAttribute("aria-current") === "page");
+  if (tabs.length < 2 || current.length !== 1) return ["tabs " + tabs.length + ", current " + current.length];
+  const fill = (a) => getComputedStyle(a).backgroundColor;
+  for (const a of tabs) {
+    const filled = !["rgba(0, 0, 0, 0)", "transparent"].includes(fill(a));
+    if (filled !== (a === current[0])) out.push((filled ? "filled: " : "not filled: ") + a.innerText);
+  }
+  return out;
+}
+"""
+
+# Stacked tables: cards on a phone (header row hidden, each cell labelled), a table on a desktop.
+STACKED = """
+(wide) => {
+  const out = [];
+  for (const table of document.querySelectorAll("table.stack")) {
+    const display = getComputedStyle(table).display;
+    const head = table.tHead.getBoundingClientRect().height;
+    if (wide && (display !== "table" || head < 10)) out.push("not a table on a wide screen: " + table.id);
+    if (!wide && (display !== "block" || head > 1)) out.push("not cards on a narrow screen: " + table.id);
+    const cell = table.querySelector("tbody td[data-label]");
+    if (!wide && cell) {
+      const label = getComputedStyle(cell, "::before").content;
+      if (label !== JSON.stringify(cell.dataset.label)) out.push("cell label " + label);
+    }
+  }
+  return out;
+}
+"""
+
+
 @dataclass(frozen=True)
 class Visit:
     name: str  # the screenshot's file name
@@ -193,6 +267,22 @@ def sign_in_as(page, live_url: str, username: str | None) -> None:
     context.add_cookies([{"name": "sessionid", "value": client.session.session_key, "url": live_url}])
 
 
+def page_checks(page, name: str, width: int) -> list[str]:
+    """What a page must show besides fitting the window, by page."""
+    wide = width >= 1000
+    problems = list(page.evaluate(STACKED, wide))
+    if name in ("public-on-time", "staff-on-time"):
+        cut, legend = page.evaluate(CHART_NOT_CUT)
+        problems += cut
+        if "Shenzhen Administration for Market Regulation" not in legend:
+            problems.append(f"legend without the department's whole name: {legend}")
+    if name == "staff-on-time":
+        problems += page.evaluate(MONTH_PICKER, wide)
+    if name == "staff-claims":
+        problems += page.evaluate(CURRENT_TAB)
+    return problems
+
+
 def test_no_main_page_scrolls_sideways_at_390_or_1280_px(page, live_url, demo):
     shutil.rmtree(SCREENSHOTS, ignore_errors=True)
     for width in WIDTHS:
@@ -225,6 +315,7 @@ def test_no_main_page_scrolls_sideways_at_390_or_1280_px(page, live_url, demo):
                 )
             if low := page.evaluate(LOW_CONTRAST):
                 failures.append(f"{visit.name} at {width} px: low contrast: {'; '.join(low[:4])}")
+            failures += [f"{visit.name} at {width} px: {p}" for p in page_checks(page, visit.name, width)]
             page.screenshot(path=SCREENSHOTS / str(width) / f"{visit.name}.png", full_page=True)
         if console:
             failures.append(f"{visit.name}: console errors: {'; '.join(console)}")
