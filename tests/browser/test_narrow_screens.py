@@ -18,6 +18,7 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
@@ -181,6 +182,7 @@ class Visit:
     name: str  # the screenshot's file name
     url: str
     user: str | None  # who is signed in; None: nobody
+    language: str = "en"  # Django's language cookie
 
 
 @pytest.fixture
@@ -252,29 +254,40 @@ def main_pages(demo) -> list[Visit]:
         Visit("staff-review", "/staff/records/review/", "sz_reviewer"),
         Visit("staff-draft", f"/staff/records/{draft.pk}/", "sz_reviewer"),
         Visit("staff-claims", "/staff/claims/", "sz_reviewer"),
+        # Chinese wraps differently (anywhere between characters, labels of a few characters).
+        Visit("zh-public-search", "/?q=%E6%98%9F%E8%BE%B0", None, "zh-hans"),
+        Visit("zh-public-on-time", "/disclosure/on-time/", None, "zh-hans"),
+        Visit("zh-staff-registry", "/staff/entities/", "credit_office", "zh-hans"),
+        Visit("zh-staff-record", f"/staff/records/{record.pk}/", "credit_office", "zh-hans"),
     ]
 
 
-def sign_in_as(page, live_url: str, username: str | None) -> None:
-    """Put a session of ``username`` into the browser, or none."""
+def sign_in_as(page, live_url: str, username: str | None, language: str) -> None:
+    """Put a session of ``username`` (or none) and the language into the browser."""
     context = page.context
     context.clear_cookies()
-    if username is None:
-        return
-    client = Client()
-    client.force_login(User.objects.get(username=username))
-    assert client.session[SESSION_KEY]
-    context.add_cookies([{"name": "sessionid", "value": client.session.session_key, "url": live_url}])
+    cookies = [{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": live_url}]
+    if username is not None:
+        client = Client()
+        client.force_login(User.objects.get(username=username))
+        assert client.session[SESSION_KEY]
+        cookies.append({"name": "sessionid", "value": client.session.session_key, "url": live_url})
+    context.add_cookies(cookies)
 
 
 def page_checks(page, name: str, width: int) -> list[str]:
     """What a page must show besides fitting the window, by page."""
     wide = width >= 1000
     problems = list(page.evaluate(STACKED, wide))
-    if name in ("public-on-time", "staff-on-time"):
+    if name in ("public-on-time", "staff-on-time", "zh-public-on-time"):
         cut, legend = page.evaluate(CHART_NOT_CUT)
         problems += cut
-        if "Shenzhen Administration for Market Regulation" not in legend:
+        whole = (
+            "深圳市市场监督管理局"
+            if name.startswith("zh-")
+            else "Shenzhen Administration for Market Regulation"
+        )
+        if whole not in legend:
             problems.append(f"legend without the department's whole name: {legend}")
     if name == "staff-on-time":
         problems += page.evaluate(MONTH_PICKER, wide)
@@ -292,9 +305,9 @@ def test_no_main_page_scrolls_sideways_at_390_or_1280_px(page, live_url, demo):
     failures: list[str] = []
     signed_in = object()
     for visit in main_pages(demo):
-        if visit.user != signed_in:
-            sign_in_as(page, live_url, visit.user)
-            signed_in = visit.user
+        if (visit.user, visit.language) != signed_in:
+            sign_in_as(page, live_url, visit.user, visit.language)
+            signed_in = (visit.user, visit.language)
         page.set_viewport_size({"width": WIDTHS[0], "height": HEIGHT})
         response = page.goto(visit.url)
         status = response.status if response else None
