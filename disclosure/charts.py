@@ -3,7 +3,9 @@
 Each chart is an image with a text alternative (``role="img"``, ``<title>`` and ``<desc>`` named by
 ``aria-labelledby``); the page shows the same numbers in a data table, which is what screen readers
 and exports use. Series differ by colour *and* by dash pattern and marker shape, so that they can be
-told apart without colour. Every piece of text is escaped (``format_html``)."""
+told apart without colour. The legend is an HTML list after the drawing (each name whole, wrapping
+on a narrow screen, beside a swatch of its line and marker). Every piece of text is escaped
+(``format_html``)."""
 
 from __future__ import annotations
 
