@@ -3,7 +3,9 @@
 Each chart is an image with a text alternative (``role="img"``, ``<title>`` and ``<desc>`` named by
 ``aria-labelledby``); the page shows the same numbers in a data table, which is what screen readers
 and exports use. Series differ by colour *and* by dash pattern and marker shape, so that they can be
-told apart without colour. Every piece of text is escaped (``format_html``)."""
+told apart without colour. The legend is an HTML list after the drawing (each name whole, wrapping
+on a narrow screen, beside a swatch of its line and marker). Every piece of text is escaped
+(``format_html``)."""
 
 from __future__ import annotations
 
@@ -20,8 +22,6 @@ MARKERS = ("circle", "square", "triangle", "diamond")
 WIDTH = 760
 PLOT_HEIGHT = 260
 MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 64, 20, 44, 64
-LEGEND_ITEM_WIDTH = 230
-LEGEND_ROW_HEIGHT = 22
 INK, MUTED, LINE = "#1b1f24", "#4a5561", "#c9d1da"
 
 
@@ -48,9 +48,7 @@ def line_chart(
 ) -> SafeString:
     """A line chart of ``series`` over ``labels`` (e.g. months), y from 0 to ``y_max``."""
     plot_w = WIDTH - MARGIN_LEFT - MARGIN_RIGHT
-    per_row = max(1, plot_w // LEGEND_ITEM_WIDTH)
-    legend_rows = -(-len(series) // per_row) if series else 0
-    height = MARGIN_TOP + PLOT_HEIGHT + MARGIN_BOTTOM + legend_rows * LEGEND_ROW_HEIGHT
+    height = MARGIN_TOP + PLOT_HEIGHT + MARGIN_BOTTOM
     step = plot_w / max(1, len(labels))
 
     def x(i: int) -> float:
@@ -177,34 +175,25 @@ def line_chart(
             note = s.notes[i] if s.notes else ""
             tip = f"{s.name} · {labels[i]}: {_label(v)}{y_suffix}" + (f" ({note})" if note else "")
             parts.append(_marker(marker, x(i), y(v), colour, tip))
-    # Legend.
-    top = MARGIN_TOP + PLOT_HEIGHT + MARGIN_BOTTOM
-    for n, s in enumerate(series):
-        row, col = divmod(n, per_row)
-        lx, ly = MARGIN_LEFT + col * LEGEND_ITEM_WIDTH, top + row * LEGEND_ROW_HEIGHT
-        colour, dash, marker = _style(n)
-        parts.append(
-            format_html(
-                '<line x1="{}" x2="{}" y1="{}" y2="{}" stroke="{}" stroke-width="2.5"{}/>',
-                lx,
-                lx + 28,
-                ly,
-                ly,
-                colour,
-                format_html(' stroke-dasharray="{}"', dash) if dash else "",
-            )
-        )
-        parts.append(_marker(marker, lx + 14, ly, colour, ""))
-        parts.append(
-            format_html(
-                '<text x="{}" y="{}" dominant-baseline="middle" fill="{}">{}</text>',
-                lx + 36,
-                ly,
-                INK,
-                _truncate(s.name, 28),
-            )
-        )
     parts.append(SafeString("</svg>"))
+    # The legend is HTML below the drawing: a long department name wraps on a narrow screen, where
+    # text inside the drawing would shrink with it or be cut.
+    if series:
+        parts.append(format_html('<ul class="chart-legend" id="{}-legend">', chart_id))
+        for n, s in enumerate(series):
+            colour, dash, marker = _style(n)
+            parts.append(
+                format_html(
+                    '<li><svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 36 14" width="36" height="14" '
+                    'aria-hidden="true" focusable="false"><line x1="2" x2="34" y1="7" y2="7" stroke="{}" '
+                    'stroke-width="2.5"{}/>{}</svg><span>{}</span></li>',
+                    colour,
+                    format_html(' stroke-dasharray="{}"', dash) if dash else "",
+                    _marker(marker, 18, 7, colour, ""),
+                    s.name,
+                )
+            )
+        parts.append(SafeString("</ul>"))
     return SafeString("".join(parts))
 
 
@@ -255,7 +244,3 @@ def _n(value: float) -> str:
 
 def _label(value: float) -> str:
     return f"{value:.1f}".removesuffix(".0")
-
-
-def _truncate(text: str, length: int) -> str:
-    return text if len(text) <= length else text[: length - 1] + "…"

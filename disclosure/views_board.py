@@ -173,12 +173,21 @@ def _until(form: OnTimeForm, today: date) -> date:
     return (form.cleaned_data.get("until") or today).replace(day=1)
 
 
+def _on_time_form(request, actor: Actor, today: date) -> OnTimeForm:
+    """The on-time pages' form, its month picker showing the last month shown: this month when none
+    was chosen (an empty picker would say that no month is shown)."""
+    data = request.GET.copy()
+    if not data.get("until"):
+        data["until"] = today.strftime("%Y-%m")
+    return _cleaned(OnTimeForm(data, actor=actor))
+
+
 @staff_required(Cap.RECORDS_READ)
 @require_GET
 def on_time(request):
     actor = request.actor
-    form = _cleaned(OnTimeForm(request.GET, actor=actor))
     today = current_date()
+    form = _on_time_form(request, actor, today)
     until = _until(form, today)
     rows = selectors.on_time_rows(until=until, today=today, department_id=form.department_id(), actor=actor)
     table = selectors.on_time_table(rows, until)
@@ -220,8 +229,8 @@ def public_rows(until: date, today: date) -> list[dict]:
 @require_GET
 def public_on_time(request):
     # No department filter on the public page: the public actor holds no capability.
-    form = _cleaned(OnTimeForm(request.GET, actor=PUBLIC))
     today = current_date()
+    form = _on_time_form(request, PUBLIC, today)
     until = _until(form, today)
     table = selectors.on_time_table(public_rows(until, today), until)
     return render(

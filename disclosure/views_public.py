@@ -4,6 +4,8 @@ bounded CSV export of a search."""
 from __future__ import annotations
 
 import csv
+import dataclasses
+from urllib.parse import urlencode
 
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
@@ -28,6 +30,29 @@ from records.models import CreditRecord
 PAGE_SIZE = 20
 MAX_PAGE = 50  # deeper pages are for scrapers; narrow the search instead
 EXPORT_ROWS = search.COUNT_CAP
+# What a search is made of: passed on from the results to a record's or an entity's page, so that
+# its "Back to search" returns to the same search (the page of results apart).
+SEARCH_FIELDS = ("q", "item", "department", "division", "date_from", "date_to")
+
+
+def search_params(data) -> str:
+    """The search's query and filters in ``data`` (a QueryDict) as a query string, "" for none:
+    only the values the search form accepts, as they were typed, in the form's order."""
+    form = PublicSearchForm({name: data.get(name, "") for name in SEARCH_FIELDS})
+    form.is_valid()
+    pairs = []
+    for name in SEARCH_FIELDS:
+        value = (data.get(name) or "").strip()
+        if value and name not in form.errors:
+            pairs.append((name, value))
+    return urlencode(pairs)
+
+
+def _with_params(lines: list, params: str) -> list:
+    """The lines (records or entities) with ``params`` added to their links."""
+    if not params:
+        return lines
+    return [dataclasses.replace(line, url=f"{line.url}?{params}") for line in lines]
 
 
 def _query(form: PublicSearchForm) -> search.PublicQuery:
@@ -57,17 +82,20 @@ def home(request):
             result = search.search_records(
                 query, page=number, page_size=PAGE_SIZE, load=False, line_columns=LINE_COLUMNS
             )
+            params = search_params(request.GET)
             context.update(
                 searched=True,
                 query=query,
-                exact=lines_from_rows(result.exact_lines),
+                exact=_with_params(lines_from_rows(result.exact_lines), params),
                 page=result,
-                results=lines_from_rows(result.lines),
+                results=_with_params(lines_from_rows(result.lines), params),
                 count=result.count,
                 capped=result.capped,
                 next_page=number + 1 if result.has_next and number < MAX_PAGE else None,
                 previous_page=number - 1 if number > 1 else None,
-                entities=search.search_entities(query.q, division=query.division) if query.q else [],
+                entities=_with_params(
+                    search.search_entities(query.q, division=query.division) if query.q else [], params
+                ),
                 max_page=MAX_PAGE,
             )
     return render(request, "public/search.html", context)
@@ -78,7 +106,9 @@ def record_page(request, pk: int):
     record = get_object_or_404(
         search.published().select_related("entity", "item", "department", "entity__division"), pk=pk
     )
-    return render(request, "public/record.html", public_view(record))
+    return render(
+        request, "public/record.html", {**public_view(record), "search_params": search_params(request.GET)}
+    )
 
 
 @require_GET
@@ -88,13 +118,15 @@ def entity_profile(request, code: str):
     if entity is None:
         raise Http404
     records = Paginator(search.entity_records(entity), PAGE_SIZE).get_page(request.GET.get("page"))
+    params = search_params(request.GET)
     return render(
         request,
         "public/entity.html",
         {
             "entity": entity,
             "page_obj": records,
-            "results": entity_result_rows(records, entity_code=entity.code),
+            "results": _with_params(entity_result_rows(records, entity_code=entity.code), params),
+            "search_params": params,
         },
     )
 

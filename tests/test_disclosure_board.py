@@ -402,6 +402,34 @@ class TestOnTimeRates:
         assert svg.count("<circle") == 3  # two points and the legend's marker
         assert "&lt;b&gt;Dept&lt;/b&gt; · 2026-09: 50% (1/2)" in svg
 
+    def test_the_month_picker_shows_the_last_month_shown(self, client_for, clerk, rates):
+        client = client_for(clerk)
+        # None chosen: this month, the last of the 12 the chart and the tables show.
+        response = client.get(ON_TIME)
+        assert response.context["month_labels"][-1] == "2026-10"
+        assert '<input type="month" name="until" value="2026-10"' in response.text
+        chosen = client.get(ON_TIME, {"until": "2026-08"})
+        assert chosen.context["month_labels"][-1] == "2026-08"
+        assert '<input type="month" name="until" value="2026-08"' in chosen.text
+        public = client_for(None).get(PUBLIC)
+        assert '<input type="month" name="until" value="2026-10"' in public.text
+
+    def test_the_legend_is_text_under_the_chart_with_each_full_name(self):
+        long_name = "Guangdong State-owned Assets Supervision and Administration Commission"
+        html = charts.line_chart(
+            chart_id="c",
+            title="t",
+            description="d",
+            labels=["2026-09", "2026-10"],
+            series=[charts.Series(long_name, [50.0, 100.0]), charts.Series("<i>B</i>", [None, 0.0])],
+        )
+        drawing, legend = html.split("</svg>", 1)[0], html.split("</svg>", 1)[1]
+        assert long_name not in drawing.replace(f"<title>{long_name} ·", "")  # only in the points' tooltips
+        assert legend.startswith('<ul class="chart-legend" id="c-legend"><li><svg ')
+        names = re.findall(r"<span>(.*?)</span></li>", legend)
+        assert names == [long_name, "&lt;i&gt;B&lt;/i&gt;"]  # whole, not cut at 28 characters; escaped
+        assert legend.count('aria-hidden="true"') == 2  # the swatches; the names are read
+
 
 class TestPublicPage:
     def test_anonymous_sees_rates_and_the_rule_without_personal_data(self, client_for, rates, entity):
@@ -468,7 +496,7 @@ def decided(actor, entity, number, on=SEPT_1, **kw) -> CreditRecord:
 
 def table_rows(html: str, table_id: str) -> list[list[str]]:
     """The text of each row of the table ``table_id`` (header row included), tags stripped."""
-    table = re.search(rf'<table id="{table_id}">(.*?)</table>', html, re.S).group(1)
+    table = re.search(rf'<table id="{table_id}"[^>]*>(.*?)</table>', html, re.S).group(1)
     return [
         [
             " ".join(re.sub(r"<[^>]+>", " ", cell).split())

@@ -2,7 +2,9 @@
 
 import csv
 import io
+import re
 from datetime import date
+from urllib.parse import urlencode
 
 import pytest
 from django.db import connection
@@ -141,15 +143,22 @@ def test_markup_in_a_record_is_printed_as_text_on_its_list_lines(client, publish
     CreditRecord.objects.filter(pk=published["fine"].pk).update(
         party_name='<b>恶意</b>"公司', content="<script>alert(1)</script>罚款"
     )
-    for page in (client.get("/", {"q": "深市监罚"}), client.get(f"/entities/{entity.code}/")):
+    pk = published["fine"].pk
+    for page, link in (
+        # From a search, the link carries the search along (for "Back to search").
+        (client.get("/", {"q": "深市监罚"}), f"/records/{pk}/?q=%E6%B7%B1%E5%B8%82%E7%9B%91%E7%BD%9A"),
+        (client.get(f"/entities/{entity.code}/"), f"/records/{pk}/"),
+    ):
         html = page.content.decode()
         assert "<script>alert(1)</script>" not in html and "<b>恶意</b>" not in html
         assert "&lt;script&gt;alert(1)&lt;/script&gt;罚款" in html
         assert "&lt;b&gt;恶意&lt;/b&gt;&quot;公司" in html
-        assert f'<a href="/records/{published["fine"].pk}/"><strong>' in html
+        assert f'<a href="{link}"><strong>' in html
     # The entity lines link to the profiles.
+    q = entity.name_zh[:4]
     assert (
-        f'<a href="/entities/{entity.code}/">' in client.get("/", {"q": entity.name_zh[:4]}).content.decode()
+        f'<a href="/entities/{entity.code}/?{urlencode({"q": q})}">'
+        in client.get("/", {"q": q}).content.decode()
     )
 
 
@@ -278,3 +287,59 @@ def test_client_address_behind_a_trusted_proxy(rf, settings):
     assert client_ip(request) == "10.0.0.2"
     settings.NUM_PROXIES = 2
     assert client_ip(request) == "203.0.113.7"
+
+
+# --- "Back to search" keeps the search ------------------------------------------------------------
+
+
+def back_link(html: str) -> str:
+    match = re.search(r'<a href="([^"]*)">← Back to search</a>', html)
+    assert match, "no Back to search link"
+    return match.group(1).replace("&amp;", "&")
+
+
+def test_search_results_carry_the_query_and_filters_to_the_record_and_back(client, published, entity):
+    pk = published["fine"].pk
+    search = client.get(
+        "/", {"q": "深市监罚", "item": "admin_punishment", "date_from": "2026-01-01", "page": "1"}
+    )
+    html = search.content.decode()
+    carried = "q=%E6%B7%B1%E5%B8%82%E7%9B%91%E7%BD%9A&amp;item=admin_punishment&amp;date_from=2026-01-01"
+    assert f'<a href="/records/{pk}/?{carried}"><strong>' in html  # the search's page number is not carried
+
+    record = client.get(
+        f"/records/{pk}/", {"q": "深市监罚", "item": "admin_punishment", "date_from": "2026-01-01"}
+    )
+    assert back_link(record.content.decode()) == (
+        "/?q=%E6%B7%B1%E5%B8%82%E7%9B%91%E7%BD%9A&item=admin_punishment&date_from=2026-01-01"
+    )
+    # The party's profile, reached from the record, still knows the search.
+    assert f'<a href="/entities/{entity.code}/?{carried}" lang="zh-Hans">' in record.content.decode()
+
+
+def test_the_entity_profile_keeps_the_search_in_its_links_and_back(client, published, entity):
+    profile = client.get(f"/entities/{entity.code}/", {"q": entity.name_zh[:4], "division": "440305"})
+    html = profile.content.decode()
+    carried = urlencode({"q": entity.name_zh[:4], "division": "440305"})
+    assert back_link(html) == f"/?{carried}"
+    assert f'<a href="/records/{published["fine"].pk}/?{carried.replace("&", "&amp;")}"><strong>' in html
+
+
+def test_back_to_search_drops_what_the_search_form_refuses(client, published):
+    pk = published["fine"].pk
+    record = client.get(
+        f"/records/{pk}/",
+        {
+            "q": "  深市监罚 ",
+            "division": "44",
+            "date_to": "yesterday",
+            "item": "no-such-item",
+            "next": "//evil",
+        },
+    )
+    assert back_link(record.content.decode()) == "/?q=%E6%B7%B1%E5%B8%82%E7%9B%91%E7%BD%9A"
+
+
+def test_back_to_search_without_a_search_is_the_search_page(client, published, entity):
+    assert back_link(client.get(f"/records/{published['fine'].pk}/").content.decode()) == "/"
+    assert back_link(client.get(f"/entities/{entity.code}/").content.decode()) == "/"

@@ -63,14 +63,15 @@ def test_search_by_chinese_name_and_open_the_public_profile(page, live_url, tenc
     main = page.get_by_role("main")
     profile_links = main.locator("a[href*='/entities/']")
     expect(profile_links).to_have_count(1)  # exactly the one entity, not its neighbours
-    expect(profile_links).to_have_attribute("href", f"/entities/{entity.code}/")
+    # The link carries the search along, for the profile's "Back to search".
+    expect(profile_links).to_have_attribute("href", f"/entities/{entity.code}/?q=%E8%85%BE%E8%AE%AF")
     expect(profile_links).to_have_text(TENCENT_ZH)
     for name in NEIGHBOURS:
         expect(main.get_by_text(name)).to_have_count(0)
 
     main.get_by_role("link", name=TENCENT_ZH, exact=True).click()
 
-    expect(page).to_have_url(f"{live_url}/entities/{entity.code}/")
+    expect(page).to_have_url(f"{live_url}/entities/{entity.code}/?q=%E8%85%BE%E8%AE%AF")
     expect(page.get_by_role("heading", level=1)).to_have_text(TENCENT_ZH)
     expect(page.get_by_text(TENCENT_EN, exact=True).first).to_be_visible()
     main = page.get_by_role("main")
@@ -79,6 +80,12 @@ def test_search_by_chinese_name_and_open_the_public_profile(page, live_url, tenc
     masked = legal_rep_id[:4] + "*" * 10 + legal_rep_id[-4:]
     expect(main).not_to_contain_text(masked)
     assert legal_rep_id not in page.content(), "the clear identity number reached the public page"
+
+    # Back to the same search, not to an empty search box.
+    main.get_by_role("link", name="← Back to search").click()
+    expect(page).to_have_url(Q_TENGXUN)
+    expect(page.get_by_role("search").get_by_role("searchbox", name=SEARCH_BOX)).to_have_value("腾讯")
+    expect(page.get_by_role("main").locator("a[href*='/entities/']")).to_have_count(1)
 
 
 def test_keyboard_reaches_skip_link_search_box_and_button(page, live_url):
