@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.installed
 
-.PHONY: run test bench lint format check-deploy messages clean clean-data venv
+.PHONY: run manage test bench lint format check-deploy messages clean clean-data venv
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Credit Portal needs Python 3.11 or newer" if sys.version_info < (3, 11) else 0)'
@@ -21,6 +21,12 @@ DEMO ?=
 DEMO_FLAG = $(if $(filter 1 true yes,$(DEMO)),--demo,$(if $(filter 0 false no,$(DEMO)),--no-demo,))
 run: $(STAMP)
 	$(PY) -m credit_portal.devstack run $(DEMO_FLAG)
+
+## A manage.py command, e.g. make manage ARGS='issue_api_token --department SZ-AMR --scopes entities:read'.
+## Beside a running `make run` it works on that portal (its database, Redis and keys: .local/run.env).
+ARGS ?=
+manage: $(STAMP)
+	$(PY) manage.py $(ARGS)
 
 ## Run the whole test suite (layering contracts, lint, migrations check, pytest) against real PostgreSQL and Redis.
 test: $(STAMP)
@@ -46,7 +52,7 @@ format: $(STAMP)
 ## Production settings must pass Django's deployment checks.
 check-deploy: $(STAMP)
 	DJANGO_DEBUG=false SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))') \
-	PERSONAL_DATA_KEY=check-deploy AUDIT_CHAIN_KEY=check-deploy \
+	PERSONAL_DATA_KEY=check-deploy AUDIT_CHAIN_KEY=check-deploy SITE_URL=https://credit.example.gov.cn \
 	DATABASE_OWNER_URL=postgres://credit_portal_owner@127.0.0.1:5432/credit_portal \
 	$(PY) manage.py check --deploy --fail-level WARNING
 

@@ -47,17 +47,20 @@ control_socket_disable = True
 
 
 def on_starting(server):
-    """Once, in the master, before any worker: production settings refuse to start while a demo
-    account signs in with the published password (credit_portal/accounts/demo.py). The workers are
-    forked from here and do not check again."""
+    """Once, in the master, before any worker: production settings refuse to start without the
+    portal's public address (SITE_URL, credit_portal/links.py) and while a demo account signs in
+    with the published password (credit_portal/accounts/demo.py). The workers are forked from here
+    and do not check again."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "credit_portal.settings.base")
     import django
     from django.core.exceptions import ImproperlyConfigured
 
     django.setup()
     from credit_portal.accounts.demo import refuse_demo_accounts_in_production
+    from credit_portal.links import refuse_to_start_without_site_url
 
     try:
+        refuse_to_start_without_site_url()
         refuse_demo_accounts_in_production()
     except ImproperlyConfigured as exc:
         server.log.error("%s", exc)

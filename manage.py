@@ -10,6 +10,14 @@ OFFLINE_COMMANDS = {"makemigrations", "makemessages", "compilemessages"}
 
 
 def main() -> None:
+    # Beside a running `make run`, what only it knows (the embedded databases' addresses, the
+    # development keys, SITE_URL) comes from .local/run.env, for each variable that neither the
+    # environment nor .env sets (credit_portal/runenv.py). Read before anything defaults the
+    # settings module: the tests' settings never read it.
+    settings_module = os.environ.get("DJANGO_SETTINGS_MODULE")
+    from credit_portal import runenv
+
+    runenv.load(settings_module=settings_module)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "credit_portal.settings.base")
     if len(sys.argv) > 1 and sys.argv[1] in OFFLINE_COMMANDS:
         for name in ("SECRET_KEY", "PERSONAL_DATA_KEY"):

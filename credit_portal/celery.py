@@ -33,9 +33,10 @@ def dispatch_outbox_at_start(**_kwargs) -> None:
 @signals.worker_init.connect
 @signals.beat_init.connect
 def _refuse_demo_accounts_in_production(**_kwargs):
-    """A worker or beat with production settings does not start while a demo account signs in with
-    the published password (credit_portal/accounts/demo.py). Celery logs and swallows what a signal
-    handler raises, except SystemExit: that one stops the process."""
+    """A worker or beat with production settings does not start without the portal's public address
+    (SITE_URL: the links its emails carry, credit_portal/links.py), nor while a demo account signs
+    in with the published password (credit_portal/accounts/demo.py). Celery logs and swallows what a
+    signal handler raises, except SystemExit: that one stops the process."""
     import sys
 
     import django
@@ -43,8 +44,10 @@ def _refuse_demo_accounts_in_production(**_kwargs):
 
     django.setup()  # Celery's Django fixup did it already; harmless again
     from credit_portal.accounts.demo import refuse_demo_accounts_in_production
+    from credit_portal.links import refuse_to_start_without_site_url
 
     try:
+        refuse_to_start_without_site_url()
         refuse_demo_accounts_in_production()
     except ImproperlyConfigured as exc:
         # The real stderr: Celery redirects sys.stderr into its logger, which may not flush before exit.

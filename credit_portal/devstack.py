@@ -24,6 +24,10 @@ performance benchmark there; the database is kept, so that a second run only mea
 Every process started here is stopped again on normal exit, Ctrl-C, SIGTERM and SIGHUP: first the web
 server and the Celery processes, then PostgreSQL, then Redis. See docs/adr/0001-embedded-services.md.
 
+Once the portal serves, `run` writes what it decided (the embedded services' addresses, the development
+keys, DJANGO_DEBUG, SITE_URL) to `.local/run.env` for the `manage.py` commands run beside it, and
+removes the file when it stops (credit_portal/runenv.py).
+
 Only the standard library, django-environ and the two embedded-service wheels are used (and psycopg2,
 late, by `bench` to create its database on a configured server), so this runs before Django is
 configured and without any of the apps.
@@ -54,6 +58,8 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import environ
+
+from credit_portal import runenv
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL = ROOT / ".local"
@@ -1021,12 +1027,38 @@ def web_command(port: int, *, workers: int, threads: int) -> list[str]:
             "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--threads", str(threads)]  # fmt: skip
 
 
+def set_run_defaults(config: Config, port: int) -> None:
+    """The environment `run` gives its children where the developer configured nothing."""
+    if not config.is_set("DJANGO_DEBUG"):
+        os.environ["DJANGO_DEBUG"] = "true"
+    # The local server speaks plain HTTP: redirecting to HTTPS would make it unreachable.
+    if not config.is_set("SECURE_SSL_REDIRECT"):
+        os.environ["SECURE_SSL_REDIRECT"] = "false"
+    # Every link that leaves the portal (the report's QR code, emails, the API) is made from SITE_URL:
+    # the address served here, unless one is configured (credit_portal/links.py).
+    if not config.is_set("SITE_URL"):
+        os.environ["SITE_URL"] = f"http://127.0.0.1:{port}"
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+
+
+def decided_environment(configured: set[str]) -> dict[str, str]:
+    """What `run` decided itself and hands to its children — every name of runenv.NAMES set now
+    and not among ``configured`` (what the environment or .env gave at the start): the values
+    written to .local/run.env for the commands run beside it."""
+    return {
+        name: os.environ[name] for name in runenv.NAMES if name not in configured and os.environ.get(name)
+    }
+
+
 def run(config: Config, services: Services, *, demo: bool | None = None) -> int:
     python = sys.executable
     port_text = config.get("PORT") or "8000"
     if not port_text.isdigit():
         raise Failure(f"PORT must be a number, not {port_text!r}")
     port = int(port_text)
+    # What the developer configured (environment, .env); the rest is decided here and, once the
+    # portal serves, written to .local/run.env for the commands run beside it (credit_portal/runenv.py).
+    configured = {name for name in runenv.NAMES if config.is_set(name)}
     # gunicorn's processes and threads: together the ceiling on the web's database connections.
     workers = _count_option(config, "WEB_CONCURRENCY", 2)
     threads = _count_option(config, "WEB_THREADS", 4)
@@ -1037,12 +1069,7 @@ def run(config: Config, services: Services, *, demo: bool | None = None) -> int:
     if not (ROOT / "manage.py").is_file():
         raise Failure("manage.py not found next to the credit_portal package")
 
-    if not config.is_set("DJANGO_DEBUG"):
-        os.environ["DJANGO_DEBUG"] = "true"
-    # The local server speaks plain HTTP: redirecting to HTTPS would make it unreachable.
-    if not config.is_set("SECURE_SSL_REDIRECT"):
-        os.environ["SECURE_SSL_REDIRECT"] = "false"
-    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    set_run_defaults(config, port)
     ensure_dev_secrets(config)
     debug = config.flag("DJANGO_DEBUG")
     # Decided before the services start: afterwards DATABASE_URL is set for the embedded one too.
@@ -1064,7 +1091,10 @@ def run(config: Config, services: Services, *, demo: bool | None = None) -> int:
     say(f"demo data {decision.why}")
 
     # Only `migrate` connects as the owner of the tables: the web, the worker and beat run as the
-    # runtime role, without the owner's address in their environment (docs/adr/0009).
+    # runtime role, without the owner's address in their environment (docs/adr/0009). (The file for
+    # manage.py keeps the embedded owner's, as migrate had it: it has no password, and whoever reads
+    # .local/ can open the database's files anyway.)
+    decided = decided_environment(configured)
     os.environ.pop("DATABASE_OWNER_URL", None)
     web = web_command(port, workers=workers, threads=threads)
     celery = [python, "-m", "celery", "-A", "credit_portal"]
@@ -1075,6 +1105,7 @@ def run(config: Config, services: Services, *, demo: bool | None = None) -> int:
     schedule = str(LOCAL / "celerybeat-schedule")
     Child.start("beat", [*celery, "beat", "--schedule", schedule, "--loglevel=INFO"])
     wait_for_web(port)
+    runenv.write(decided)
 
     logins: list[str] = []
     if decision.seed:
@@ -1092,14 +1123,32 @@ def run(config: Config, services: Services, *, demo: bool | None = None) -> int:
         f"Web: gunicorn, {workers} worker{'s' if workers != 1 else ''} × {threads} thread"
         f"{'s' if threads != 1 else ''}: at most {workers * threads} database connections"
     )
-    banner(port, [*services.descriptions, web_line], decision, logins)
+    banner(port, [*services.descriptions, web_line], decision, logins, site_url=os.environ["SITE_URL"])
 
     while True:
         check_children()
         time.sleep(0.5)
 
 
-def banner(port: int, services: list[str], demo: DemoDecision, logins: list[str]) -> None:
+# The README's token command, which the banner prints as it is (tests/test_run_environment.py).
+DEMO_DEPARTMENT = "SZ-AMR"
+TOKEN_ARGUMENTS = "issue_api_token --department {department} --scopes entities:read,entities:write"  # noqa: S105
+
+
+def python_command() -> str:
+    """This interpreter as a person types it from the project folder (.venv/bin/python)."""
+    return _relative(Path(sys.executable))
+
+
+def manage_commands(*, demo: bool) -> list[str]:
+    """The token command, run in another terminal beside `make run`: as manage.py and as make."""
+    arguments = TOKEN_ARGUMENTS.format(department=DEMO_DEPARTMENT if demo else "CODE")
+    return [f"{python_command()} manage.py {arguments}", f"make manage ARGS='{arguments}'"]
+
+
+def banner(
+    port: int, services: list[str], demo: DemoDecision, logins: list[str], *, site_url: str = ""
+) -> None:
     base = f"http://127.0.0.1:{port}"
     lines = [
         "",
@@ -1109,13 +1158,24 @@ def banner(port: int, services: list[str], demo: DemoDecision, logins: list[str]
         f"    self-service:  {base}/my/",
         f"    API docs:      {base}/api/docs/",
         *(f"  {line}" for line in services),
+        f"  Links in reports, emails and the API: {site_url or base} (SITE_URL)",
         f"  Demo data: {demo.why}.",
     ]
     if demo.seed and logins:
         lines += ["  From seed_demo:", *(f"    {line}" for line in logins)]
     elif demo.seed:
         lines.append("  No demo logins yet (no seed_demo output).")
-    lines += ["  Press Ctrl-C to stop everything.", "=" * 78, ""]
+    token, make_token = manage_commands(demo=demo.seed)
+    lines += [
+        f"  In another terminal, manage.py works on this portal ({_relative(runenv.path())}). An API token"
+        + ("" if demo.seed else " (CODE: a department's code)")
+        + ":",
+        f"    {token}",
+        f"    {make_token}",
+        "  Press Ctrl-C to stop everything.",
+        "=" * 78,
+        "",
+    ]
     with _print_lock:
         print("\n".join(lines), flush=True)
 
@@ -1145,6 +1205,9 @@ def bench(config: Config, services: Services, bench_args: list[str]) -> int:
         os.environ["DJANGO_DEBUG"] = "false"
     if not config.is_set("SECURE_SSL_REDIRECT"):
         os.environ["SECURE_SSL_REDIRECT"] = "false"
+    # Production settings need the public address; the benchmark's servers are local.
+    if not config.is_set("SITE_URL"):
+        os.environ["SITE_URL"] = "http://127.0.0.1"
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
     ensure_dev_secrets(config)
     services.start(config, BENCH, for_tests=False, database=BENCH_DATABASE_NAME)
@@ -1163,6 +1226,8 @@ def shutdown(services: Services) -> None:
     global _shutting_down
     _shutting_down = True
     stop_children()
+    # What the commands beside `make run` read points at what stops now.
+    runenv.remove()
     services.stop()
 
 

@@ -12,11 +12,12 @@ from rest_framework import renderers, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from credit_portal import links
 from credit_portal.accounts.actors import actor_for_request
 from credit_portal.accounts.capabilities import Cap
 from credit_portal.api.views import ThrottleFirstMixin
 from disclosure.models import CreditReport
-from disclosure.reports import document, selectors, services
+from disclosure.reports import document, qr, selectors, services
 
 
 class PdfRenderer(renderers.BaseRenderer):
@@ -87,12 +88,14 @@ class ReportSerializer(serializers.ModelSerializer):
         }
 
     def get_pdf_url(self, report) -> str | None:
+        """The PDF's full address at the portal's public address (SITE_URL); null until ready."""
         if report.status != CreditReport.Status.READY:
             return None
-        return reverse("api:report-detail", args=[report.number]) + "?format=pdf"
+        return links.absolute(reverse("api:report-detail", args=[report.number]) + "?format=pdf")
 
     def get_verify_url(self, report) -> str:
-        return reverse("public:verify_report", args=[report.number])
+        """The public verification page's full address, as printed on the PDF and in its QR code."""
+        return qr.verify_url(report.number)
 
 
 class ReportRequest(ThrottleFirstMixin, APIView):

@@ -378,7 +378,8 @@ def test_a_saved_copy_of_the_published_anchors_convicts_a_trail_whose_store_was_
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_verify_fetches_anchors_from_the_api_of_a_running_portal_page_by_page(live_server, store):
+def test_verify_fetches_anchors_from_the_api_of_a_running_portal_page_by_page(live_server, store, settings):
+    settings.SITE_URL = live_server.url  # the pages' next links are at the portal's public address
     head = events(2)[-1]
     for _ in range(3):
         audit.anchor_head()

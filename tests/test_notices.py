@@ -194,9 +194,12 @@ def test_the_email_task_sends_bilingual_mail_once(django_capture_on_commit_callb
     for text in (
         "有 3 条记录将在 2 个工作日内超期。",
         "3 records will be overdue within 2 working days.",
-        "/staff/",
+        # The link is stored as the portal's path and mailed as the full address (SITE_URL).
+        "\n查看：https://credit.example.gov.cn/staff/\n",
+        "\nView: https://credit.example.gov.cn/staff/\n",
     ):
         assert text in message.body
+    assert set(Notice.objects.values_list("link", flat=True)) == {"/staff/"}
     emailed = {n.recipient: n.emailed_at for n in Notice.objects.select_related("recipient")}
     assert emailed[admin] is not None
     assert emailed[reviewer] is not None

@@ -43,13 +43,16 @@ def test_a_new_password_by_email_from_start_to_end(django_capture_on_commit_call
     response = ask(Client(), django_capture_on_commit_callbacks, "Clerk@SZ.gov.cn")
     assert (response.status_code, response["Location"]) == (302, "/account/password-reset/sent/")
     [(args, _)] = enqueued.call_args_list
-    assert args[:2] == ("clerk@sz.gov.cn", "http://testserver/")
+    # The link is made from SITE_URL, never from the request's host (a client chooses that).
+    assert args[:2] == ("clerk@sz.gov.cn", "")
     assert tasks.email_password_reset(*args) == 1
     [message] = mail.outbox
     assert message.to == ["clerk@sz.gov.cn"]
     assert message.subject.startswith("[信用监管平台] ")
     assert f'"{clerk.username}"' in message.body
-    link = re.search(r"http://testserver(/account/password-reset/[^/\s]+/[^/\s]+/)", message.body).group(1)
+    link = re.search(
+        r"https://credit\.example\.gov\.cn(/account/password-reset/[^/\s]+/[^/\s]+/)", message.body
+    ).group(1)
 
     client = Client()
     page = client.get(link)  # Django moves the token out of the URL into the session
@@ -110,7 +113,7 @@ def test_a_reset_lifts_the_lockout_of_the_account(
     ask(Client(), django_capture_on_commit_callbacks, "clerk@sz.gov.cn")
     tasks.email_password_reset(*enqueued.call_args_list[0].args)
     link = re.search(
-        r"http://testserver(/account/password-reset/[^/\s]+/[^/\s]+/)", mail.outbox[0].body
+        r"https://credit\.example\.gov\.cn(/account/password-reset/[^/\s]+/[^/\s]+/)", mail.outbox[0].body
     ).group(1)
     client = Client()
     set_url = client.get(link)["Location"]
@@ -128,8 +131,8 @@ def test_inactive_accounts_and_accounts_without_a_usable_password_get_no_link(en
     reviewer.set_unusable_password()
     reviewer.email = "sso@sz.gov.cn"
     reviewer.save()
-    assert tasks.email_password_reset("gone@sz.gov.cn", "http://testserver/") == 0
-    assert tasks.email_password_reset("sso@sz.gov.cn", "http://testserver/") == 0
+    assert tasks.email_password_reset("gone@sz.gov.cn") == 0
+    assert tasks.email_password_reset("sso@sz.gov.cn") == 0
     assert mail.outbox == []
 
 
@@ -150,3 +153,23 @@ def test_requests_are_throttled_per_client_address_and_per_email_address(
         response = ask(other, django_capture_on_commit_callbacks, "victim@example.org")
         assert (response.status_code, response["Location"]) == (302, "/account/password-reset/sent/")
     assert [c.args[0] for c in enqueued.call_args_list[5:]] == ["victim@example.org"] * 3
+
+
+def test_the_reset_link_is_at_the_public_address_whatever_host_the_request_named(
+    django_capture_on_commit_callbacks, enqueued, settings, clerk
+):
+    # A Host header is the client's to choose: a link built from it would carry the reset token to
+    # the client's server. The link is made from SITE_URL.
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "attacker.example"]
+    User.objects.filter(pk=clerk.pk).update(email="clerk@sz.gov.cn")
+    ask(Client(), django_capture_on_commit_callbacks, "clerk@sz.gov.cn", HTTP_HOST="attacker.example")
+    [(args, _)] = enqueued.call_args_list
+    assert tasks.email_password_reset(*args) == 1
+    [message] = mail.outbox
+    assert "attacker.example" not in message.body
+    links = re.findall(r"https?://\S+", message.body)
+    assert len(links) == 2  # once in each language
+    assert all(
+        re.fullmatch(r"https://credit\.example\.gov\.cn/account/password-reset/[^/]+/[^/]+/", u)
+        for u in links
+    )

@@ -6,16 +6,20 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
+import subprocess
 from datetime import date, timedelta
 
 import jsonschema
 import pytest
 import tinycss2
+import zxingcpp
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.template.loader import render_to_string
 from django.test import Client
 from django.utils import timezone
+from PIL import Image
 from pypdf import PdfReader
 
 from credit_portal.accounts.actors import PUBLIC, actor_for_user, system_actor
@@ -24,7 +28,7 @@ from credit_portal.notices.models import Notice
 from credit_portal.outbox.models import OutboxTask
 from disclosure import tasks
 from disclosure.models import CreditReport
-from disclosure.reports import document, numbers, qr, render, schema, selectors, services
+from disclosure.reports import document, numbers, render, schema, selectors, services
 from records import services as record_services
 from records.fields import RecordInput
 from records.models import CreditRecord, Person
@@ -317,6 +321,18 @@ class TestContent:
 # --- PDF ---------------------------------------------------------------------------------------------
 
 
+def decoded_qr_codes(image: Image.Image) -> list[str]:
+    """What a QR decoder reads in ``image``. The PDF embeds the code at one pixel per module
+    (the page scales it up): enlarged without smoothing and set on a white margin, as printed."""
+    image = image.convert("L")
+    if image.width < 200:
+        image = image.resize((image.width * 8, image.height * 8), Image.Resampling.NEAREST)
+        framed = Image.new("L", (image.width + 64, image.height + 64), 255)
+        framed.paste(image, (32, 32))
+        image = framed
+    return [code.text for code in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)]
+
+
 def pdf_text(report: CreditReport) -> str:
     with report.pdf.open("rb") as handle:
         reader = PdfReader(io.BytesIO(handle.read()))
@@ -325,9 +341,8 @@ def pdf_text(report: CreditReport) -> str:
 
 class TestPdf:
     def test_pdf_text_has_the_chinese_name_the_hash_the_number_and_the_verification_address(
-        self, full_record, entity, clerk, settings
+        self, full_record, entity, clerk
     ):
-        settings.PORTAL_BASE_URL = "https://credit.example.gov.cn/"
         report = issue(actor_for_user(clerk), entity)
         assert report.pdf.name.endswith(f"{report.number}.pdf")
         text = pdf_text(report)
@@ -342,18 +357,52 @@ class TestPdf:
         assert "深市监罚〔2026〕2号" not in text
         assert report.render_seconds > 0
 
-    def test_the_qr_code_in_the_pdf_is_the_verification_address_module_for_module(
-        self, full_record, entity, clerk, settings
+    @pytest.mark.parametrize("language", ["zh", "en"])
+    def test_the_qr_code_in_the_pdf_decodes_to_the_full_verification_address(
+        self, entity, clerk, settings, language
     ):
-        settings.PORTAL_BASE_URL = "https://credit.example.gov.cn"
-        report = issue(actor_for_user(clerk), entity)
+        """The image in the PDF, read by a QR decoder (zxing-cpp) as a phone reads it."""
+        settings.SITE_URL = "https://xinyong.example.gov.cn:8443"
+        requested = request_report(actor_for_user(clerk), entity, language=language)
+        assert tasks.render_credit_report(requested.pk) == CreditReport.Status.READY
+        report = CreditReport.objects.get(pk=requested.pk)
         with report.pdf.open("rb") as handle:
             (image,) = PdfReader(io.BytesIO(handle.read())).pages[0].images
-        pixels = image.image.convert("1")
-        expected = qr.matrix(f"https://credit.example.gov.cn/verify/{report.number}")
-        assert pixels.size == (len(expected), len(expected))
-        found = [[pixels.getpixel((x, y)) == 0 for x in range(pixels.width)] for y in range(pixels.height)]
-        assert found == expected
+        assert decoded_qr_codes(image.image) == [
+            f"https://xinyong.example.gov.cn:8443/verify/{report.number}"
+        ]
+        assert f"https://xinyong.example.gov.cn:8443/verify/{report.number}" in pdf_text(report)
+
+    def test_the_qr_code_on_the_printed_page_decodes_to_the_full_verification_address(
+        self, entity, clerk, tmp_path
+    ):
+        """The first page rasterised as a printer would (poppler's pdftoppm, 150 dpi), then decoded."""
+        pdftoppm = shutil.which("pdftoppm")
+        if pdftoppm is None:
+            pytest.skip("pdftoppm is not installed (Debian: apt-get install poppler-utils)")
+        report = issue(actor_for_user(clerk), entity)
+        pdf = tmp_path / "report.pdf"
+        with report.pdf.open("rb") as handle:
+            pdf.write_bytes(handle.read())
+        subprocess.run(  # noqa: S603 - a fixed command line
+            [
+                pdftoppm,
+                "-r",
+                "150",
+                "-png",
+                "-f",
+                "1",
+                "-l",
+                "1",
+                "-singlefile",
+                str(pdf),
+                str(tmp_path / "page"),
+            ],
+            check=True,
+            timeout=60,
+        )
+        with Image.open(tmp_path / "page.png") as page:
+            assert decoded_qr_codes(page) == [f"https://credit.example.gov.cn/verify/{report.number}"]
 
     def test_the_html_is_xml_with_a_cjk_font_stack_and_no_element_without_its_defaults(
         self, full_record, entity, clerk

@@ -379,7 +379,8 @@ def test_api_report_detail(as_actor, api_report, actor, expected):
     body = response.json()
     assert (body["number"], body["status"], body["sha256"]) == (api_report.number, "ready", api_report.sha256)
     assert body["document"] == api_report.document
-    assert body["pdf_url"] == f"/api/v1/reports/{api_report.number}/?format=pdf"
+    assert body["pdf_url"] == f"https://credit.example.gov.cn/api/v1/reports/{api_report.number}/?format=pdf"
+    assert body["verify_url"] == f"https://credit.example.gov.cn/verify/{api_report.number}"
     assert counts()["AuditEvent"] == before["AuditEvent"] + 1
 
 

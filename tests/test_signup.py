@@ -105,7 +105,7 @@ def test_the_link_opens_the_account_once(django_capture_on_commit_callbacks, enq
     [message] = mail.outbox
     assert message.to == ["owner@example.org"]
     assert message.subject.startswith("[信用监管平台] ")
-    link = re.search(r"http://testserver(/my/signup/confirm/[^/\s]+/)", message.body).group(1)
+    link = re.search(r"https://credit\.example\.gov\.cn(/my/signup/confirm/[^/\s]+/)", message.body).group(1)
     assert AuditEvent.objects.count() == before  # a request opens nothing
 
     client = Client()
@@ -195,3 +195,30 @@ def test_sign_up_is_throttled_per_address(enqueued):
         in client.post("/my/signup/", form("x")).content.decode()
     )
     assert Client(REMOTE_ADDR="198.51.100.3").post("/my/signup/", form("x")).status_code == 200
+
+
+@pytest.mark.parametrize("taken", [False, True])
+def test_the_sign_up_emails_links_are_at_the_public_address_whatever_host_the_request_named(
+    django_capture_on_commit_callbacks, enqueued, settings, entity_user, taken
+):
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "attacker.example"]
+    address = entity_user.email if taken else "someone.new@example.org"
+    with django_capture_on_commit_callbacks(execute=True):
+        Client().post("/my/signup/", form(address), HTTP_HOST="attacker.example")
+    [(args, _)] = enqueued.call_args_list
+    assert tasks.email_signup(*args) == ("taken" if taken else "confirm")
+    [message] = mail.outbox
+    assert "attacker.example" not in message.body
+    links = re.findall(r"https?://\S+", message.body)
+    expected = (
+        {"https://credit.example.gov.cn/my/login/", "https://credit.example.gov.cn/account/password-reset/"}
+        if taken
+        else None
+    )
+    if expected is not None:
+        assert set(links) == expected
+    else:
+        assert len(links) == 2
+        assert all(
+            re.fullmatch(r"https://credit\.example\.gov\.cn/my/signup/confirm/[^/]+/", u) for u in links
+        )

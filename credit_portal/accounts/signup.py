@@ -55,7 +55,7 @@ def address_has_account(email: str) -> bool:
 
 
 def entity_signup_request(
-    *, email: str, password: str, full_name: str, phone: str = "", language: str = "", base_url: str = ""
+    *, email: str, password: str, full_name: str, phone: str = "", language: str = ""
 ) -> None:
     """Record a request to open a business account and email the address (by a task, on commit).
     The same work whether or not the address has an account; the task decides what to send.
@@ -75,7 +75,7 @@ def entity_signup_request(
             },
         )
         # Through the outbox: a broker that is down delays the email, never loses it.
-        outbox.enqueue(SIGNUP_EMAIL_TASK, pending.pk, base_url)
+        outbox.enqueue(SIGNUP_EMAIL_TASK, pending.pk)
 
 
 def signup_token(pending: PendingSignup) -> str:
@@ -141,7 +141,7 @@ def pending_signups_purge() -> int:
 # --- password reset -------------------------------------------------------------------------------
 
 
-def password_reset_request(*, email: str, base_url: str, language: str = "") -> bool:
+def password_reset_request(*, email: str, language: str = "") -> bool:
     """Email a reset link to every active account with a usable password that has this address (by
     a task, so the answer takes the same time either way). At most
     ``PASSWORD_RESET_EMAILS_PER_HOUR`` requests an hour per address are sent, so that the form
@@ -152,7 +152,8 @@ def password_reset_request(*, email: str, base_url: str, language: str = "") -> 
         logger.info("Password reset for an address asked too often in the hour: not sent")
         return False
     with transaction.atomic():
-        outbox.enqueue(PASSWORD_RESET_EMAIL_TASK, email, base_url, language)
+        # The task's second argument is the base address an earlier release passed; now unused.
+        outbox.enqueue(PASSWORD_RESET_EMAIL_TASK, email, "", language)
     return True
 
 

@@ -16,6 +16,7 @@ from django.utils import translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from credit_portal import links
 from credit_portal.accounts.models import PendingSignup
 from credit_portal.accounts.signup import address_has_account, pending_signups_purge, signup_token
 
@@ -44,8 +45,10 @@ def render_bilingual_email(template: str, context: dict) -> tuple[str, str]:
     return subject, "\n\n----\n\n".join(parts) + "\n\n-- \n" + footer + "\n"
 
 
-def _base_url(base_url: str) -> str:
-    return (getattr(settings, "PORTAL_BASE_URL", "") or base_url).rstrip("/")
+# The links in these emails are at the portal's public address (SITE_URL, credit_portal/links.py),
+# never at the host of the request that asked for them: a Host header is the client's to choose, and
+# a reset link pointing at another server would hand that server the reset token. (The tasks still
+# accept the ``base_url`` that requests queued by an earlier release carry, and ignore it.)
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
@@ -56,12 +59,11 @@ def email_signup(pending_id: int, base_url: str = "") -> str:
     pending = PendingSignup.objects.filter(pk=pending_id).first()
     if pending is None:
         return "none"
-    base = _base_url(base_url)
     context = {
         "email": pending.email,
         "full_name": pending.full_name,
-        "sign_in_url": base + reverse("my:login"),
-        "reset_url": base + reverse("account:password_reset"),
+        "sign_in_url": links.absolute(reverse("my:login")),
+        "reset_url": links.absolute(reverse("account:password_reset")),
         "hours": settings.SIGNUP_CONFIRM_SECONDS // 3600,
     }
     if address_has_account(pending.email):
@@ -69,7 +71,9 @@ def email_signup(pending_id: int, base_url: str = "") -> str:
         subject, body = render_bilingual_email("signup_address_taken", context)
         kind = "taken"
     else:
-        context["confirm_url"] = base + reverse("my:signup_confirm", kwargs={"token": signup_token(pending)})
+        context["confirm_url"] = links.absolute(
+            reverse("my:signup_confirm", kwargs={"token": signup_token(pending)})
+        )
         subject, body = render_bilingual_email("signup_confirm", context)
         kind = "confirm"
     send_mail(subject, body, None, [pending.email], fail_silently=False)
@@ -80,15 +84,16 @@ def email_signup(pending_id: int, base_url: str = "") -> str:
 def email_password_reset(email: str, base_url: str = "", language: str = "") -> int:
     """Email a password reset link to each active account with a usable password and this address
     (Django's rule, ``PasswordResetForm.get_users``). Returns how many were sent."""
-    base = _base_url(base_url)
     sent = 0
     for user in PasswordResetForm().get_users(email):
-        link = base + reverse(
-            "account:password_reset_confirm",
-            kwargs={
-                "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
-                "token": default_token_generator.make_token(user),
-            },
+        link = links.absolute(
+            reverse(
+                "account:password_reset_confirm",
+                kwargs={
+                    "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+                    "token": default_token_generator.make_token(user),
+                },
+            )
         )
         subject, body = render_bilingual_email(
             "password_reset",

@@ -3,8 +3,21 @@ from django.utils.translation import gettext as _
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
 
+from credit_portal import links
 
-class CheckedCursorPagination(CursorPagination):
+
+class SiteUrlCursorPagination(CursorPagination):
+    """Cursor pagination whose ``next`` and ``previous`` links are at the portal's public address
+    (SITE_URL, credit_portal/links.py), like every other link the API gives out — not at whatever
+    host the request named (behind a proxy, an internal one)."""
+
+    def paginate_queryset(self, queryset, request, view=None):
+        page = super().paginate_queryset(queryset, request, view)
+        self.base_url = links.absolute(request.get_full_path())
+        return page
+
+
+class CheckedCursorPagination(SiteUrlCursorPagination):
     """Cursor pagination that answers a bad ``cursor`` or ``page_size`` with a 400 naming the
     parameter (DRF answers 404 to a bad cursor, ignores a bad page size, and fails with a 500 on a
     well-formed cursor whose position is not a value of the ordering field)."""

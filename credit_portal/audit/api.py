@@ -4,8 +4,8 @@ from datetime import UTC
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
-from rest_framework.pagination import CursorPagination
 
+from credit_portal.api.pagination import SiteUrlCursorPagination
 from credit_portal.api.views import ThrottleFirstMixin
 from credit_portal.audit import selectors
 from credit_portal.audit.models import AuditAnchor
@@ -21,7 +21,7 @@ class AuditAnchorSerializer(serializers.ModelSerializer):
         fields = ["sequence", "hash", "anchored_at"]
 
 
-class AnchorPagination(CursorPagination):
+class AnchorPagination(SiteUrlCursorPagination):
     ordering = "-id"
     page_size = 100
     max_page_size = 1000

@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
-from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
+from credit_portal import links
 from credit_portal.notices.models import Notice
 
 logger = logging.getLogger(__name__)
@@ -56,9 +56,9 @@ def render_email(notice: Notice) -> tuple[str, str]:
     subject = f"[{SITE_NAME_ZH}] {notice.subject_zh}"
     if notice.subject_en and notice.subject_en != notice.subject_zh:
         subject += f" / {notice.subject_en}"
-    url = ""
-    if notice.link:
-        url = getattr(settings, "PORTAL_BASE_URL", "").rstrip("/") + notice.link
+    # Stored as the portal's path (the notice list links to it); the email, read outside the portal,
+    # carries the full address at SITE_URL.
+    url = links.absolute(notice.link)
     zh = [notice.subject_zh, "", notice.body_zh]
     if url:
         zh += ["", f"查看：{url}"]

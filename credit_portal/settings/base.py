@@ -15,6 +15,8 @@ from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from credit_portal.links import site_host, site_url_from_environment
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
@@ -25,7 +27,20 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 # ---------------------------------------------------------------------------------------------
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default="")
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+# The portal's public address, scheme and host only (https://credit.example.gov.cn): every link that
+# leaves the portal — the credit report's QR code, emails, the API's URLs — is made from it
+# (credit_portal/links.py). Required with DEBUG off; with DEBUG on it defaults to
+# http://127.0.0.1:8000, and `make run` sets the address it serves.
+SITE_URL = site_url_from_environment(env.str("SITE_URL", default=""), debug=DEBUG)
+# The host of SITE_URL is always allowed: the links the portal gives out lead there.
+ALLOWED_HOSTS = list(
+    dict.fromkeys(
+        [
+            *env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"]),
+            *filter(None, [site_host(SITE_URL)]),
+        ]
+    )
+)
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 DATABASES = {
     "default": env.db_url("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/credit_portal")
@@ -87,8 +102,6 @@ LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 # their import finished (they may hold identity numbers in clear; the records keep them encrypted).
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=100 * 1024 * 1024)
 IMPORT_FILE_RETENTION_DAYS = env.int("IMPORT_FILE_RETENTION_DAYS", default=30)
-# The portal's public address, for links in emails (e.g. https://credit.example.gov.cn).
-PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="")
 # ---------------------------------------------------------------------------------------------
 
 if not SECRET_KEY:

@@ -18,6 +18,8 @@ if "AUDIT_ANCHOR_DIR" not in os.environ:
     os.environ["AUDIT_ANCHOR_DIR"] = tempfile.mkdtemp(prefix="cp-test-audit-anchors-")
     atexit.register(shutil.rmtree, os.environ["AUDIT_ANCHOR_DIR"], ignore_errors=True)
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+# Every absolute link the tests see is at this address, whatever the machine's environment says.
+os.environ["SITE_URL"] = "https://credit.example.gov.cn"
 
 from credit_portal.settings.base import *  # noqa: F403
 from credit_portal.settings.base import CACHES, REDIS_URL

@@ -8,7 +8,10 @@ class WebConfig(AppConfig):
     verbose_name = _("Web")
 
     def ready(self) -> None:
+        from django.core import checks
+
         from credit_portal.accounts.capabilities import Cap
+        from credit_portal.links import check_site_url
         from credit_portal.web.registry import NavItem, staff_nav
 
         staff_nav.add(NavItem(_("Working-day calendar"), "staff:calendar", None, order=90))
@@ -22,3 +25,6 @@ class WebConfig(AppConfig):
         from credit_portal.web.forms import AdminLoginForm
 
         admin.site.login_form = AdminLoginForm
+
+        # Production needs the public address its links are made from (credit_portal/links.py).
+        checks.register(check_site_url, checks.Tags.security, deploy=True)

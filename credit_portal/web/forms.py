@@ -126,11 +126,8 @@ class PortalPasswordResetForm(PasswordResetForm):
 
         from credit_portal.accounts.signup import password_reset_request
 
-        password_reset_request(
-            email=self.cleaned_data["email"],
-            base_url=request.build_absolute_uri("/") if request is not None else "",
-            language=get_language() or "",
-        )
+        # The link is at the portal's public address (SITE_URL), never the request's host.
+        password_reset_request(email=self.cleaned_data["email"], language=get_language() or "")
 
 
 class PortalSetPasswordForm(SetPasswordForm):

@@ -51,7 +51,6 @@ def signup(request):
                 full_name=data["full_name"],
                 phone=data.get("phone", ""),
                 language=get_language() or "",
-                base_url=request.build_absolute_uri("/"),
             )
             return render(request, "my/signup_sent.html", {"email": signups.normalise_email(data["email"])})
     return render(request, "my/signup.html", {"form": form})

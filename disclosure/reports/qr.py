@@ -8,21 +8,23 @@ import base64
 import io
 
 import qrcode
-from django.conf import settings
 from django.urls import reverse
 from qrcode.image.pil import PilImage
+
+from credit_portal import links
 
 BORDER = 2  # modules of quiet zone around the code
 
 
 def verify_path(number: str) -> str:
+    """The verification page's path, for links inside the portal."""
     return reverse("public:verify_report", args=[number])
 
 
 def verify_url(number: str) -> str:
-    """Absolute when ``PORTAL_BASE_URL`` is set (what a phone needs), else the path alone."""
-    base = (getattr(settings, "PORTAL_BASE_URL", "") or "").rstrip("/")
-    return base + verify_path(number)
+    """The verification page's full address at the portal's public address (SITE_URL): what the QR
+    code holds and the paper prints, so that a phone or a reader of the paper reaches it."""
+    return links.absolute(verify_path(number))
 
 
 def _code(data: str, **options) -> qrcode.QRCode:
