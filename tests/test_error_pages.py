@@ -23,7 +23,8 @@ def portal_404(response) -> bool:
     return (
         response.status_code == 404
         and "<h1>Not found</h1>" in page
-        and 'aria-label="Public sections"' in page
+        and '<nav class="door-nav" aria-label="Sections">' in page
+        and '<footer class="site-footer">' in page
         and "URLconf" not in page
     )
 
@@ -59,7 +60,7 @@ class TestWithoutDebug:
         response = client_from("127.0.0.1").get("/fail/")
         page = html(response)
         assert response.status_code == 500
-        assert "<h1>Server error</h1>" in page and 'aria-label="Public sections"' in page
+        assert "<h1>Server error</h1>" in page and '<nav class="door-nav" aria-label="Sections">' in page
         assert "a failure for the tests" not in page and "Traceback" not in page
 
     def test_the_api_answers_a_server_error_in_json(self, failing):

@@ -98,18 +98,22 @@ def test_the_current_business_section_is_marked(client_for, entity_user):
 
 
 PUBLIC_SECTIONS = [
-    ("/", "Search"),
+    ("/verify/", "Verify a credit report"),
     ("/pledges/", "Credit pledges"),
     ("/pledges/matters/", "Matters with credit pledges"),
-    ("/verify/", "Verify a credit report"),
-    ("/disclosure/on-time/", "Disclosure on time, by department"),
+    ("/disclosure/on-time/", "How punctually does each department disclose?"),
     ("/complaints/new/", "Complaints and tip-offs"),
 ]
 
 
 def test_the_public_pages_are_reachable_from_the_home_page(client):
     page = html(client.get("/"))
-    assert nav_links(page, "Public sections") == PUBLIC_SECTIONS
+    section = page[page.index('<section aria-labelledby="more-heading">') :]
+    section = section[: section.index("</section>")]
+    assert '<h2 id="more-heading">Also on this portal</h2>' in section
+    assert [
+        (href, text) for href, text in re.findall(r'<a href="([^"]+)">([^<]+)</a>', section)
+    ] == PUBLIC_SECTIONS
     footer = page[page.index('<footer class="site-footer">') :]
     footer_hrefs = re.findall(r'<a href="([^"]+)"', footer)
     assert footer_hrefs == [
@@ -126,11 +130,10 @@ def test_the_public_pages_are_reachable_from_the_home_page(client):
         assert client.get(href).status_code == 200, href
 
 
-def test_the_public_navigation_marks_the_page_and_is_kept_per_page(client):
-    assert '<a href="/pledges/" aria-current="page">Credit pledges</a>' in html(client.get("/pledges/"))
-    page = html(client.get("/verify/"))
-    assert '<a href="/verify/" aria-current="page">Verify a credit report</a>' in page
-    assert '<a href="/pledges/" aria-current="page">' not in page
+def test_the_public_pages_are_listed_beneath_the_search_results_too(client, department):
+    f.entity(department, code=f.uscc(), name_zh="星辰测试有限公司", name_en="")
+    page = html(client.get("/", {"q": "星辰"}))
+    assert page.index('id="entities-heading"') < page.index('<h2 id="more-heading">Also on this portal</h2>')
 
 
 # --- the entities above the search results -------------------------------------------------------

@@ -84,14 +84,14 @@ def test_a_business_finds_each_section_from_its_home(page, live_url, world):
 
 def test_the_public_finds_pledges_matters_verification_and_on_time_from_the_home_page(page, live_url):
     for name, url, heading in [
+        ("Verify a credit report", "/verify/", re.compile("Verify", re.I)),
         ("Credit pledges", "/pledges/", re.compile("pledge", re.I)),
         ("Matters with credit pledges", "/pledges/matters/", re.compile("pledge", re.I)),
-        ("Verify a credit report", "/verify/", re.compile("Verify", re.I)),
-        ("Disclosure on time, by department", "/disclosure/on-time/", re.compile("time", re.I)),
+        ("How punctually does each department disclose?", "/disclosure/on-time/", re.compile("time", re.I)),
         ("Complaints and tip-offs", "/complaints/new/", re.compile("complaint", re.I)),
     ]:
         page.goto("/")
-        page.get_by_role("navigation", name="Public sections").get_by_role(
+        page.get_by_role("region", name="Also on this portal").get_by_role(
             "link", name=name, exact=True
         ).click()
         expect(page).to_have_url(f"{live_url}{url}")
@@ -169,8 +169,6 @@ def test_a_mistyped_address_under_debug_from_another_address_gets_the_portals_pa
     expected_status(request, 404)
     expect(page.get_by_role("heading", level=1)).to_have_text("Not found")
     expect(page.get_by_role("main")).not_to_contain_text("URLconf")
-    expect(page.get_by_role("navigation", name="Public sections")).to_be_visible()
-    page.get_by_role("navigation", name="Public sections").get_by_role(
-        "link", name="Credit pledges", exact=True
-    ).click()
+    expect(page.get_by_role("navigation", name="Sections")).to_be_visible()
+    page.get_by_role("contentinfo").get_by_role("link", name="Credit pledges", exact=True).click()
     expect(page).to_have_url(f"{live_url}/pledges/")
