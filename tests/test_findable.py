@@ -22,6 +22,7 @@ from records.services import publication
 from tests import factories as f
 from tests.test_records import SWEEP, punishment
 from tests.test_records_staff import form_data
+from tests.test_reports_access import agency, agency_user  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.django_db
 
@@ -92,6 +93,14 @@ def test_the_current_business_section_is_marked(client_for, entity_user):
     page = html(client_for(entity_user).get("/my/reports/"))
     assert '<a href="/my/reports/" aria-current="page">Credit reports</a>' in page
     assert page.count('aria-current="page"') == 2  # the door's own link, and the section
+
+
+def test_an_agencys_member_finds_where_to_register_its_reports(client_for, agency_user, entity_user):  # noqa: F811
+    link = """<a href="/my/third-party-reports/">Register your agency's reports on other entities</a>"""
+    client = client_for(agency_user)
+    assert link in html(client.get("/my/reports/"))
+    assert client.get("/my/third-party-reports/").status_code == 200
+    assert "/my/third-party-reports/" not in html(client_for(entity_user).get("/my/reports/"))
 
 
 # --- the public door -----------------------------------------------------------------------------
