@@ -36,6 +36,10 @@ LONE_CHARACTER_WINDOW = 5_000
 # shows ten: among a term's thousands of entities, any hundred are as good a sample as three hundred.
 ENTITY_CANDIDATES = 100
 COUNT_CAP = 200  # rows of a search export
+EXACT_HITS = 50  # exact hits on a code or a decision number, newest first; an entity's page lists all
+# The full list of the entities matching a search (/entities/?q=): the first this many matches by
+# registration, shortest names first, in pages; beyond, it says "more than" and asks to narrow.
+ENTITY_LIST_CAP = 1000
 PUBLIC_STATUSES = CreditRecord.LIVE_STATUSES
 _RELATED = ("entity", "item", "department")
 
@@ -171,7 +175,7 @@ def _common_tokens() -> frozenset[str]:
 
 def _exact_sql(text: str, conditions: list) -> tuple[str, list]:
     """The published records whose decision number is ``text`` or whose entity has the code
-    ``text``, newest first, at most 50: ``record_id, decision_date, decision_number``. On the public
+    ``text``, newest first, at most EXACT_HITS: ``record_id, decision_date, decision_number``. On the public
     index joined to the records: the index holds exactly the published, standing records, and its
     columns carry the filters. (The condition of ``exact_condition``, written out: this is the search
     page's path, and the ORM's compilation of it cost more than running it.)"""
@@ -187,7 +191,7 @@ def _exact_sql(text: str, conditions: list) -> tuple[str, list]:
         "SELECT p.record_id, p.decision_date, r.decision_number FROM records_creditrecord r "  # noqa: S608 - fixed fragments, values bound
         "JOIN disclosure_publicindexentry p ON p.record_id = r.id "
         f"WHERE {' AND '.join([condition, *where])} "
-        "ORDER BY p.decision_date DESC, p.record_id DESC LIMIT 50"
+        f"ORDER BY p.decision_date DESC, p.record_id DESC LIMIT {int(EXACT_HITS)}"
     )
     return sql, [*params, *filter_params]
 
@@ -245,7 +249,7 @@ def _exact_and_matches(
     query: PublicQuery, *, limit: int, offset: int, line_columns: str
 ) -> tuple[list[tuple], list[tuple]]:
     """(exact hits, text matches) in one statement. Exact hits: rows of ``(id, decision number,
-    *line_columns)``, at most 50. Text matches: ``limit`` rows of ``(id, *line_columns)`` after the
+    *line_columns)``, at most EXACT_HITS. Text matches: ``limit`` rows of ``(id, *line_columns)`` after the
     first ``offset``, leaving out the exact hits; none at all when the text is a unified social credit
     code or a decision number that an exact hit has in full (matching the common bigrams of a number,
     "市监", "2024", across the index would cost more than the page and add nothing).
@@ -376,30 +380,63 @@ class EntityHit:
         )  # fmt: skip
 
 
-def search_entities(text: str, *, division: str = "", limit: int = 10) -> list[EntityHit]:
-    """Entities for the search box: the exact code, else names, shortest first, in one statement.
+@dataclass(frozen=True)
+class EntityMatches:
+    """The entities matching a search as a page lists them: ``hits``, the page's; ``count``, how
+    many match among the first ``cap`` read (the exact number unless ``more``: then more than
+    ``cap`` match, and ``count`` is ``cap``)."""
 
-    Shortest first among the first ENTITY_CANDIDATES matches: ranking every match of a common word
-    ("有限") would read the whole registry. The candidates are read with the columns the page shows,
-    so ordering them needs no second visit to the table."""
+    hits: list[EntityHit]
+    count: int
+    more: bool
+    cap: int
+
+
+def search_entities(text: str, *, division: str = "", limit: int = 10) -> list[EntityHit]:
+    """The entities of ``entity_matches``, without their count."""
+    return entity_matches(text, division=division, limit=limit).hits
+
+
+def entity_matches(
+    text: str,
+    *,
+    division: str = "",
+    limit: int = 10,
+    offset: int = 0,
+    cap: int | None = None,
+    registry_order: bool = False,
+) -> EntityMatches:
+    """Entities for the search box: the exact code, else names, shortest first, in one statement,
+    with the number of matches among the candidates.
+
+    Shortest first among the first ``cap`` matches (ENTITY_CANDIDATES on the search page): ranking
+    every match of a common word ("有限") would read the whole registry. The candidates are read
+    with the columns the page shows, so ordering and counting them needs no second visit to the
+    table. With ``registry_order`` the candidates are the first ``cap`` matches by registration
+    (id), so that the pages of the full list (``offset``) are pages of one and the same set."""
     text = " ".join(text.split())[:200]
+    cap = ENTITY_CANDIDATES if cap is None else cap
+    none = EntityMatches(hits=[], count=0, more=False, cap=cap)
     if not text:
-        return []
+        return none
     where, params = [], []
     if division:
         where.append("division_id = ANY(%s)")
         params.append(division_and_children(division))
     code = normalise_uscc(text)
     parsed = text_search.parse(text)
+    options = {"limit": limit, "offset": offset, "cap": cap, "registry_order": registry_order}
     if len(code) == 18:
-        hits = _entity_hits([*where, "code = %s"], [*params, code], limit=1)
-        if hits:
-            return hits
+        found = _entity_hits(
+            [*where, "code = %s"], [*params, code], limit=1, offset=0, cap=1, registry_order=False
+        )
+        if found.hits:
+            return EntityMatches(hits=found.hits if not offset else [], count=1, more=False, cap=cap)
     if parsed.tsquery and parsed.has_prefixes:
         # As for the records: Latin words whole, or as the start of words when none matches whole.
         whole = [*where, "search_vector @@ %s::tsquery"], [*params, parsed.whole_tsquery]
         prefix = [*where, "search_vector @@ %s::tsquery"], [*params, parsed.tsquery]
-        return _entity_hits(*whole, limit=limit, else_prefix=prefix)
+        return _entity_hits(*whole, else_prefix=prefix, **options)
     if parsed.tsquery:
         where.append("search_vector @@ %s::tsquery")
         params.append(parsed.tsquery)
@@ -407,8 +444,8 @@ def search_entities(text: str, *, division: str = "", limit: int = 10) -> list[E
         where.append("name_zh LIKE %s")
         params.append(contains_pattern(text))
     else:
-        return []
-    return _entity_hits(where, params, limit=limit)
+        return none
+    return _entity_hits(where, params, **options)
 
 
 _ENTITY_CANDIDATE = (
@@ -417,41 +454,56 @@ _ENTITY_CANDIDATE = (
 
 
 def _entity_hits(
-    where: list[str], params: list, *, limit: int, else_prefix: tuple[list[str], list] | None = None
-) -> list[EntityHit]:
+    where: list[str],
+    params: list,
+    *,
+    limit: int,
+    offset: int,
+    cap: int,
+    registry_order: bool,
+    else_prefix: tuple[list[str], list] | None = None,
+) -> EntityMatches:
     """The entities matching ``where``; or, with ``else_prefix`` and none matching ``where``, those
-    matching ``else_prefix``."""
-    candidates = f"{_ENTITY_CANDIDATE}{' AND '.join(where)} LIMIT %s"
-    values = [*params, ENTITY_CANDIDATES]
+    matching ``else_prefix``. One more candidate than ``cap`` is read, which says whether there are
+    more; they are counted by a window over the candidates, never over every match."""
+    order = " ORDER BY id" if registry_order else ""
+    candidates = f"{_ENTITY_CANDIDATE}{' AND '.join(where)}{order} LIMIT %s"
+    values = [*params, cap + 1]
     if else_prefix is not None:
         prefix_where, prefix_params = else_prefix
         candidates = (
             f"({candidates}) UNION ALL ({_ENTITY_CANDIDATE}{' AND '.join(prefix_where)} "  # noqa: S608 - fixed fragments, values bound
-            f"AND NOT EXISTS (SELECT 1 FROM records_marketentity WHERE {' AND '.join(where)}) LIMIT %s)"
+            f"AND NOT EXISTS (SELECT 1 FROM records_marketentity WHERE {' AND '.join(where)}){order} LIMIT %s)"
         )
-        values += [*prefix_params, *params, ENTITY_CANDIDATES]
+        values += [*prefix_params, *params, cap + 1]
+    # The candidates numbered (by registration when that is their order) and counted; the one read
+    # beyond ``cap`` only says that there are more, and is not shown.
+    numbered = f"SELECT c.*, count(*) OVER () AS total, row_number() OVER ({order.strip()}) AS n FROM ({candidates}) c"  # noqa: S608 - fixed fragments
     sql = (
-        "SELECT e.code, e.name_zh, e.name_en, e.entity_type, d.name_zh, d.name_en "  # noqa: S608 - fixed fragments, values bound
-        f"FROM ({candidates}) e "
+        "SELECT e.code, e.name_zh, e.name_en, e.entity_type, d.name_zh, d.name_en, e.total "  # noqa: S608 - fixed fragments, values bound
+        f"FROM ({numbered}) e "
         "LEFT JOIN accounts_division d ON d.code = e.division_id "
-        "ORDER BY length(e.name_zh), e.id LIMIT %s"
+        "WHERE e.n <= %s ORDER BY length(e.name_zh), e.id LIMIT %s OFFSET %s"
     )
     english = (get_language() or "").startswith("en")
     profile = url_maker("public:entity")
     kinds = {value: str(label) for value, label in EntityType.choices}
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*values, limit])
-        return [
-            EntityHit(
-                code=code,
-                name_zh=zh,
-                name_en=en or "",
-                entity_type=kinds.get(kind, kind),
-                division_name=(d_en if english and d_en else d_zh) or "",
-                url=profile(code),
-            )
-            for code, zh, en, kind, d_zh, d_en in cursor.fetchall()
-        ]
+        cursor.execute(sql, [*values, cap, limit, offset])
+        rows = cursor.fetchall()
+    hits = [
+        EntityHit(
+            code=code,
+            name_zh=zh,
+            name_en=en or "",
+            entity_type=kinds.get(kind, kind),
+            division_name=(d_en if english and d_en else d_zh) or "",
+            url=profile(code),
+        )
+        for code, zh, en, kind, d_zh, d_en, _total in rows
+    ]
+    total = rows[0][-1] if rows else 0
+    return EntityMatches(hits=hits, count=min(total, cap), more=total > cap, cap=cap)
 
 
 def entity_records(entity: MarketEntity) -> QuerySet[CreditRecord]:

@@ -1,4 +1,4 @@
-"""The disclosure app's contributions to the staff dashboard and navigation.
+"""The disclosure app's contributions to the staff dashboard and navigation, and to the business door's.
 
 Registered by ``DisclosureConfig.ready`` (``from disclosure import staff_panels``)."""
 
@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from credit_portal.accounts.actors import Actor
 from credit_portal.accounts.capabilities import Cap
-from credit_portal.web.registry import DashboardPanel, NavItem, dashboard_panels, staff_nav
+from credit_portal.web.registry import DashboardPanel, MyNavItem, NavItem, dashboard_panels, my_nav, staff_nav
 from disclosure import selectors
 
 
@@ -27,4 +27,12 @@ def _disclosure_panel(actor: Actor) -> dict | None:
 staff_nav.add(NavItem(_("Disclosure board"), "staff:board_index", Cap.RECORDS_READ, order=40))
 dashboard_panels.add(
     DashboardPanel("staff/disclosure/panel.html", _disclosure_panel, Cap.RECORDS_READ, order=15)
+)
+my_nav.add(
+    MyNavItem(
+        _("Credit reports"),
+        "my:report_list",
+        _("Request your entity's credit report (PDF and JSON), numbered and verifiable by anyone."),
+        order=40,
+    )
 )

@@ -6,6 +6,7 @@ public_patterns = [
     path("", views_public.home, name="home"),
     path("search/export.csv", views_public.export_csv, name="export"),
     path("records/<int:pk>/", views_public.record_page, name="record"),
+    path("entities/", views_public.entity_list, name="entity_list"),
     path("entities/<str:code>/", views_public.entity_profile, name="entity"),
 ]
 

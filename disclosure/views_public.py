@@ -55,6 +55,9 @@ def _with_params(lines: list, params: str) -> list:
     return [dataclasses.replace(line, url=f"{line.url}?{params}") for line in lines]
 
 
+ENTITIES_SHOWN = 10  # above the search results; the rest are one link away
+
+
 def _query(form: PublicSearchForm) -> search.PublicQuery:
     d = form.cleaned_data
     return search.PublicQuery(
@@ -93,12 +96,76 @@ def home(request):
                 capped=result.capped,
                 next_page=number + 1 if result.has_next and number < MAX_PAGE else None,
                 previous_page=number - 1 if number > 1 else None,
-                entities=_with_params(
-                    search.search_entities(query.q, division=query.division) if query.q else [], params
-                ),
                 max_page=MAX_PAGE,
+                exact_hits_cap=search.EXACT_HITS,
             )
+            if query.q:
+                matches = search.entity_matches(query.q, division=query.division, limit=ENTITIES_SHOWN)
+                context.update(
+                    entities=_with_params(matches.hits, params),
+                    entity_matches=matches,
+                    entity_list_query=_entity_list_query(query),
+                )
     return render(request, "public/search.html", context)
+
+
+def _entity_list_query(query: search.PublicQuery) -> str:
+    """The query string of a search's text and division, the only filters an entity has: from the
+    search to the full entity list, and back."""
+    params = {"q": query.text}
+    if query.division:
+        params["division"] = query.division
+    return urlencode(params)
+
+
+ENTITY_PAGE_SIZE = 20
+
+
+@require_GET
+@limit_per_client("public-entities", limit=120, window=60)
+def entity_list(request):
+    """Every market entity matching a search's text (and its division), shortest names first, in
+    pages: what "show all" above the search results opens. The first ENTITY_LIST_CAP matches by
+    registration are listed; beyond, the page says so and asks to narrow the search."""
+    form = PublicSearchForm(request.GET or None)
+    context: dict = {"form": form, "searched": False}
+    if form.is_bound and form.is_valid() and form.cleaned_data.get("q", "").strip():
+        query = _query(form)
+        last_page = -(-search.ENTITY_LIST_CAP // ENTITY_PAGE_SIZE)
+        try:
+            number = min(max(int(request.GET.get("page", 1)), 1), last_page)
+        except ValueError:
+            number = 1
+
+        def read(page_number: int) -> search.EntityMatches:
+            return search.entity_matches(
+                query.text,
+                division=query.division,
+                limit=ENTITY_PAGE_SIZE,
+                offset=(page_number - 1) * ENTITY_PAGE_SIZE,
+                cap=search.ENTITY_LIST_CAP,
+                registry_order=True,
+            )
+
+        matches = read(number)
+        if not matches.hits and number > 1:
+            # A page past the last (an old link): the last page there is.
+            first = read(1)
+            number = max(1, -(-first.count // ENTITY_PAGE_SIZE))
+            matches = read(number) if number > 1 else first
+        pages = max(1, -(-matches.count // ENTITY_PAGE_SIZE))
+        context.update(
+            searched=True,
+            query=query,
+            matches=matches,
+            number=number,
+            pages=pages,
+            start_index=(number - 1) * ENTITY_PAGE_SIZE + 1,
+            previous_page=number - 1 if number > 1 else None,
+            next_page=number + 1 if number < pages else None,
+            search_query=_entity_list_query(query),
+        )
+    return render(request, "public/entities.html", context)
 
 
 @require_GET

@@ -156,6 +156,8 @@ def my_reports(request):
             "rows": _rows(reports, "my"),
             "third_party": [(e, reports_) for e, reports_ in third_party if reports_],
             "today": timezone.localdate(),
+            # A credit service agency's members register its reports on other entities here.
+            "is_agency": bool(selectors.agencies_of(request.actor)),
         },
         status=400 if form.errors else 200,
     )

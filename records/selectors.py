@@ -21,6 +21,18 @@ from records.models import (
 )
 
 
+def recordable_items(actor: Actor) -> QuerySet[CatalogueItem]:
+    """Active catalogue items the actor's department may record through the form, a file or the
+    API (an item without recording departments is open to every department), except those only
+    their workflow writes."""
+    return (
+        CatalogueItem.objects.filter(is_active=True, workflow_only=False)
+        .filter(Q(recording_departments__isnull=True) | Q(recording_departments=actor.department_id))
+        .distinct()
+        .order_by("sort_order", "code")
+    )
+
+
 def entity_search(
     text: str, *, division: str = "", qs: QuerySet[MarketEntity] | None = None
 ) -> QuerySet[MarketEntity]:

@@ -1,10 +1,10 @@
-"""The registry's contributions to the staff dashboard and navigation."""
+"""The registry's contributions to the staff dashboard and navigation, and to the business door's."""
 
 from django.utils.translation import gettext_lazy as _
 
 from credit_portal.accounts.actors import Actor
 from credit_portal.accounts.capabilities import Cap
-from credit_portal.web.registry import DashboardPanel, NavItem, dashboard_panels, staff_nav
+from credit_portal.web.registry import DashboardPanel, MyNavItem, NavItem, dashboard_panels, my_nav, staff_nav
 from records import selectors
 from records.access import department_grants
 from records.models import MarketEntity
@@ -35,3 +35,30 @@ dashboard_panels.add(
 )
 dashboard_panels.add(DashboardPanel("staff/panels/claims.html", _claims_panel, Cap.CLAIMS_REVIEW, order=20))
 dashboard_panels.add(DashboardPanel("staff/panels/review.html", _review_panel, Cap.RECORDS_CONFIRM, order=12))
+
+my_nav.add(
+    MyNavItem(
+        _("Our credit records"),
+        "my:objection_records",
+        _("Every record about the entities you act for, whatever its status; object to one that is wrong."),
+        order=20,
+    )
+)
+my_nav.add(
+    MyNavItem(
+        _("Our objections"),
+        "my:objection_list",
+        _("Follow your objections: the recording department answers each by a working-day deadline."),
+        order=25,
+    )
+)
+my_nav.add(
+    MyNavItem(
+        _("Claim an entity"),
+        "my:claim",
+        _(
+            "Act for an entity: claim it by its unified social credit code; a reviewer of its department decides."
+        ),
+        order=60,
+    )
+)

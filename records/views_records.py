@@ -37,11 +37,21 @@ def record_list(request):
 @staff_required(Cap.RECORDS_WRITE)
 @require_http_methods(["GET", "POST"])
 def record_create(request):
-    items = CatalogueItem.objects.filter(is_active=True, workflow_only=False)
+    # Only what the department may record: the chooser offers nothing the service would refuse,
+    # and an item asked for that the department may not record is refused with the reason.
+    items = selectors.recordable_items(request.actor)
     code = request.GET.get("item") or request.POST.get("item") or ""
     item = items.filter(code=code).first() if "\x00" not in code else None
     if item is None:
-        return render(request, "staff/records/choose_item.html", {"items": items})
+        refused = (
+            CatalogueItem.objects.filter(is_active=True, code=code).first()
+            if code and "\x00" not in code
+            else None
+        )
+        context = {"items": items, "refusal": _refusal(refused) if refused is not None else ""}
+        return render(
+            request, "staff/records/choose_item.html", context, status=403 if refused is not None else 200
+        )
     form = RecordForm(request.POST or None, item=item, initial={"code": request.GET.get("code", "")})
     if request.method == "POST" and form.is_valid():
         try:
@@ -59,6 +69,16 @@ def record_create(request):
                 messages.success(request, _("Recorded."))
             return redirect("staff:record", pk=record.pk)
     return render(request, "staff/records/form.html", {"form": form, "item": item, "creating": True})
+
+
+def _refusal(item: CatalogueItem) -> str:
+    """Why the actor's department may not record ``item`` through the form (the messages of the
+    records' validation, ``records.fields``)."""
+    if item.workflow_only:
+        return _(
+            "“%(item)s” is recorded only by its own procedure (with its notice and defence window), not through the record form, a file or the records API."
+        ) % {"item": item.name}
+    return _("Your department may not record this catalogue item.")
 
 
 @staff_required(Cap.RECORDS_READ)

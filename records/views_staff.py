@@ -68,6 +68,7 @@ def _entity_page(request, entity, revealed: dict | None = None, person_form: Per
             "entity": entity,
             "editable": editable,
             "can_reveal": actor.can(Cap.PERSONS_IDENTITY) and editable,
+            "can_record": actor.can(Cap.RECORDS_WRITE),
             "revealed": revealed,
             "person_form": person_form or (PersonForm() if editable else None),
         },

@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from credit_portal.accounts.actors import actor_for_user
+from disclosure import search
 from records import services
 from records.services import publication
 from tests import factories as f
@@ -229,8 +230,15 @@ def test_a_page_costs_the_same_queries_for_few_or_many_records(client, reviewer,
             response = client.get("/", {"q": "腾讯"})
         assert response.status_code == 200
         # Counting every match of a common query costs more than the page: the page is read with one
-        # row more instead, and nothing is counted.
-        assert not [q["sql"] for q in ctx.captured_queries if "count(" in q["sql"].lower()]
+        # row more instead, and no match is counted. Only the entities above the results are, among
+        # their capped candidates: a window over at most ENTITY_CANDIDATES + 1 rows.
+        counted = [q["sql"] for q in ctx.captured_queries if "count(" in q["sql"].lower()]
+        assert len(counted) == 1
+        assert (
+            "count(*) OVER () AS total, row_number() OVER () AS n FROM (SELECT id, code, name_zh"
+            in counted[0]
+        )
+        assert f"LIMIT {search.ENTITY_CANDIDATES + 1}) c) e " in counted[0]
         return len(ctx.captured_queries), len(response.context["results"])
 
     for n in range(5):

@@ -202,7 +202,12 @@ class TestCatalogue:
         item = CatalogueItem.objects.get(code="admin_punishment")
         item.recording_departments.set([other_department])
         response = client_for(reviewer).post("/staff/records/new/?item=admin_punishment", form_data(entity))
-        assert "Your department may not record this catalogue item." in str(response.context["form"].errors)
+        # Refused before the form: the chooser again, with the reason, without the item.
+        assert response.status_code == 403
+        page = response.content.decode()
+        assert "Your department may not record this catalogue item." in page
+        assert 'href="?item=admin_punishment' not in page
+        assert not CreditRecord.objects.exists()
 
     def test_new_period_rule_applies_from_its_date(self, client_for, credit_officer, reviewer, entity):
         response = client_for(credit_officer).post(

@@ -41,6 +41,9 @@ ALLOWED_HOSTS = list(
         ]
     )
 )
+# With DJANGO_DEBUG on, only requests from these addresses get Django's technical error pages; any
+# other address gets the portal's own (credit_portal/web/errors.py).
+INTERNAL_IPS = env.list("INTERNAL_IPS", default=["127.0.0.1", "::1"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 DATABASES = {
     "default": env.db_url("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/credit_portal")
@@ -171,6 +174,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # With DEBUG on, Django's technical 404/500 pages only for INTERNAL_IPS.
+    "credit_portal.web.errors.InternalTechnicalPagesMiddleware",
     # A NUL in the address is refused before any view runs (404 in the path, 400 in the query).
     "credit_portal.web.errors.RefuseNullCharactersMiddleware",
     "django.middleware.common.CommonMiddleware",

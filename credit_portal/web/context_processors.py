@@ -1,7 +1,7 @@
 from django.conf import settings
 
 from credit_portal.accounts.actors import actor_for_user
-from credit_portal.web.registry import staff_nav
+from credit_portal.web.registry import my_nav, staff_nav
 
 
 def portal(request):
@@ -10,6 +10,7 @@ def portal(request):
     return {
         "actor": actor,
         "staff_nav": staff_nav.visible_to(actor) if door == "staff" and actor.kind == "staff" else [],
+        "my_nav": my_nav.visible_to(actor) if door == "my" and actor.kind == "entity" else [],
         "LANGUAGES": settings.LANGUAGES,
         "door": door,
     }

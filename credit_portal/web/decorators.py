@@ -6,13 +6,22 @@ from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.shortcuts import render
 from django.urls import reverse
 
 from credit_portal.accounts.actors import actor_for_user
 
 
+def wrong_door(request, door: str):
+    """The 403 a signed-in person gets at a door that is not theirs: a business account at
+    ``/staff/``, a staff account at ``/my/``. It says what this door is for, where their own is,
+    and has the button that signs them out (to sign in with the other account)."""
+    return render(request, f"{door}/wrong_door.html", status=403)
+
+
 def staff_required(capability: str | None = None):
-    """Signed-in department staff holding ``capability``. Others: login page, or 403."""
+    """Signed-in department staff holding ``capability``. Others: the login page; a signed-in
+    business account, the page saying this door is the regulators'; staff lacking ``capability``, 403."""
 
     def decorator(view):
         @wraps(view)
@@ -20,7 +29,9 @@ def staff_required(capability: str | None = None):
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path(), reverse("staff:login"))
             actor = actor_for_user(request.user)
-            if actor.kind != "staff" or (capability and not actor.can(capability)):
+            if actor.kind != "staff":
+                return wrong_door(request, "staff")
+            if capability and not actor.can(capability):
                 raise PermissionDenied
             request.actor = actor
             return view(request, *args, **kwargs)
@@ -31,7 +42,8 @@ def staff_required(capability: str | None = None):
 
 
 def entity_user_required(view):
-    """Signed-in self-service users (market entity side)."""
+    """Signed-in self-service users (market entity side). A signed-in staff account gets the page
+    saying this door is the businesses'."""
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):
@@ -39,7 +51,7 @@ def entity_user_required(view):
             return redirect_to_login(request.get_full_path(), reverse("my:login"))
         actor = actor_for_user(request.user)
         if actor.kind != "entity":
-            raise PermissionDenied
+            return wrong_door(request, "my")
         request.actor = actor
         return view(request, *args, **kwargs)
 

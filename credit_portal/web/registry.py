@@ -1,6 +1,7 @@
 """Registries through which apps contribute to shared pages without the core importing them.
 
-An app calls ``staff_nav.add(...)`` / ``dashboard_panels.add(...)`` in its ``AppConfig.ready``."""
+An app calls ``staff_nav.add(...)`` / ``dashboard_panels.add(...)`` / ``my_nav.add(...)`` in its
+``AppConfig.ready``. A section that does not exist yet has no entry, so no door links to it."""
 
 from __future__ import annotations
 
@@ -16,6 +17,18 @@ class NavItem:
     label: Any  # a lazy translation
     url_name: str
     capability: str | None
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class MyNavItem:
+    """A section of the business door: in its navigation, and on its home page with ``purpose``,
+    one line on what it is for."""
+
+    label: Any  # a lazy translation
+    url_name: str
+    purpose: Any  # a lazy translation
+    capability: str | None = None
     order: int = 100
 
 
@@ -41,3 +54,4 @@ class _Registry(list):
 
 staff_nav: _Registry = _Registry()
 dashboard_panels: _Registry = _Registry()
+my_nav: _Registry = _Registry()

@@ -61,14 +61,10 @@ def max_bytes() -> int:
 
 
 def importable_items(actor: Actor) -> QuerySet[CatalogueItem]:
-    """Active catalogue items the actor's department may record (an item without recording
-    departments is open to every department), except those only their workflow writes."""
-    return (
-        CatalogueItem.objects.filter(is_active=True, workflow_only=False)
-        .filter(Q(recording_departments__isnull=True) | Q(recording_departments=actor.department_id))
-        .distinct()
-        .order_by("sort_order", "code")
-    )
+    """What the actor's department may import: what it may record through the form."""
+    from records.selectors import recordable_items
+
+    return recordable_items(actor)
 
 
 def jobs_for(actor: Actor) -> QuerySet[ImportJob]:
