@@ -223,10 +223,15 @@ def beside_make_run(tmp_path, settings):
 def _run_in_a_second_terminal(line: str, environ: dict[str, str]) -> subprocess.CompletedProcess:
     if line.startswith(".venv/bin/python ") and not (ROOT / ".venv" / "bin" / "python").exists():
         line = f"{sys.executable} {line.removeprefix('.venv/bin/python ')}"
+    # A second terminal is not inside `make test`: no make variables that make a nested make print
+    # "Entering/Leaving directory" lines.
+    terminal = {
+        k: v for k, v in environ.items() if k not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS", "MAKEOVERRIDES")
+    }
     return subprocess.run(  # noqa: S603 - the README's own command line
         ["bash", "-c", line],  # noqa: S607
         cwd=ROOT,
-        env=environ,
+        env=terminal,
         capture_output=True,
         text=True,
         timeout=120,
