@@ -7,4 +7,7 @@ class PledgesConfig(AppConfig):
     verbose_name = _("Credit pledges and pre-permit education")
 
     def ready(self) -> None:
-        from pledges import staff_panels  # noqa: F401 - registers the staff navigation and dashboard panel
+        from pledges import (
+            audit_labels,  # noqa: F401 - registers the labels of its audit actions
+            staff_panels,  # noqa: F401 - registers the staff navigation and dashboard panel
+        )

@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import InMemoryUploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.utils.translation import gettext_lazy as _
 
+from credit_portal.web.forms import NamesSelect
 from disclosure.reports import document, numbers
 
 
@@ -43,7 +44,7 @@ class ReportRequestForm(forms.Form):
 
 
 class MyReportRequestForm(ReportRequestForm):
-    code = forms.ChoiceField(label=_("Entity"))
+    code = forms.ChoiceField(label=_("Entity"), widget=NamesSelect)
     field_order = ["code"]
 
     def __init__(self, *args, memberships, **kwargs):
@@ -129,7 +130,7 @@ class CappedMemoryUploadHandler(FileUploadHandler):
 
 
 class ThirdPartyReportForm(forms.Form):
-    agency = forms.TypedChoiceField(label=_("Agency"), coerce=int)
+    agency = forms.TypedChoiceField(label=_("Agency"), coerce=int, widget=NamesSelect)
     code = forms.CharField(label=_("Unified social credit code of the entity reported on"), max_length=40)
     title = forms.CharField(label=_("Title"), max_length=200)
     summary = forms.CharField(
