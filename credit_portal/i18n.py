@@ -35,6 +35,17 @@ def has_cjk(text: Any) -> bool:
     return bool(text) and CJK_TEXT.search(str(text)) is not None
 
 
+# Punctuation put between pieces of text: full-width in Chinese (（），：；), ASCII with its spaces in
+# English.
+_PUNCTUATION = {"(": (" (", "（"), ")": (")", "）"), ",": (", ", "，"), ":": (": ", "："), ";": ("; ", "；")}
+
+
+def punctuation(mark: str) -> str:
+    """The mark (``(``, ``)``, ``,``, ``:``, ``;``) as the active language writes it."""
+    english, chinese = _PUNCTUATION[mark]
+    return english if (translation.get_language() or "").startswith("en") else chinese
+
+
 def _interpolate(message: Any, params: Any) -> str:
     text = str(message)
     if isinstance(params, dict):

@@ -9,5 +9,6 @@ class PledgesConfig(AppConfig):
     def ready(self) -> None:
         from pledges import (
             audit_labels,  # noqa: F401 - registers the labels of its audit actions
+            record_summaries,  # noqa: F401 - registers the English content of its records
             staff_panels,  # noqa: F401 - registers the staff navigation and dashboard panel
         )

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods
 
 from credit_portal.accounts.capabilities import Cap
 from credit_portal.accounts.sessions import session_passive
+from credit_portal.i18n import punctuation
 from credit_portal.web.decorators import staff_required
 from records.imports import report as import_report
 from records.imports import runner, templates
@@ -35,7 +36,10 @@ class ImportForm(forms.Form):
 
     def __init__(self, *args, items, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["item"].choices = [("", "—"), *((i.code, f"{i.name} ({i.code})") for i in items)]
+        self.fields["item"].choices = [
+            ("", "—"),
+            *((i.code, f"{i.name}{punctuation('(')}{i.code}{punctuation(')')}") for i in items),
+        ]
         self.fields["file"].help_text = _(
             "CSV (UTF-8 or GBK) or XLSX in the column layout of the item's template, at most %(max)s."
         ) % {"max": filesizeformat(runner.max_bytes())}

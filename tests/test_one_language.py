@@ -57,7 +57,21 @@ class _PageText(HTMLParser):
     and proper names), whose text is kept apart (``marked``). The page's <title> and attributes
     cannot hold a marked element: there, text the page marks elsewhere is quoted too."""
 
-    VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+    VOID = {
+        "area",
+        "base",
+        "br",
+        "col",
+        "embed",
+        "hr",
+        "img",
+        "input",
+        "link",
+        "meta",
+        "source",
+        "track",
+        "wbr",
+    }
     SHOWN_ATTRIBUTES = ("title", "aria-label", "placeholder", "alt")
 
     def __init__(self):
@@ -241,7 +255,11 @@ def _staff_pages(username: str, world) -> list[str]:
     urls = [*staff_urls(username), "/staff/notices/", "/staff/imports/new/", "/staff/entities/new/"]
     code = world["entity"].code
     if actor.department.code == "SZ-AMR" or actor.can("departments:all"):
-        urls += [f"/staff/imports/{world['job'].pk}/", f"/staff/entities/{code}/", f"/staff/reports/entities/{code}/"]
+        urls += [
+            f"/staff/imports/{world['job'].pk}/",
+            f"/staff/entities/{code}/",
+            f"/staff/reports/entities/{code}/",
+        ]
     if actor.can("objections:answer") and actor.department.code == "SZ-AMR":
         urls.append(f"/staff/objections/{world['objection'].pk}/")
     if actor.can("complaints:handle") and actor.department.code == "SZ-AMR":
@@ -288,3 +306,330 @@ def test_english_pages_have_no_chinese_but_user_data_and_names(world):
 
     report = "\n".join(f"{page}:\n    " + "\n    ".join(fragments) for page, fragments in found.items())
     assert not found, f"Chinese on English pages outside lang=zh-Hans:\n{report}"
+    # And every audit event the world left has a label on the audit page.
+    written = set(AuditEvent.objects.values_list("action", flat=True).distinct())
+    assert len(written) > 20 and {code for code in written if code not in action_labels} == set()
+
+
+# --- the English credit report ----------------------------------------------------------------------
+
+
+def _english_report(world):
+    from disclosure.reports import document
+    from disclosure.reports import services as report_services
+
+    company = User.objects.get(username="demo_company")
+    entity = EntityMembership.objects.filter(user=company).select_related("entity").first().entity
+    report = report_services.report_request(
+        actor=actor_for_user(company), code=entity.code, language="en", sections=list(document.SECTION_KEYS)
+    )
+    report_services.report_render(report_id=report.pk)
+    report.refresh_from_db()
+    return report
+
+
+def test_the_english_credit_report_has_no_chinese_but_names_and_recorded_data(world):
+    from pypdf import PdfReader
+
+    from disclosure.reports import render
+
+    report = _english_report(world)
+    html = render.render_html(report.document, sha256=report.sha256)
+    assert chinese_fragments(html) == []
+    # The pledge lines say in English what the portal wrote in Chinese on their records.
+    pledge_lines = [r for r in report.document["sections"]["pledges"]["records"] if r.get("content_en")]
+    assert pledge_lines, report.document["sections"]["pledges"]
+    assert all(has_cjk(r["content"]) for r in pledge_lines)
+    assert "made a credit pledge on “Food business licence”" in html
+
+    parser = _PageText()
+    parser.feed(html)
+    quoted = "".join("".join(text.split()) for text in parser.marked)
+    with report.pdf.open("rb") as handle:
+        text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(handle.read())).pages)
+    assert "Public Credit Information Report" in text
+    # Each stretch of Chinese on each line of the PDF is (a part of) what the HTML marks as quoted.
+    runs = [run for line in text.splitlines() for run in re.findall(CJK_TEXT.pattern + "+", line)]
+    assert runs, "the report names the entity in Chinese"
+    assert [run for run in runs if run not in quoted] == []
+
+
+# --- audit actions ----------------------------------------------------------------------------------
+
+
+def _string_values(node: ast.AST, constants: dict[str, str]) -> list[str]:
+    """The action codes an expression may give: a string, either branch of a conditional, a module
+    constant; an f-string as its pattern (``{}`` for each placeholder)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node.value]
+    if isinstance(node, ast.IfExp):
+        return _string_values(node.body, constants) + _string_values(node.orelse, constants)
+    if isinstance(node, ast.Name) and node.id in constants:
+        return [constants[node.id]]
+    if isinstance(node, ast.JoinedStr):
+        return ["".join(v.value if isinstance(v, ast.Constant) else "{}" for v in node.values)]
+    return []
+
+
+def written_action_codes() -> dict[str, str]:
+    """Every audit action code the tree writes, with where: ``action=...`` in any call (an audit
+    event built in a migration too), and the argument given to a helper's ``action`` parameter."""
+    found: dict[str, str] = {}
+    for path in sorted(ROOT.rglob("*.py")):
+        relative = path.relative_to(ROOT)
+        if relative.parts[0] in (".venv", ".local", "tests", "node_modules"):
+            continue
+        tree = ast.parse(path.read_text(), filename=str(path))
+        constants = {
+            target.id: node.value.value
+            for node in tree.body
+            if isinstance(node, ast.Assign)
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str)
+            for target in node.targets
+            if isinstance(target, ast.Name)
+        }
+        helpers = {
+            node.name: [a.arg for a in node.args.args].index("action")
+            for node in ast.walk(tree)
+            if isinstance(node, ast.FunctionDef) and "action" in [a.arg for a in node.args.args]
+        }
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            values = [k.value for k in node.keywords if k.arg == "action"]
+            name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+            if name in helpers and len(node.args) > helpers[name]:
+                values.append(node.args[helpers[name]])
+            for value in values:
+                for code in _string_values(value, constants):
+                    if "." in code:  # not argparse's "store_true"
+                        found.setdefault(code, f"{relative}:{node.lineno}")
+    return found
+
+
+def test_every_audit_action_the_code_writes_has_a_label():
+    codes = written_action_codes()
+    assert len(codes) > 80 and "records.record.revoked" in codes and "records.complaint.submitted" in codes
+    patterns = {code for code in codes if "{}" in code}
+    assert patterns == {"admin.{}.{}", "admin.{}.deleted"}, patterns
+    missing = {code: where for code, where in codes.items() if "{}" not in code and code not in action_labels}
+    assert missing == {}, "audit actions without a label in credit_portal.audit.labels: " + str(missing)
+
+
+def test_every_model_edited_in_the_admin_has_labels_for_its_actions():
+    from django.contrib import admin
+
+    with translation.override("en"):
+        for model in admin.site._registry:
+            for verb in ("added", "changed", "deleted"):
+                code = f"admin.{model._meta.label_lower}.{verb}"
+                assert code in action_labels, code
+        assert str(action_labels.label("admin.accounts.user.changed")) == "Changed in the admin site: user"
+    assert action_labels.label("records.unheard_of.thing") == "records.unheard_of.thing"
+
+
+def test_the_audit_page_names_each_action_and_keeps_its_code_as_tooltip(entity, department_admin, reviewer):
+    from tests.test_records import punishment
+
+    record = services_record_create(reviewer, punishment(entity, "深市监罚〔2026〕77号"))
+    client = english()
+    client.force_login(department_admin)
+    page = client.get("/staff/audit/").content.decode()
+    assert '<span class="audit-action" title="records.record.created">Record created</span>' in page
+    client.cookies["django_language"] = "zh-hans"
+    page = client.get(f"/staff/records/{record.pk}/").content.decode()
+    assert '<span class="audit-action" title="records.record.created">' in page
+    assert ">records.record.created<" not in page
+
+
+def services_record_create(user, data):
+    from records import services
+
+    return services.record_create(actor=actor_for_user(user), data=data, provenance="api")
+
+
+# --- the import report ------------------------------------------------------------------------------
+
+
+def page_in(client: Client, language: str, url: str) -> str:
+    client.cookies["django_language"] = language
+    response = client.get(url)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_the_import_report_is_told_in_the_language_of_whoever_reads_it(clerk, entity):
+    job = upload_rejected_rows(actor_for_user(clerk), entity)
+    assert (job.status, job.created_count, job.rejected_count) == ("done", 1, 2)
+    client = Client()
+    client.force_login(clerk)
+    url = reverse("staff:import_detail", args=[job.pk])
+
+    chinese = page_in(client, "zh-hans", url)
+    assert "统一社会信用代码应为 18 位，当前输入为 3 位。" in chinese
+    assert "本文件第 2 行已有相同的决定文书号。" in chinese
+    assert "以下列不属于该目录事项的字段结构，已忽略：" in chinese
+    assert "A unified social credit code has 18 characters" not in chinese
+
+    english_page = page_in(client, "en", url)
+    assert "A unified social credit code has 18 characters; this one has 3." in english_page
+    assert "The same decision number is already on row 2 of this file." in english_page
+    assert "Columns not in the layout of this catalogue item were ignored:" in english_page
+    # Columns by their English names, the file's own header quoted beside them.
+    assert (
+        '<td>Decision document number <span class="meta">(file column: <span lang="zh-Hans">行政处罚决定书文号</span>)'
+        in english_page
+    )
+    assert (
+        '<td>Unified social credit code <span class="meta">(file column: <span lang="zh-Hans">统一社会信用代码</span>)'
+        in english_page
+    )
+    assert '<span lang="zh-Hans">内部编号</span>' in english_page
+    assert "统一社会信用代码应为" not in english_page
+    assert chinese_fragments(english_page) == []
+
+    rows = import_report.rejected_rows(job, "zh-hans")
+    assert sorted(rows) == [3, 4]
+    assert rows[3]["统一社会信用代码"] == ["统一社会信用代码应为 18 位，当前输入为 3 位。"]
+    assert rows[4] == {"行政处罚决定书文号": ["本文件第 2 行已有相同的决定文书号。"]}
+
+
+def test_the_rejected_rows_file_is_in_the_language_of_whoever_downloads_it(clerk, entity):
+    job = upload_rejected_rows(actor_for_user(clerk), entity)
+    client = Client()
+    client.force_login(clerk)
+    url = reverse("staff:import_rejected_csv", args=[job.pk])
+
+    def lines(language):
+        client.cookies["django_language"] = language
+        content = b"".join(client.get(url).streaming_content).decode("utf-8-sig")
+        return list(csv.reader(io.StringIO(content)))
+
+    english_lines = lines("en")
+    assert english_lines[0][:3] == ["Row", "Problems", "统一社会信用代码"]
+    assert [line[0] for line in english_lines[1:]] == ["3", "4"]
+    assert (
+        english_lines[2][1]
+        == "行政处罚决定书文号: The same decision number is already on row 2 of this file."
+    )
+    chinese_lines = lines("zh-hans")
+    assert chinese_lines[0][0] == "行号"
+    assert chinese_lines[2][1] == "行政处罚决定书文号: 本文件第 2 行已有相同的决定文书号。"
+
+
+def test_an_import_report_written_in_one_language_before_is_still_shown(clerk, entity):
+    job = upload_rejected_rows(actor_for_user(clerk), entity)
+    ImportJob.objects.filter(pk=job.pk).update(
+        report=[
+            {"row": 1, "warning": "以下列不属于该目录事项的字段结构，已忽略：", "columns": ["内部编号"]},
+            {"row": 3, "errors": {"处罚决定日期": ["不是日期：2026/13/45（请使用 YYYY-MM-DD）。"]}},
+            {"row": 5, "errors": {"": ["此行有 3 个单元格，但标题行有 11 个。"]}, "record": None},
+        ]
+    )
+    client = Client()
+    client.force_login(clerk)
+    page = page_in(client, "en", reverse("staff:import_detail", args=[job.pk]))
+    job.refresh_from_db()
+    assert '<td>3</td><td><span lang="zh-Hans">处罚决定日期</span></td>' in page
+    assert "不是日期：2026/13/45（请使用 YYYY-MM-DD）。" in page
+    assert "<td>5</td><td><em>whole row</em></td>" in page
+    assert "以下列不属于该目录事项的字段结构，已忽略：" in page
+    assert import_report.rejected_rows(job) == {
+        3: {"处罚决定日期": ["不是日期：2026/13/45（请使用 YYYY-MM-DD）。"]},
+        5: {"": ["此行有 3 个单元格，但标题行有 11 个。"]},
+    }
+
+
+def test_a_failed_import_says_why_in_the_language_of_whoever_reads_it(clerk, entity, other_department):
+    content = REJECTED_CSV.format(code=entity.code, name=entity.name_zh, decided="2026-09-30").encode(
+        "utf-8-sig"
+    )
+    job = runner.import_job_create(
+        actor=actor_for_user(clerk),
+        item_code="admin_punishment",
+        uploaded_file=SimpleUploadedFile("f.csv", content),
+    )
+    User.objects.filter(pk=clerk.pk).update(department=other_department)  # moved before the worker ran it
+    job = runner.run_import(job.pk)
+    assert job.status == "failed"
+    clerk.refresh_from_db()
+    User.objects.filter(pk=clerk.pk).update(department=job.department)
+    client = Client()
+    client.force_login(clerk)
+    url = reverse("staff:import_detail", args=[job.pk])
+    assert "user:clerk 已无权为" in page_in(client, "zh-hans", url)
+    english_page = page_in(client, "en", url)
+    assert "user:clerk may no longer record credit information for" in english_page
+    status = client.get(reverse("staff:import_status", args=[job.pk])).json()
+    assert status["failure"].startswith("user:clerk may no longer record credit information for")
+
+
+# --- Chinese punctuation ----------------------------------------------------------------------------
+
+HAN = "[\u3400-\u9fff\uf900-\ufaff]"
+
+
+def _catalogue(path: Path) -> list[tuple[str, str]]:
+    """(msgid, msgstr) of every entry of a PO file, plural forms included."""
+    entries, current, key = [], {}, None
+    for line in [*path.read_text(encoding="utf-8").splitlines(), ""]:
+        match = re.match(r'^(msgctxt|msgid|msgid_plural|msgstr(?:\[\d+\])?) "(.*)"$', line)
+        if match:
+            key = match.group(1)
+            current[key] = match.group(2)
+        elif line.startswith('"') and key:
+            current[key] += line[1:-1]
+        elif not line.strip():
+            entries += [(current.get("msgid", ""), v) for k, v in current.items() if k.startswith("msgstr")]
+            current, key = {}, None
+    return [(msgid, msgstr) for msgid, msgstr in entries if msgid]
+
+
+def ascii_punctuation_in_chinese(text: str) -> list[str]:
+    """ASCII colons, commas, semicolons, brackets and full stops where Chinese text needs its own
+    (：，；（）。), placeholders, markup, addresses and bracketed code left aside."""
+    text = text.replace('\\"', '"')
+    if not re.search(HAN, text):
+        return []
+    text = re.sub(
+        r"%\([a-z_]+\)[sd]|%[sd]|\{\{[^}]*\}\}|<[^>]+>|https?://\S+|\[[^\]]*\]|\{[^}]*\}", "X", text
+    )
+    found = []
+    for match in re.finditer(r"[:,;!?]", text):
+        before, after = text[: match.start()].rstrip()[-1:], text[match.end() :].lstrip()[:1]
+        if re.match(HAN, before or "a") or re.match(HAN, after or "a") or before in "）”" or after in "（“":
+            found.append(text[max(0, match.start() - 8) : match.end() + 8])
+    found += [m.group(0) for m in re.finditer(r"\([^()]*\)", text) if re.search(HAN, m.group(0))]
+    found += [text[max(0, m.start() - 8) : m.end()] for m in re.finditer(HAN + r"\.(\s|$)", text)]
+    return found
+
+
+def test_the_chinese_catalogue_uses_chinese_punctuation():
+    assert ascii_punctuation_in_chinese("请填写日期: 2026-09-30, 或留空") == [
+        "请填写日期: 2026-09",
+        "26-09-30, 或留空",
+    ]
+    assert (
+        ascii_punctuation_in_chinese("共 %(n)s 条（按时 %(on_time)d/%(due)d）：见 https://a.b/c?d=1,2") == []
+    )
+    catalogue = ROOT / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
+    wrong = {
+        msgid: found
+        for msgid, msgstr in _catalogue(catalogue)
+        if (found := ascii_punctuation_in_chinese(msgstr))
+    }
+    assert wrong == {}
+
+
+def test_a_page_puts_chinese_punctuation_between_its_parts_in_chinese(department_admin, entity, reviewer):
+    from credit_portal.notices.services import notify_user
+
+    notify_user(
+        actor=system_actor("tests"), user=department_admin, kind="tests.notice", subject_zh="测试通知",
+        subject_en="A test notice", body_zh="", body_en="", link="/staff/", dedupe_key="t-1",
+    )  # fmt: skip
+    client = Client()
+    client.force_login(department_admin)
+    assert "通知（1" in page_in(client, "zh-hans", "/staff/")
+    assert "Notices (1" in page_in(client, "en", "/staff/")

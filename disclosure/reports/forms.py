@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import InMemoryUploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.utils.translation import gettext_lazy as _
 
+from credit_portal.i18n import punctuation
 from credit_portal.web.forms import NamesSelect
 from disclosure.reports import document, numbers
 
@@ -50,7 +51,8 @@ class MyReportRequestForm(ReportRequestForm):
     def __init__(self, *args, memberships, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["code"].choices = [
-            (m.entity.code, f"{m.entity.name_zh} ({m.entity.code})") for m in memberships
+            (m.entity.code, f"{m.entity.name_zh}{punctuation('(')}{m.entity.code}{punctuation(')')}")
+            for m in memberships
         ]
 
 
@@ -147,7 +149,9 @@ class ThirdPartyReportForm(forms.Form):
 
     def __init__(self, *args, agencies, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["agency"].choices = [(a.pk, f"{a.entity.name_zh} ({a.entity.code})") for a in agencies]
+        self.fields["agency"].choices = [
+            (a.pk, f"{a.entity.name_zh}{punctuation('(')}{a.entity.code}{punctuation(')')}") for a in agencies
+        ]
 
 
 class AgencyForm(forms.Form):

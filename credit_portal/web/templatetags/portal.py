@@ -5,7 +5,7 @@ from django.utils.html import conditional_escape, format_html
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 
-from credit_portal.i18n import CJK_TEXT, has_cjk
+from credit_portal.i18n import CJK_TEXT, has_cjk, punctuation
 
 register = template.Library()
 
@@ -69,3 +69,9 @@ def zh_runs(value, in_reader_language=True) -> str:
         last = match.end()
     out.append(conditional_escape(text[last:]))
     return mark_safe("".join(out))  # noqa: S308 - every piece is escaped above
+
+
+@register.simple_tag
+def punct(mark: str) -> str:
+    """``{% punct "(" %}``: the mark in the active language (``credit_portal.i18n.punctuation``)."""
+    return punctuation(mark)
