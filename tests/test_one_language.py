@@ -633,3 +633,20 @@ def test_a_page_puts_chinese_punctuation_between_its_parts_in_chinese(department
     client.force_login(department_admin)
     assert "通知（1" in page_in(client, "zh-hans", "/staff/")
     assert "Notices (1" in page_in(client, "en", "/staff/")
+
+
+def test_the_token_page_says_what_each_scope_allows_in_the_readers_language(department_admin):
+    token_issue(
+        actor=system_actor("tests"),
+        department=department_admin.department,
+        scopes=["records:read"],
+        name="对接",
+    )
+    client = Client()
+    client.force_login(department_admin)
+    assert '<span class="code">records:read</span> 查阅信用记录' in page_in(
+        client, "zh-hans", "/staff/tokens/"
+    )
+    english_page = page_in(client, "en", "/staff/tokens/")
+    assert '<span class="code">records:read</span> Read credit records' in english_page
+    assert '<td><span lang="zh-Hans">对接</span></td>' in english_page
