@@ -7,4 +7,7 @@ class DisclosureConfig(AppConfig):
     verbose_name = _("Disclosure and credit reports")
 
     def ready(self) -> None:
-        from disclosure import staff_panels  # noqa: F401 - registers the dashboard panel and nav item
+        from disclosure import (
+            audit_labels,  # noqa: F401 - registers the labels of its audit actions
+            staff_panels,  # noqa: F401 - registers the dashboard panel and nav item
+        )

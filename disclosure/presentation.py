@@ -73,9 +73,9 @@ class ResultRow:
         once per line: the search page prints twenty of them, and a template costs several times
         the markup's own work (``markup`` is ``format_html`` for plain strings)."""
         notes = markup_join("", ' <span class="badge badge-warn">{}</span>', ((note,) for note in self.notes))
-        content = markup("\n  <div>{}</div>", self.content) if self.content else ""
+        content = markup('\n  <div lang="zh-Hans">{}</div>', self.content) if self.content else ""
         return markup(
-            '<li><a href="{}"><strong>{}</strong> · {}</a>{}\n'
+            '<li><a href="{}"><strong>{}</strong> · <span lang="zh-Hans">{}</span></a>{}\n'
             '  <div class="meta"><span lang="zh-Hans">{}</span> · <span class="code">{}</span> · {} · {}</div>{}\n'
             "</li>\n",
             self.url, self.item, self.decision_number, notes,

@@ -25,6 +25,7 @@ from credit_portal.accounts.actors import PUBLIC, Actor
 from credit_portal.accounts.capabilities import Cap
 from credit_portal.accounts.models import Department
 from credit_portal.csvsafe import safe_row
+from credit_portal.i18n import punctuation
 from credit_portal.web.decorators import staff_required
 from disclosure import charts, selectors
 from disclosure.selectors import OnTimeTable, Period
@@ -254,7 +255,7 @@ def _chart_context(table: OnTimeTable, chart_id: str) -> dict:
         "last": last,
     }
     if table.departments:
-        totals = "; ".join(
+        totals = punctuation(";").join(
             _("%(department)s: %(percent)s (%(on_time)d/%(due)d on time, %(overdue)d overdue)")
             % {
                 "department": d.name,

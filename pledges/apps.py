@@ -7,4 +7,8 @@ class PledgesConfig(AppConfig):
     verbose_name = _("Credit pledges and pre-permit education")
 
     def ready(self) -> None:
-        from pledges import staff_panels  # noqa: F401 - registers the staff navigation and dashboard panel
+        from pledges import (
+            audit_labels,  # noqa: F401 - registers the labels of its audit actions
+            record_summaries,  # noqa: F401 - registers the English content of its records
+            staff_panels,  # noqa: F401 - registers the staff navigation and dashboard panel
+        )

@@ -377,16 +377,20 @@ class DecisionForm(forms.Form):
     decision_number = forms.CharField(
         label=_("Number of the permit decision"),
         required=False,
-        help_text=_("To approve: the number of the permit decision document, e.g. 深市监许〔2026〕123号."),
+        help_text=_("To approve: the number of the permit decision document, as printed on it."),
     )
     decision_doc_name = forms.CharField(
         label=_("Title of the permit decision"),
         required=False,
-        help_text=_("To approve: e.g. 食品经营许可决定书."),
+        help_text=_(
+            "To approve: the name of the decision document, e.g. the food business licence decision."
+        ),
     )
     permit_category = forms.CharField(label=_("Permit category"), required=False, widget=forms.Select)
     certificate_name = forms.CharField(
-        label=_("Certificate (if one is issued)"), required=False, help_text=_("e.g. 食品经营许可证.")
+        label=_("Certificate (if one is issued)"),
+        required=False,
+        help_text=_("e.g. the food business licence."),
     )
     certificate_number = forms.CharField(label=_("Certificate number"), required=False)
     valid_from = forms.CharField(
@@ -447,7 +451,7 @@ class BreachForm(forms.Form):
         required=False,
         widget=_textarea(3),
         help_text=_(
-            "The law, regulation or normative document and its article, e.g. 《…条例》第…条. What the pledge says breaking it means is quoted in the notice on its own line: it is not a legal basis."
+            "The law, regulation or normative document and its article, as cited in Chinese. What the pledge says breaking it means is quoted in the notice on its own line: it is not a legal basis."
         ),
     )
     channel = forms.ChoiceField(

@@ -7,4 +7,7 @@ class RecordsConfig(AppConfig):
     verbose_name = _("Credit records")
 
     def ready(self) -> None:
-        from records import staff_panels  # noqa: F401 - registers the dashboard panels
+        from records import (
+            audit_labels,  # noqa: F401 - registers the labels of its audit actions
+            staff_panels,  # noqa: F401 - registers the dashboard panels
+        )

@@ -14,10 +14,10 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from credit_portal import personal_data
+from credit_portal import i18n, personal_data
+from credit_portal.i18n import either, interpolate
 from credit_portal.text import refuse_invisible
 from records.identifiers import mask_identity_number, normalise_uscc, validate_resident_id, validate_uscc
 from records.models import CatalogueItem, Severity
@@ -82,8 +82,32 @@ class CleanRecord:
 
 
 class Errors(dict):
+    """Messages by key, as text in the language active when they were added; ``given`` keeps each
+    as it was given (a lazy translation), so that a caller that stores them, as the import report
+    does, can keep them in every language (``in_each_language``)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.given: dict[str, list] = {}
+
     def add(self, key: str, message) -> None:
         self.setdefault(key, []).append(str(message))
+        self.given.setdefault(key, []).append(message)
+
+    def add_error(self, key: str, error: ValidationError) -> None:
+        """Each message of a ``ValidationError``, its parameters filled in when it is shown."""
+        for item in error.error_list:
+            self.add(key, interpolate(item.message, item.params) if item.params else item.message)
+
+    def in_each_language(self) -> dict[str, list[dict[str, str]]]:
+        """``{key: [{language code: message}, ...]}``. A message put in without ``add`` is given as
+        the text it was put in."""
+        out = {}
+        for key, texts in self.items():
+            given = self.given.get(key, [])
+            messages = given if len(given) == len(texts) else texts
+            out[key] = [i18n.in_each_language(m) for m in messages]
+        return out
 
 
 def parse_date(value: Any) -> date | None:
@@ -130,7 +154,7 @@ def _choice(value: Any, choices: list[list[str]]) -> str:
             return key
     raise ValidationError(
         _("Not one of the allowed values: %(allowed)s."),
-        params={"allowed": " / ".join(c[1] for c in choices)},
+        params={"allowed": either(" / ".join(c[1] for c in choices), " / ".join(c[2] for c in choices))},
     )
 
 
@@ -191,8 +215,7 @@ def clean_fields(item: CatalogueItem, raw: dict[str, Any], errors: Errors, *, st
                     id_type = _choice(id_type, definitions[id_type_key]["choices"])
                 out[key] = _identity(value, id_type)
         except ValidationError as exc:
-            for message in exc.messages:
-                errors.add(f"fields.{key}", message)
+            errors.add_error(f"fields.{key}", exc)
     return out
 
 
@@ -290,10 +313,12 @@ class RecordValidator:
         if item.workflow_only and not self.workflow:
             errors.add(
                 "item",
-                _(
-                    "“%(item)s” is recorded only by its own procedure (with its notice and defence window), not through the record form, a file or the records API."
-                )
-                % {"item": item.name},
+                interpolate(
+                    _(
+                        "“%(item)s” is recorded only by its own procedure (with its notice and defence window), not through the record form, a file or the records API."
+                    ),
+                    {"item": either(item.name_zh, item.name_en)},
+                ),
             )
         for name in REQUIRED_COLUMNS.get(item.layout, ()):
             if not getattr(clean, name):
@@ -332,10 +357,12 @@ class RecordValidator:
         elif item.workflow_only and not self.workflow:
             errors.add(
                 "item",
-                _(
-                    "“%(item)s” is recorded only by its own procedure (with its notice and defence window), not through the record form, a file or the records API."
-                )
-                % {"item": item.name},
+                interpolate(
+                    _(
+                        "“%(item)s” is recorded only by its own procedure (with its notice and defence window), not through the record form, a file or the records API."
+                    ),
+                    {"item": either(item.name_zh, item.name_en)},
+                ),
             )
 
         code = normalise_uscc(data.code or "")
@@ -343,8 +370,7 @@ class RecordValidator:
         try:
             validate_uscc(code)
         except ValidationError as exc:
-            for message in exc.messages:
-                errors.add("code", message)
+            errors.add_error("code", exc)
         else:
             if entities is not None:
                 entity = entities.get(code)
@@ -370,14 +396,12 @@ class RecordValidator:
                     getattr(data, name), max_length=max_length, required=required, single_line=single_line
                 )
             except ValidationError as exc:
-                for message in exc.messages:
-                    errors.add(name, message)
+                errors.add_error(name, exc)
         for name in ("decision_date", "valid_from", "valid_to"):
             try:
                 values[name] = parse_date(getattr(data, name))
             except ValidationError as exc:
-                for message in exc.messages:
-                    errors.add(name, message)
+                errors.add_error(name, exc)
         decision_date = values.get("decision_date")
         if "decision_date" not in errors:
             if decision_date is None:
@@ -389,10 +413,12 @@ class RecordValidator:
             elif self.earliest_deadline is None or decision_date < self.earliest_deadline:
                 errors.add(
                     "decision_date",
-                    _(
-                        "Decisions dated before %(date)s cannot be recorded: no disclosure deadline rule covers them."
-                    )
-                    % {"date": (self.earliest_deadline or self.today).isoformat()},
+                    interpolate(
+                        _(
+                            "Decisions dated before %(date)s cannot be recorded: no disclosure deadline rule covers them."
+                        ),
+                        {"date": (self.earliest_deadline or self.today).isoformat()},
+                    ),
                 )
         if values.get("valid_from") and values.get("valid_to") and values["valid_to"] < values["valid_from"]:
             errors.add("valid_to", _("The end of validity is before its start."))
@@ -402,7 +428,7 @@ class RecordValidator:
         if raw_severity:
             severity = SEVERITY_WORDS.get(raw_severity) or SEVERITY_WORDS.get(str(data.severity).strip(), "")
             if not severity:
-                errors.add("severity", _("Use minor, general or serious (轻微、一般、严重)."))
+                errors.add("severity", _("Use minor, general or serious (or their Chinese terms)."))
         elif item is not None and item.period_kind == CatalogueItem.PeriodKind.SEVERITY:
             errors.add("severity", _("This catalogue item needs the severity of the violation."))
         if (
@@ -420,15 +446,15 @@ class RecordValidator:
             else:
                 errors.add(
                     "decision_date",
-                    _(
-                        "The disclosure-period rules start on %(date)s (%(basis)s); a decision dated earlier has no disclosure period and cannot be recorded under this item."
-                    )
-                    % {
-                        "date": earliest.effective_from.isoformat(),
-                        "basis": earliest.basis_en
-                        if (get_language() or "").startswith("en")
-                        else earliest.basis_zh,
-                    },
+                    interpolate(
+                        _(
+                            "The disclosure-period rules start on %(date)s (%(basis)s); a decision dated earlier has no disclosure period and cannot be recorded under this item."
+                        ),
+                        {
+                            "date": earliest.effective_from.isoformat(),
+                            "basis": either(earliest.basis_zh, earliest.basis_en),
+                        },
+                    ),
                 )
         if item is not None:
             for name in REQUIRED_COLUMNS.get(item.layout, ()):
@@ -445,10 +471,12 @@ class RecordValidator:
             # No rule publishes anything longer, whatever the item (and the column holds no more).
             errors.add(
                 "disclosure_months",
-                _(
-                    "Give a whole number of months from 0 to %(max)d (the longest disclosure period of any rule)."
-                )
-                % {"max": self.longest_period},
+                interpolate(
+                    _(
+                        "Give a whole number of months from 0 to %(max)d (the longest disclosure period of any rule)."
+                    ),
+                    {"max": self.longest_period},
+                ),
             )
             months = None
         if months is not None and severity and decision_date and "severity" not in errors:
@@ -456,15 +484,17 @@ class RecordValidator:
             if rule is not None and not (rule.min_months <= months <= rule.max_months):
                 errors.add(
                     "disclosure_months",
-                    _(
-                        "Between %(min)d and %(max)d months for a violation of this severity (%(severity)s) under %(basis)s."
-                    )
-                    % {
-                        "min": rule.min_months,
-                        "max": rule.max_months,
-                        "severity": Severity(severity).label,
-                        "basis": rule.basis_en if (get_language() or "").startswith("en") else rule.basis_zh,
-                    },
+                    interpolate(
+                        _(
+                            "Between %(min)d and %(max)d months for a violation of this severity (%(severity)s) under %(basis)s."
+                        ),
+                        {
+                            "min": rule.min_months,
+                            "max": rule.max_months,
+                            "severity": Severity(severity).label,
+                            "basis": either(rule.basis_zh, rule.basis_en),
+                        },
+                    ),
                 )
 
         fields = clean_fields(item, data.fields or {}, errors, strict=strict) if item is not None else {}

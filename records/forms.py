@@ -3,6 +3,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from credit_portal.accounts.models import Department
+from credit_portal.i18n import punctuation
 from records.fields import RecordInput
 from records.models import (
     CatalogueItem,
@@ -71,7 +72,7 @@ class EntityForm(forms.Form):
     def __init__(self, *args, editing: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["supervising_department"].choices = [("", "—")] + [
-            (d.code, f"{d.name} ({d.code})")
+            (d.code, f"{d.name}{punctuation('(')}{d.code}{punctuation(')')}")
             for d in Department.objects.filter(is_active=True).order_by("code")
         ]
         if editing:

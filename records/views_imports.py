@@ -11,15 +11,16 @@ from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpRespon
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.utils.http import content_disposition_header
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from credit_portal.accounts.capabilities import Cap
 from credit_portal.accounts.sessions import session_passive
+from credit_portal.i18n import punctuation
 from credit_portal.web.decorators import staff_required
+from records.imports import report as import_report
 from records.imports import runner, templates
-from records.imports.parsing import WHOLE_ROW
 from records.models import CatalogueItem, CreditRecord, ImportJob
 
 PAGE_SIZE = 50
@@ -35,7 +36,10 @@ class ImportForm(forms.Form):
 
     def __init__(self, *args, items, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["item"].choices = [("", "—"), *((i.code, f"{i.name} ({i.code})") for i in items)]
+        self.fields["item"].choices = [
+            ("", "—"),
+            *((i.code, f"{i.name}{punctuation('(')}{i.code}{punctuation(')')}") for i in items),
+        ]
         self.fields["file"].help_text = _(
             "CSV (UTF-8 or GBK) or XLSX in the column layout of the item's template, at most %(max)s."
         ) % {"max": filesizeformat(runner.max_bytes())}
@@ -132,16 +136,7 @@ def import_new(request):
 @staff_required(Cap.RECORDS_WRITE)
 def import_detail(request, pk: int):
     job = _job(request, pk, report=True)
-    warnings = [e for e in job.report if "warning" in e]
-    problems = [
-        (e["row"], column, message, e.get("record"))
-        for e in job.report
-        if "errors" in e
-        for column, messages_ in e["errors"].items()
-        for message in messages_
-    ]
-    listed_rows = sum(1 for e in job.report if "errors" in e)
-    page = Paginator(problems, REPORT_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(import_report.problems(job), REPORT_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "staff/imports/detail.html",
@@ -149,10 +144,10 @@ def import_detail(request, pk: int):
             "job": job,
             "finished": _finished(job),
             "summary": _summary(job),
-            "warnings": warnings,
+            "warnings": import_report.warnings(job),
+            "failure": import_report.failure(job),
             "page_obj": page,
-            "whole_row": WHOLE_ROW,
-            "unlisted": max(0, job.rejected_count - listed_rows),
+            "unlisted": max(0, job.rejected_count - import_report.listed_rows(job)),
             "drafts": job.records.filter(status=CreditRecord.Status.DRAFT).count() if _finished(job) else 0,
             "can_confirm_drafts": request.actor.can(Cap.RECORDS_CONFIRM),
         },
@@ -176,7 +171,8 @@ def import_status(request, pk: int):
             "unchanged": job.unchanged_count,
             "rejected": job.rejected_count,
             "summary": _summary(job),
-            "failure": job.failure,
+            # The report is read (the failure in the reader's language) only once the import failed.
+            "failure": import_report.failure(job) if job.status == ImportJob.Status.FAILED else "",
         }
     )
     response["Cache-Control"] = "no-store"
@@ -189,7 +185,7 @@ def import_rejected_csv(request, pk: int):
     if not _finished(job):
         raise Http404
     response = StreamingHttpResponse(
-        templates.rejected_rows_csv(job), content_type=templates.CSV_CONTENT_TYPE
+        templates.rejected_rows_csv(job, get_language()), content_type=templates.CSV_CONTENT_TYPE
     )
     stem = job.original_name.rsplit(".", 1)[0]
     response["Content-Disposition"] = content_disposition_header(True, f"{stem}-rejected-{job.pk}.csv")

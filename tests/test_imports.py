@@ -27,7 +27,7 @@ from credit_portal.accounts.models import Department
 from credit_portal.audit.models import AuditEvent
 from credit_portal.outbox.models import OutboxTask
 from records import tasks
-from records.imports import parsing, runner, templates
+from records.imports import parsing, report, runner, templates
 from records.models import CreditRecord, ImportJob, RecordChange, RecordVersion
 from tests import factories as f
 
@@ -110,8 +110,8 @@ def outcome(job):
     )
 
 
-def rejected(job):
-    return {e["row"]: e["errors"] for e in job.report if "errors" in e}
+def rejected(job, language="en"):
+    return report.rejected_rows(job, language)
 
 
 def footprint():
@@ -281,7 +281,7 @@ class TestFormats:
         assert outcome(job) == ("done", 2, 2, 1, 0, 1), job.failure or job.report
         assert list(rejected(job)) == [5]
         [warning] = [e for e in job.report if "warning" in e]
-        assert warning["row"] == 1 and "1" in warning["warning"]
+        assert warning["row"] == 1 and "1" in warning["warning"]["en"]
 
     def test_english_keys_are_accepted_as_headers(self, clerk_actor, entity):
         headers = [
@@ -412,8 +412,10 @@ class TestRefusedFiles:
         with pytest.raises(ValidationError) as exc:
             upload(clerk_actor, content)
         message = exc.value.message_dict["file"][0]
-        assert "统一社会信用代码 (Unified social credit code)" in message
-        assert "处罚类别 (Punishment category)" in message
+        assert message == (
+            "Required columns are missing: Unified social credit code (统一社会信用代码); "
+            "Punishment category (处罚类别)."
+        )
         assert (ImportJob.objects.count(), CreditRecord.objects.count()) == (0, 0)
 
     def test_the_runner_refuses_such_a_file_too(self, clerk_actor, entity):
@@ -543,7 +545,7 @@ class TestRowErrors:
         assert response.status_code == 200
         content = b"".join(response.streaming_content)
         lines = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
-        assert lines[0][:2] == ["行号 Row", "错误 Errors"]
+        assert lines[0][:2] == ["Row", "Problems"]
         assert lines[0][2:] == HEADERS
         cells = [c for line in lines[1:] for c in line]
         assert '\'=HYPERLINK("http://evil","x")' in cells

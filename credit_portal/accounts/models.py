@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from credit_portal.accounts.capabilities import StaffRole
+from credit_portal.accounts.capabilities import Cap, StaffRole
 from credit_portal.text import refuse_invisible_in_name
 
 division_code_validator = RegexValidator(r"^\d{6}$", _("An administrative division code is six digits."))
@@ -174,6 +174,11 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.department.code})"
+
+    @property
+    def scope_labels(self) -> list[tuple[str, str]]:
+        """(scope, what it allows, in the active language) of each of the token's scopes."""
+        return [(scope, str(Cap(scope).label) if scope in Cap.values else scope) for scope in self.scopes]
 
     def is_usable(self, now=None) -> bool:
         now = now or timezone.now()

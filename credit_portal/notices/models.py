@@ -86,6 +86,12 @@ class Notice(models.Model):
         return self.subject_zh
 
     @property
+    def in_reader_language(self) -> bool:
+        """Whether ``subject`` is in the active language (a notice without an English subject is
+        read in Chinese by everyone)."""
+        return not (get_language() or "").startswith("en") or bool(self.subject_en)
+
+    @property
     def body(self) -> str:
         if (get_language() or "").startswith("en") and self.body_en:
             return self.body_en

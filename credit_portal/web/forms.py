@@ -9,6 +9,7 @@ from django.utils.translation import ngettext
 
 from credit_portal.accounts import signin
 from credit_portal.accounts.models import User
+from credit_portal.i18n import has_cjk
 from credit_portal.ratelimit import client_ip
 from credit_portal.text import refuse_invisible_in_name
 from credit_portal.workdays.models import CalendarDay
@@ -178,3 +179,14 @@ class AuditFilterForm(forms.Form):
     action = forms.CharField(label=_("Action starts with"), max_length=100, required=False)
     target = forms.CharField(label=_("Target id"), max_length=64, required=False)
     actor = forms.CharField(label=_("Actor contains"), max_length=100, required=False)
+
+
+class NamesSelect(forms.Select):
+    """A choice among names that may be Chinese whatever the page's language (entities, agencies):
+    an option whose label has Chinese characters is marked ``lang="zh-Hans"``."""
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex=subindex, attrs=attrs)
+        if has_cjk(label):
+            option["attrs"] = {**option["attrs"], "lang": "zh-Hans"}
+        return option

@@ -5,7 +5,7 @@ The document is language-neutral and bilingual: names that exist in both languag
 departments, divisions, structured-field labels and choices) are given as ``*_zh`` / ``*_en`` pairs;
 enumerations (entity type, statuses, severity, labels) are codes whose meaning the JSON Schema
 (``docs/credit-report.schema.json``) documents; what was recorded is given as recorded (mostly
-Chinese). ``report.language`` is the language the PDF is rendered in; the JSON is the same either way.
+Chinese), and what the portal itself wrote on a record (a pledge's) in English too (``content_en``). ``report.language`` is the language the PDF is rendered in; the JSON is the same either way.
 
 Personal data is masked as on the public site: a natural person's name in a record keeps only the
 family name, identity numbers are masked, complainants never appear.
@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy as _
 
 from disclosure.presentation import mask_person_name
 from disclosure.reports import selectors
+from records import summaries
 from records.models import CatalogueItem, CreditRecord, DisclosurePeriodRule, MarketEntity
 from records.services.credit import add_months
 
@@ -118,10 +119,16 @@ def build(
         else:
             item_codes, mode = SECTION_ITEMS[key]
             records = _SELECT[mode](entity, item_codes, period)
+            english = summaries.english_contents(records)
             body[key] = {
                 "count": len(records),
                 "records": [
-                    _record(r, rules, withheld=shares_content is not None and not shares_content(r))
+                    _record(
+                        r,
+                        rules,
+                        withheld=shares_content is not None and not shares_content(r),
+                        content_en=english.get(r.pk, ""),
+                    )
                     for r in records
                 ],
             }
@@ -270,11 +277,13 @@ def _fields(record: CreditRecord) -> list[dict[str, str]]:
 
 
 def _record(
-    record: CreditRecord, rules: list[DisclosurePeriodRule], *, withheld: bool = False
+    record: CreditRecord, rules: list[DisclosurePeriodRule], *, withheld: bool = False, content_en: str = ""
 ) -> dict[str, Any]:
     """One record's line. ``withheld``: a record that no longer stands (expired, restored) read by
     someone other than the entity and the recording department: its identifiers, dates and status,
-    labelled, but not its content (stop sharing, not only stop publishing)."""
+    labelled, but not its content (stop sharing, not only stop publishing). ``content_en``: the
+    content in English of a record whose content the portal wrote (``records.summaries``), given as
+    ``content_en`` beside the recorded ``content``."""
     natural_person = record.fields.get("party_category") == "natural_person"
     if withheld:
         return {
@@ -285,7 +294,7 @@ def _record(
             "fields": [],
             "labels": [*_labels(record), "content_withheld"],
         }
-    return {
+    line = {
         "id": record.pk,
         "item": _named(record.item),
         "decision_number": record.decision_number,
@@ -308,3 +317,6 @@ def _record(
         "restoration": _restoration(record, rules),
         "fields": _fields(record),
     }
+    if content_en:
+        line["content_en"] = content_en
+    return line

@@ -9,6 +9,8 @@ from django.core.files.uploadedfile import InMemoryUploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.utils.translation import gettext_lazy as _
 
+from credit_portal.i18n import punctuation
+from credit_portal.web.forms import NamesSelect
 from disclosure.reports import document, numbers
 
 
@@ -43,13 +45,14 @@ class ReportRequestForm(forms.Form):
 
 
 class MyReportRequestForm(ReportRequestForm):
-    code = forms.ChoiceField(label=_("Entity"))
+    code = forms.ChoiceField(label=_("Entity"), widget=NamesSelect)
     field_order = ["code"]
 
     def __init__(self, *args, memberships, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["code"].choices = [
-            (m.entity.code, f"{m.entity.name_zh} ({m.entity.code})") for m in memberships
+            (m.entity.code, f"{m.entity.name_zh}{punctuation('(')}{m.entity.code}{punctuation(')')}")
+            for m in memberships
         ]
 
 
@@ -129,7 +132,7 @@ class CappedMemoryUploadHandler(FileUploadHandler):
 
 
 class ThirdPartyReportForm(forms.Form):
-    agency = forms.TypedChoiceField(label=_("Agency"), coerce=int)
+    agency = forms.TypedChoiceField(label=_("Agency"), coerce=int, widget=NamesSelect)
     code = forms.CharField(label=_("Unified social credit code of the entity reported on"), max_length=40)
     title = forms.CharField(label=_("Title"), max_length=200)
     summary = forms.CharField(
@@ -146,7 +149,9 @@ class ThirdPartyReportForm(forms.Form):
 
     def __init__(self, *args, agencies, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["agency"].choices = [(a.pk, f"{a.entity.name_zh} ({a.entity.code})") for a in agencies]
+        self.fields["agency"].choices = [
+            (a.pk, f"{a.entity.name_zh}{punctuation('(')}{a.entity.code}{punctuation(')')}") for a in agencies
+        ]
 
 
 class AgencyForm(forms.Form):

@@ -20,9 +20,12 @@ from xml.etree import ElementTree
 
 from django.template.loader import render_to_string
 from django.utils import translation
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
+from credit_portal.web.templatetags.portal import zh, zh_runs
 from disclosure.reports import qr
 from disclosure.reports.document import SECTION_ITEMS, Section, fingerprint
 from records.models import Complaint, CreditRecord, EntityPerson, EntityType, Industry, MarketEntity, Person
@@ -237,23 +240,33 @@ def _record_row(record: dict[str, Any], english: bool, show_item: bool) -> dict[
     with the boxes it lays out: a cell per field made the report twice as slow to render.) The
     legal basis, the facts and the other structured fields stay in the JSON document, whose
     fingerprint the PDF prints, and on the public record page."""
-    item = item_name(record, english) if show_item else ""
+    item = zh(item_name(record, english)) if show_item else ""
     severity = _label(SeverityChoice, record["severity"])
-    what = " ".join(part for part in (item, record["content"]) if part)
+    # What the portal wrote on the record in English, for a reader of English (its names marked);
+    # else the content as recorded, quoted.
+    content = zh_runs(record["content_en"]) if english and record.get("content_en") else zh(record["content"])
+    what = mark_safe(" ".join(part for part in (item, content) if part))  # noqa: S308 - escaped parts
     if severity:
-        what = _("%(content)s (%(severity)s)") % {"content": what, "severity": severity} if what else severity
+        what = (
+            mark_safe(  # noqa: S308 - the translation escaped, the parts escaped
+                conditional_escape(_("%(content)s (%(severity)s)"))
+                % {"content": what, "severity": conditional_escape(severity)}
+            )
+            if what
+            else severity
+        )
     labels = [code for code in record["labels"] if code in LABELS]
     parts = (
         what,
-        _pick(record["department"], english),
+        zh(_pick(record["department"], english)),
         standing(record),
         _restoration_text(record["restoration"], record["disclosure"]),
         _disclosure_text(record["disclosure"]),
     )
     restored = "restored" in record["labels"]
     return {
-        "decision": f"{record['decision_date']} {record['decision_number']}",
-        "summary": " · ".join(part for part in parts if part),
+        "decision": format_html("{} {}", record["decision_date"], zh(record["decision_number"])),
+        "summary": mark_safe(" · ".join(conditional_escape(part) for part in parts if part)),  # noqa: S308
         # A restored record in green; one under objection, corrected, self-declared or no
         # longer disclosed in amber.
         "tone": "restored" if restored else ("flagged" if labels else ""),

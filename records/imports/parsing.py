@@ -28,10 +28,11 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, BinaryIO
 
-from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
-from records.fields import REQUIRED_COLUMNS, RecordInput
+from credit_portal.i18n import either, in_each_language, interpolate, joined
+from records.fields import REQUIRED_COLUMNS, Errors, RecordInput
 from records.models import CatalogueItem
 
 CHUNK = 64 * 1024
@@ -50,7 +51,8 @@ SEVERITY_CHOICES = (
 
 
 class FileRefused(Exception):
-    """The whole file is refused, before anything is written. ``message`` is for the uploader."""
+    """The whole file is refused, before anything is written. ``message`` is for the uploader (a
+    lazy translation: told in the language of whoever reads it)."""
 
     def __init__(self, message: str):
         super().__init__(message)
@@ -77,6 +79,17 @@ class Column:
     @property
     def bilingual(self) -> str:
         return f"{self.header} ({self.label_en})"
+
+    @property
+    def named(self):
+        """How a message names the column: its national header, and in English its English name
+        before it (the file still needs the header)."""
+        return either(self.header, f"{self.label_en} ({self.header})")
+
+    @property
+    def label(self) -> dict[str, str]:
+        """The column's name in each language (for the import report)."""
+        return {"zh-hans": self.header, "en": self.label_en}
 
     @property
     def accepted_headers(self) -> tuple[str, ...]:
@@ -177,51 +190,63 @@ class HeaderMap:
     positions: dict[str, int] = field(default_factory=dict)
     columns: dict[str, Column] = field(default_factory=dict)
 
-    def label(self, key: str) -> str:
-        """The header the file uses for an error key of the validator (or the national header)."""
-        if key in self.positions:
-            return self.headers[self.positions[key]]
-        if key in self.columns:
-            return self.columns[key].header
-        if key == "item":
-            return _("Catalogue item")
-        return key
+    def report_problems(self, errors: dict[str, list[str]]) -> list[dict[str, Any]]:
+        """A rejected row's problems as the import report keeps them, one entry per column in the
+        order of the file: the validator's error key, the header the file gives the column, the
+        column's name and the messages, each in every language (``records.imports.report`` tells
+        them in the reader's)."""
+        given = errors.in_each_language() if isinstance(errors, Errors) else None
+        order = {key: position for position, key in enumerate(self.positions)}
+        problems = []
+        for key in sorted(errors, key=lambda k: (k != WHOLE_ROW, order.get(k, len(order)))):
+            messages = given[key] if given is not None else [in_each_language(m) for m in errors[key]]
+            column = self.columns.get(key)
+            if column is not None:
+                label = column.label
+            elif key == "item":
+                label = in_each_language(_("Catalogue item"))
+            else:
+                label = in_each_language(key) if key != WHOLE_ROW else {}
+            problems.append(
+                {
+                    "key": key,
+                    "header": self.headers[self.positions[key]] if key in self.positions else "",
+                    "label": label,
+                    "messages": messages,
+                }
+            )
+        return problems
 
-    def labelled(self, errors: dict[str, list[str]]) -> dict[str, list[str]]:
-        out: dict[str, list[str]] = {}
-        for key, messages in errors.items():
-            out.setdefault(self.label(key), []).extend(str(m) for m in messages)
-        return out
-
-    def read(self, raw: RawRow) -> tuple[dict[str, Any], dict[str, list[str]]]:
-        """A row's values by column key, and its shape errors by header."""
+    def read(self, raw: RawRow) -> tuple[dict[str, Any], Errors]:
+        """A row's values by column key, and its shape errors by column key (``WHOLE_ROW`` for the
+        row as a whole)."""
+        errors = Errors()
         if raw.error:
-            return {}, {WHOLE_ROW: [raw.error]}
+            errors.add(WHOLE_ROW, raw.error)
+            return {}, errors
         cells = raw.cells
         width = len(self.headers)
         if len(cells) != width:
             extra_values = any(not _blank(c) for c in cells[width:])
             if self.strict_width or extra_values:
-                message = ngettext(
+                message = ngettext_lazy(
                     "This row has %(n)d cell but the header row has %(width)d: is a separator "
                     "(comma) inside a value that is not in quotes?",
                     "This row has %(n)d cells but the header row has %(width)d: is a separator "
                     "(comma) inside a value that is not in quotes?",
                     len(cells),
-                ) % {"n": len(cells), "width": width}
-                return {}, {WHOLE_ROW: [message]}
+                )
+                errors.add(WHOLE_ROW, interpolate(message, {"n": len(cells), "width": width}))
+                return {}, errors
             cells = [*cells[:width], *[""] * (width - len(cells))]
         values: dict[str, Any] = {}
-        errors: dict[str, list[str]] = {}
         for position, column in enumerate(self.targets):
             if column is None:
                 continue
             cell = cells[position]
             if isinstance(cell, str):
                 if "\x00" in cell:
-                    errors.setdefault(self.headers[position], []).append(
-                        _("Contains a null character (NUL, byte 0): remove it.")
-                    )
+                    errors.add(column.key, _("Contains a null character (NUL, byte 0): remove it."))
                     continue
                 cell = cell.strip()
             elif isinstance(cell, date) and column.kind != "date":
@@ -261,18 +286,22 @@ def map_headers(item: CatalogueItem, headers: list[str], *, strict_width: bool =
     missing = [c for c in columns if c.required and c.key not in header_map.positions]
     if missing:
         problems.append(
-            _("Required columns are missing: %(columns)s.")
-            % {"columns": "; ".join(c.bilingual for c in missing)}
+            interpolate(
+                _("Required columns are missing: %(columns)s."),
+                {"columns": joined("; ", [c.named for c in missing])},
+            )
         )
         if not header_map.positions:
             problems.append(_("The first row must be the header row of the template."))
     if duplicates:
         problems.append(
-            _("These columns give the same field twice: %(columns)s. Keep one of each.")
-            % {"columns": "; ".join(duplicates)}
+            interpolate(
+                _("These columns give the same field twice: %(columns)s. Keep one of each."),
+                {"columns": "; ".join(duplicates)},
+            )
         )
     if problems:
-        raise FileRefused(" ".join(problems))
+        raise FileRefused(joined(" ", problems))
     return header_map
 
 
@@ -501,7 +530,7 @@ class TableReader:
         else:
             self.skipped_rows = [r for r, _cells, _error in candidates[:-1]]
         if error:
-            raise FileRefused(_("The header row could not be read: %(error)s") % {"error": error})
+            raise FileRefused(interpolate(_("The header row could not be read: %(error)s"), {"error": error}))
         self.header_row = row
         headers = ["" if c is None else str(c) for c in cells]
         if self.format == "xlsx":
@@ -543,15 +572,21 @@ class TableReader:
                 except StopIteration:
                     return
                 except csv.Error as exc:
-                    yield row, [], _("This row could not be read as CSV: %(error)s.") % {"error": exc}
+                    yield (
+                        row,
+                        [],
+                        interpolate(_("This row could not be read as CSV: %(error)s."), {"error": str(exc)}),
+                    )
                     continue
                 yield row, [_csv_cell(c) for c in cells], ""
         except UnicodeDecodeError:
             raise FileRefused(
-                _(
-                    "The file is not valid %(encoding)s text (from about row %(row)d on): save it as CSV UTF-8 and upload it again."
+                interpolate(
+                    _(
+                        "The file is not valid %(encoding)s text (from about row %(row)d on): save it as CSV UTF-8 and upload it again."
+                    ),
+                    {"encoding": self.encoding.removesuffix("-sig").upper(), "row": max(row, 1)},
                 )
-                % {"encoding": self.encoding.removesuffix("-sig").upper(), "row": max(row, 1)}
             ) from None
 
     def _xlsx_records(self) -> Iterator[tuple[int, list[Any], str]]:
@@ -595,8 +630,10 @@ class TableReader:
                 return
             except Exception:
                 raise FileRefused(
-                    _("The XLSX workbook could not be read beyond row %(row)d: it may be damaged.")
-                    % {"row": row}
+                    interpolate(
+                        _("The XLSX workbook could not be read beyond row %(row)d: it may be damaged."),
+                        {"row": row},
+                    )
                 ) from None
             yield row, [excel_value(v) for v in values], ""
 

@@ -35,11 +35,12 @@ from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Func, JSONField, Q, QuerySet, Value
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 
 from credit_portal.accounts.actors import Actor, actor_for_user, system_actor
 from credit_portal.accounts.capabilities import Cap
 from credit_portal.audit import services as audit
+from credit_portal.i18n import either, in_each_language, interpolate
 from credit_portal.outbox import selectors as outbox_selectors
 from credit_portal.outbox import services as outbox
 from records.imports import parsing
@@ -252,10 +253,12 @@ class _Run:
             logger.exception("import job %s failed", job.pk)
             self._finish(
                 Status.FAILED,
-                _(
-                    "The import stopped on an internal error (job %(id)d). Rows imported before it are kept; uploading the file again imports the rest."
-                )
-                % {"id": job.pk},
+                interpolate(
+                    _(
+                        "The import stopped on an internal error (job %(id)d). Rows imported before it are kept; uploading the file again imports the rest."
+                    ),
+                    {"id": job.pk},
+                ),
             )
         else:
             self._finish(Status.DONE, "")
@@ -265,10 +268,15 @@ class _Run:
         actor = actor_for_user(job.created_by)
         if not actor.can(Cap.RECORDS_WRITE) or actor.department_id != job.department_id:
             raise parsing.FileRefused(
-                _(
-                    "%(user)s may no longer record credit information for %(department)s, so the file was not imported."
+                interpolate(
+                    _(
+                        "%(user)s may no longer record credit information for %(department)s, so the file was not imported."
+                    ),
+                    {
+                        "user": job.actor_label,
+                        "department": either(job.department.name_zh, job.department.name_en),
+                    },
                 )
-                % {"user": job.actor_label, "department": job.department.name}
             )
         return actor
 
@@ -296,8 +304,12 @@ class _Run:
                 warnings.append(
                     {
                         "row": reader.skipped_rows[0],
-                        "warning": _("Rows above the header row were ignored (a title?): rows %(rows)s.")
-                        % {"rows": ", ".join(str(r) for r in reader.skipped_rows)},
+                        "warning": in_each_language(
+                            interpolate(
+                                _("Rows above the header row were ignored (a title?): rows %(rows)s."),
+                                {"rows": ", ".join(str(r) for r in reader.skipped_rows)},
+                            )
+                        ),
                         "columns": [],
                     }
                 )
@@ -305,7 +317,9 @@ class _Run:
                 warnings.append(
                     {
                         "row": reader.header_row,
-                        "warning": _("Columns not in the layout of this catalogue item were ignored:"),
+                        "warning": in_each_language(
+                            _("Columns not in the layout of this catalogue item were ignored:")
+                        ),
                         "columns": self.header_map.unknown,
                     }
                 )
@@ -332,11 +346,14 @@ class _Run:
         entries: list[dict[str, Any]] = []
         for row, values, errors, first in batch:
             if first is not None:
-                errors.setdefault(header_map.label("decision_number"), []).append(
-                    _("The same decision number is already on row %(row)d of this file.") % {"row": first}
+                errors.add(
+                    "decision_number",
+                    interpolate(
+                        _("The same decision number is already on row %(row)d of this file."), {"row": first}
+                    ),
                 )
             if errors:
-                entries.append({"row": row, "errors": errors})
+                entries.append({"row": row, "errors": header_map.report_problems(errors)})
             else:
                 rows.append((row, parsing.to_record_input(self.job.item.code, values)))
         with transaction.atomic():
@@ -354,7 +371,7 @@ class _Run:
                 elif result.outcome == "unchanged":
                     unchanged += 1
                 else:
-                    entry = {"row": result.row, "errors": header_map.labelled(result.errors)}
+                    entry = {"row": result.row, "errors": header_map.report_problems(result.errors)}
                     if result.record_id:
                         entry["record"] = result.record_id
                     entries.append(entry)
@@ -371,9 +388,16 @@ class _Run:
                 changes["report"] = _JsonbConcat(F("report"), Value(listed, output_field=JSONField()))
             self.jobs.update(**changes)
 
-    def _finish(self, status: str, failure: str) -> None:
+    def _finish(self, status: str, failure) -> None:
+        """``failure``: why the file was not imported (a lazy message), kept in ``failure`` in the
+        settings' language and in the report in every language."""
+        changes: dict[str, Any] = {}
+        if failure:
+            entry = [{"failure": in_each_language(failure)}]
+            changes["report"] = _JsonbConcat(F("report"), Value(entry, output_field=JSONField()))
+        failure = str(failure)
         with transaction.atomic():
-            self.jobs.update(status=status, failure=failure, finished_at=timezone.now())
+            self.jobs.update(status=status, failure=failure, finished_at=timezone.now(), **changes)
             job = self.jobs.get()
             audit.log(
                 actor=getattr(self, "actor", None) or actor_for_user(job.created_by),

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
-from records.imports.parsing import FORMULA_STARTS, WHOLE_ROW, Column, FileRefused, TableReader, columns_for
+from records.imports.parsing import FORMULA_STARTS, Column, FileRefused, TableReader, columns_for
 from records.models import CatalogueItem, ImportJob
 
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
@@ -201,17 +201,26 @@ class _Echo:
         return value
 
 
-def _errors_text(errors: dict[str, list[str]]) -> str:
-    return "; ".join(
-        f"{column}: {m}" if column != WHOLE_ROW else m for column, ms in errors.items() for m in ms
-    )
+def rejected_rows_csv(job: ImportJob, language: str) -> Iterator[bytes]:
+    """The rejected rows as CSV (``_rejected_rows_csv``), the reasons and the names of its own two
+    columns in ``language``: the text is made here, before the response streams."""
+    from django.utils import translation
+    from django.utils.translation import gettext
+
+    from records.imports import report
+
+    with translation.override(language):
+        entries = {
+            row: report.errors_text(columns) for row, columns in report.rejected_rows(job, language).items()
+        }
+        first = [gettext("Row"), gettext("Problems")]
+    return _rejected_rows_csv(job, entries, first)
 
 
-def rejected_rows_csv(job: ImportJob) -> Iterator[bytes]:
+def _rejected_rows_csv(job: ImportJob, entries: dict[int, str], first: list[str]) -> Iterator[bytes]:
     """The rejected rows listed in the job's report, with their original cells read again from the
     stored file (streamed) and the reasons, as UTF-8 CSV with a BOM. Fix the cells and upload this
     file again: the row-number and error columns are ignored on import."""
-    entries = {e["row"]: e["errors"] for e in job.report if "errors" in e}
     writer = csv.writer(_Echo(), lineterminator="\r\n")
     yield codecs.BOM_UTF8
     try:
@@ -219,9 +228,9 @@ def rejected_rows_csv(job: ImportJob) -> Iterator[bytes]:
     except (OSError, ValueError):
         source = None
     if source is None:
-        yield writer.writerow(["行号 Row", "错误 Errors"]).encode()
+        yield writer.writerow(first).encode()
         for row in sorted(entries):
-            yield writer.writerow([row, csv_safe(_errors_text(entries[row]))]).encode()
+            yield writer.writerow([row, csv_safe(entries[row])]).encode()
         return
     pending = set(entries)
     try:
@@ -230,7 +239,7 @@ def rejected_rows_csv(job: ImportJob) -> Iterator[bytes]:
         except FileRefused:
             reader = None
         headers = reader.headers if reader is not None else []
-        yield writer.writerow(["行号 Row", "错误 Errors", *(csv_safe(h) for h in headers)]).encode()
+        yield writer.writerow([*first, *(csv_safe(h) for h in headers)]).encode()
         if reader is not None:
             with reader:
                 try:
@@ -238,14 +247,12 @@ def rejected_rows_csv(job: ImportJob) -> Iterator[bytes]:
                         if raw.row in pending:
                             pending.discard(raw.row)
                             cells = [csv_safe(c) for c in raw.cells]
-                            yield writer.writerow(
-                                [raw.row, csv_safe(_errors_text(entries[raw.row])), *cells]
-                            ).encode()
+                            yield writer.writerow([raw.row, csv_safe(entries[raw.row]), *cells]).encode()
                             if not pending:
                                 break
                 except FileRefused:
                     pass
         for row in sorted(pending):
-            yield writer.writerow([row, csv_safe(_errors_text(entries[row]))]).encode()
+            yield writer.writerow([row, csv_safe(entries[row])]).encode()
     finally:
         source.close()

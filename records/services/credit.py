@@ -20,9 +20,10 @@ from credit_portal.accounts.capabilities import Cap
 from credit_portal.accounts.models import Department
 from credit_portal.audit import services as audit
 from credit_portal.errors import Conflict
+from credit_portal.i18n import interpolate
 from credit_portal.text import invisible_error
 from credit_portal.workdays import services as workdays
-from records.fields import CleanRecord, RecordInput, RecordValidator, public_field_values
+from records.fields import CleanRecord, Errors, RecordInput, RecordValidator, public_field_values
 from records.identifiers import normalise_uscc
 from records.models import CreditRecord, ImportJob, MarketEntity, RecordChange, RecordVersion
 from records.services import planning
@@ -210,7 +211,7 @@ def record_create(*, actor: Actor, data: RecordInput, provenance: str) -> Credit
 class RowResult:
     row: int
     outcome: str  # "created" | "unchanged" | "rejected"
-    errors: dict[str, list[str]]
+    errors: dict[str, list[str]]  # an ``Errors`` for a rejected row: its messages in every language too
     record_id: int | None = None
 
 
@@ -254,12 +255,14 @@ def records_import(
         if clean is not None and clean.decision_number in seen:
             errors.add(
                 "decision_number",
-                _("The same decision number is already on row %(row)d of this file.")
-                % {"row": seen[clean.decision_number]},
+                interpolate(
+                    _("The same decision number is already on row %(row)d of this file."),
+                    {"row": seen[clean.decision_number]},
+                ),
             )
             clean = None
         if clean is None:
-            results.append(RowResult(row, "rejected", dict(errors)))
+            results.append(RowResult(row, "rejected", errors))
             continue
         seen[clean.decision_number] = row
         cleaned.append((row, clean))
@@ -280,22 +283,14 @@ def records_import(
                 if _record_fingerprint(current) == _clean_fingerprint(clean):
                     results.append(RowResult(row, "unchanged", {}, current.pk))
                 else:
-                    results.append(
-                        RowResult(
-                            row,
-                            "rejected",
-                            {
-                                "decision_number": [
-                                    str(
-                                        _(
-                                            "This decision number is already recorded with different content; correct that record instead."
-                                        )
-                                    )
-                                ]
-                            },
-                            current.pk,
-                        )
+                    errors = Errors()
+                    errors.add(
+                        "decision_number",
+                        _(
+                            "This decision number is already recorded with different content; correct that record instead."
+                        ),
                     )
+                    results.append(RowResult(row, "rejected", errors, current.pk))
                 continue
             try:
                 plan = disclosure_plan(clean, validator, calendar, publish.days(clean.decision_date))
@@ -304,7 +299,9 @@ def records_import(
                 # validator loaded, a date at the end of the calendar): that row is refused, the
                 # others are imported.
                 logger.warning("import row %s not planned: %s", row, exc)
-                results.append(RowResult(row, "rejected", {"decision_date": [str(UNPLANNABLE)]}))
+                errors = Errors()
+                errors.add("decision_date", UNPLANNABLE)
+                results.append(RowResult(row, "rejected", errors))
                 continue
             record = _new_record(
                 clean, department=department, provenance=provenance, status=status, plan=plan

@@ -980,7 +980,7 @@ class TestService:
         assert "送达方式：直接送达；送达日期：2026-09-28；送达凭证：签收回执 2026-031。" in sent.body_zh
         assert "Served: In person, on 2026-09-28 (reference: 签收回执 2026-031)." in sent.body_en
         page = text(client_for(entity_user).get(f"/my/pledges/{pledge.number}/"))
-        assert "In person, on 2026-09-28 (reference: 签收回执 2026-031)" in page
+        assert 'In person, on 2026-09-28 (reference: <span lang="zh-Hans">签收回执 2026-031</span>)' in page
         assert "users told on the portal" not in page and "Recorded 2026" not in page  # staff only
         # The same notice sent again is harmless.
         before = state()
