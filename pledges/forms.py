@@ -38,13 +38,6 @@ def _textarea(rows: int = 5):
     return forms.Textarea(attrs={"rows": rows})
 
 
-def add_service_errors(form: forms.Form, errors: dict[str, list[str]], aliases: dict | None = None) -> None:
-    """Put a service's field errors on the form's fields (the rest above the form)."""
-    for key, messages in errors.items():
-        name = (aliases or {}).get(key, key)
-        form.add_error(name if name in form.fields else None, messages)
-
-
 class SignatureFields(forms.Form):
     """Signing: the signer's full name typed, and a tick."""
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.http import Http404
 from rest_framework import exceptions, serializers
 from rest_framework.fields import SkipField
 
@@ -81,4 +82,6 @@ def validated(
                     transaction.set_rollback(True)
         except (DjangoValidationError, Conflict) as exc:
             merge_errors(errors, service_errors(exc))
+        except Http404:
+            pass  # nothing found under a value that did not parse: the serializer's errors stand
     raise exceptions.ValidationError(errors)

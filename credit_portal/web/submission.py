@@ -19,6 +19,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
+from django.http import Http404
 
 from credit_portal.errors import Conflict
 
@@ -125,12 +126,17 @@ def parsed_values(form: forms.Form):
 
 def validate_only(action: Callable[[], Any]) -> None:
     """Run a validate-only call of a service in a savepoint that is always rolled back: whatever
-    it would have written (a service that validates only writes nothing anyway) is undone."""
-    with transaction.atomic():
-        try:
-            action()
-        finally:
-            transaction.set_rollback(True)
+    it would have written (a service that validates only writes nothing anyway) is undone. A
+    service that finds nothing under a value that did not parse (an empty choice of entity) has
+    nothing to add: its 404 stays unsaid, the form's own errors are shown."""
+    try:
+        with transaction.atomic():
+            try:
+                action()
+            finally:
+                transaction.set_rollback(True)
+    except Http404:
+        pass
 
 
 def submit(
