@@ -259,8 +259,9 @@ class TestApi:
     @pytest.mark.parametrize(
         ("changes", "fields"),
         [
-            ({"external_reference": ""}, {"external_reference"}),
-            ({"kind": "praise", "entity_name": ""}, {"kind", "entity_name"}),
+            # The shape's errors and the service's (no department to route to) in one response.
+            ({"external_reference": ""}, {"external_reference", "department"}),
+            ({"kind": "praise", "entity_name": ""}, {"kind", "entity_name", "department"}),
             ({"description": "x\x00y", "department": "SZ-TEST"}, {"description"}),
             ({"description": "长" * 5001, "department": "SZ-TEST"}, {"description"}),
             ({"department": "NOPE"}, {"department"}),
