@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods
 from credit_portal.accounts.capabilities import Cap
 from credit_portal.accounts.models import Department
 from credit_portal.web.decorators import staff_required
+from credit_portal.web.rendering import required_if
 from credit_portal.web.submission import submit
 from records.models import CatalogueItem, DisclosurePeriodRule, Severity
 from records.services import catalogue as catalogue_services
@@ -28,8 +29,11 @@ class CatalogueItemForm(forms.Form):
     period_kind = forms.ChoiceField(
         label=gettext_lazy("Disclosure period"), choices=CatalogueItem.PeriodKind.choices
     )
-    fixed_months = forms.IntegerField(
-        label=gettext_lazy("Months (fixed period)"), min_value=1, max_value=600, required=False
+    fixed_months = required_if(
+        forms.IntegerField(
+            label=gettext_lazy("Months (fixed period)"), min_value=1, max_value=600, required=False
+        ),
+        gettext_lazy("A fixed period needs its number of months."),
     )
     recording_departments = forms.ModelMultipleChoiceField(
         label=gettext_lazy("Departments that may record it"),

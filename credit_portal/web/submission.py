@@ -149,6 +149,8 @@ def submit(
     """Parse ``form`` (and the forms or formsets of ``also_valid``) and call the service,
     ``action(validate_only)``: for real when everything parsed, else with ``validate_only=True``
     to add its errors to the form's. ``Outcome.ok`` when the service did its work."""
+    if not form.is_bound:  # nothing was sent (an empty POST): the form is shown as it was
+        return Outcome(False)
     parsed = form.is_valid()
     parsed = all([parsed, *(other.is_valid() for other in also_valid)])
     try:
