@@ -156,7 +156,7 @@ def test_groups_of_options_are_fieldsets_with_their_label_as_legend():
 
 def test_a_field_required_in_some_cases_says_when_and_describes_its_input():
     page = rendered(broken_form())
-    tag, attrs = page.ids["id_reason"]
+    _tag, attrs = page.ids["id_reason"]
     assert attrs["aria-describedby"] == "id_reason_requiredif id_reason_error"
     assert page.ids["id_reason_requiredif"][0] == "p"
     html = render_to_string("includes/form.html", {"form": SampleForm()})
