@@ -72,7 +72,8 @@ def validated(
     if serializer.is_valid():
         return serializer.validated_data
     errors = flatten_errors(serializer.errors)
-    if check is not None:
+    # A body that is not an object at all has nothing for the service to look at.
+    if check is not None and isinstance(serializer.initial_data, Mapping):
         parsed = parsed_data(serializer)
         try:
             with transaction.atomic():
