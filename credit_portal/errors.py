@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from django.core.exceptions import ValidationError
+
 
 class Conflict(Exception):
     """The change collides with something that already exists (HTTP 409, a form field error)."""
@@ -14,3 +18,18 @@ class Conflict(Exception):
     @property
     def field_errors(self) -> dict[str, list[str]]:
         return {self.field or "non_field_errors": [str(self.message)]}
+
+
+def raise_errors(errors: Mapping[str, list], conflict: Conflict | None = None) -> None:
+    """The end of a service's validation: every error of the request at once. Field errors are a
+    ``ValidationError`` that carries a collision found as well (under its field), so that it is not
+    met only once the rest is fixed; a collision alone stays a ``Conflict`` (HTTP 409)."""
+    if errors:
+        merged = {key: [str(m) for m in messages] for key, messages in errors.items()}
+        if conflict is not None:
+            key = conflict.field or "non_field_errors"
+            if str(conflict.message) not in merged.get(key, []):
+                merged.setdefault(key, []).append(str(conflict.message))
+        raise ValidationError(merged)
+    if conflict is not None:
+        raise conflict

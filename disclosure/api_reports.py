@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 from credit_portal import links
 from credit_portal.accounts.actors import actor_for_request
 from credit_portal.accounts.capabilities import Cap
+from credit_portal.api.validation import validated
 from credit_portal.api.views import ThrottleFirstMixin
 from disclosure.models import CreditReport
 from disclosure.reports import document, qr, selectors, services
@@ -106,9 +107,15 @@ class ReportRequest(ThrottleFirstMixin, APIView):
 
     @extend_schema(request=ReportRequestSerializer, responses={202: ReportSerializer})
     def post(self, request):
+        actor = actor_for_request(request)
         incoming = ReportRequestSerializer(data=request.data)
-        incoming.is_valid(raise_exception=True)
-        report = services.report_request(actor=actor_for_request(request), **incoming.validated_data)
+        validated(
+            incoming,
+            check=lambda parsed: services.report_request(
+                actor=actor, **{"code": "", **parsed}, validate_only=True
+            ),
+        )
+        report = services.report_request(actor=actor, **incoming.validated_data)
         response = Response(ReportSerializer(report).data, status=status.HTTP_202_ACCEPTED)
         response["Location"] = reverse("api:report-detail", args=[report.number])
         return response

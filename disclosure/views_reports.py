@@ -21,9 +21,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from credit_portal.accounts.actors import actor_for_user
 from credit_portal.accounts.capabilities import Cap
 from credit_portal.accounts.sessions import session_passive
-from credit_portal.errors import Conflict
 from credit_portal.ratelimit import limit_per_client
 from credit_portal.web.decorators import entity_user_required, staff_required
+from credit_portal.web.submission import submit
 from disclosure.models import CreditReport
 from disclosure.reports import agencies, numbers, qr, selectors, services
 from disclosure.reports.forms import (
@@ -101,22 +101,23 @@ def _download(request, number: str, fmt: str) -> HttpResponse:
 
 
 def _request_from_form(request, form, success_url: str):
-    """Submit a valid request form; return a redirect, or None with the errors on the form."""
-    data = form.cleaned_data
-    try:
-        report = services.report_request(
+    """Submit the request form; return a redirect, or None with every error on the form."""
+
+    def request_report(validate_only: bool):
+        data = form.cleaned_data
+        return services.report_request(
             actor=request.actor,
             code=data["code"],
             period_from=data.get("period_from"),
             period_to=data.get("period_to"),
             sections=data.get("sections"),
             language=data.get("language"),
+            validate_only=validate_only,
         )
-    except ValidationError as exc:
-        _add_errors(form, exc)
-    except Conflict as exc:
-        form.add_error(None, exc.message)
-    else:
+
+    outcome = submit(form, request_report)
+    if outcome.ok:
+        report = outcome.result
         if selectors.waits_for_broker(report):
             message = _(
                 "Report %(number)s requested and accepted: its preparation will start shortly; this page shows when it is ready."
@@ -138,7 +139,7 @@ def _request_from_form(request, form, success_url: str):
 def my_reports(request):
     memberships = list(record_selectors.my_memberships(request.actor))
     form = MyReportRequestForm(request.POST or None, memberships=memberships)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST":
         response = _request_from_form(request, form, reverse("my:report_list"))
         if response is not None:
             return response
@@ -182,7 +183,7 @@ def my_report_download(request, number: str, fmt: str):
 @require_http_methods(["GET", "POST"])
 def staff_reports(request):
     form = StaffReportRequestForm(request.POST or None, initial={"code": request.GET.get("code", "")})
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST":
         response = _request_from_form(request, form, reverse("staff:report_list"))
         if response is not None:
             return response
@@ -238,17 +239,18 @@ def staff_entity_reports(request, code: str):
 @require_http_methods(["GET", "POST"])
 def staff_agencies(request):
     form = AgencyForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            agency = agencies.agency_register(actor=request.actor, **form.cleaned_data)
-        except ValidationError as exc:
-            _add_errors(form, exc)
-        except Conflict as exc:
-            form.add_error("code", exc.message)
-        else:
+    if request.method == "POST":
+        outcome = submit(
+            form,
+            lambda validate_only: agencies.agency_register(
+                actor=request.actor, **form.cleaned_data, validate_only=validate_only
+            ),
+        )
+        if outcome.ok:
             messages.success(
                 request,
-                _("%(name)s is registered as a credit service agency.") % {"name": agency.entity.name_zh},
+                _("%(name)s is registered as a credit service agency.")
+                % {"name": outcome.result.entity.name_zh},
             )
             return redirect("staff:third_party_agencies")
     return render(
@@ -389,10 +391,11 @@ def my_third_party_reports(request):
             raise PermissionDenied
         return render(request, "reports/my_third_party.html", {"agencies": []})
     form = ThirdPartyReportForm(request.POST or None, request.FILES or None, agencies=agencies_)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            report = services.third_party_report_upload(
+    if request.method == "POST":
+
+        def upload(validate_only: bool):
+            data = form.cleaned_data
+            return services.third_party_report_upload(
                 actor=request.actor,
                 agency_id=data["agency"],
                 code=data["code"],
@@ -401,14 +404,15 @@ def my_third_party_reports(request):
                 file=data["file"],
                 issued_on=data["issued_on"],
                 valid_until=data["valid_until"],
+                validate_only=validate_only,
             )
-        except ValidationError as exc:
-            _add_errors(form, exc)
-        else:
+
+        outcome = submit(form, upload)
+        if outcome.ok:
             messages.success(
                 request,
                 _("Your report on %(name)s is registered and shown as a third-party report.")
-                % {"name": report.entity.name_zh},
+                % {"name": outcome.result.entity.name_zh},
             )
             return redirect("my:third_party_reports")
     reports = Paginator(selectors.third_party_reports_of_agencies(agencies_), PAGE_SIZE).get_page(

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from credit_portal.web.rendering import required_if
 from pledges.files import max_bytes
 from pledges.models import BreachNotice, Matter, PermitApplication, Pledge, RemedyRule
 from pledges.services import (
@@ -36,13 +37,6 @@ def get_language_zh() -> bool:
 
 def _textarea(rows: int = 5):
     return forms.Textarea(attrs={"rows": rows})
-
-
-def add_service_errors(form: forms.Form, errors: dict[str, list[str]], aliases: dict | None = None) -> None:
-    """Put a service's field errors on the form's fields (the rest above the form)."""
-    for key, messages in errors.items():
-        name = (aliases or {}).get(key, key)
-        form.add_error(name if name in form.fields else None, messages)
 
 
 class SignatureFields(forms.Form):
@@ -95,6 +89,9 @@ class ApplicationForm(SignatureFields):
         if not self.pledge_possible:
             for name in ("sign", "signer_name", "confirmed"):
                 del self.fields[name]
+        else:
+            for name in ("signer_name", "confirmed"):
+                required_if(self.fields[name], _("Required to sign the pledge."))
         limit = max_bytes() // (1024 * 1024)
         for material in self.materials:
             self.fields[f"file_{material.pk}"] = forms.FileField(
@@ -104,6 +101,9 @@ class ApplicationForm(SignatureFields):
                 help_text=_("PDF, JPEG or PNG, at most %(mb)d MB.") % {"mb": limit},
             )
             if self.pledge_possible and material.pledge_may_replace:
+                required_if(
+                    self.fields[f"file_{material.pk}"], _("Required unless it follows under the pledge.")
+                )
                 self.fields[f"missing_{material.pk}"] = forms.BooleanField(
                     label=_("I cannot supply it now: it follows within the deadline under the pledge"),
                     required=False,
@@ -367,12 +367,15 @@ class DecisionForm(forms.Form):
         choices=[("approve", _("Approve: grant the permit")), ("reject", _("Reject"))],
         widget=forms.RadioSelect,
     )
-    reason = forms.CharField(
-        label=_("Reasons"),
-        max_length=4000,
-        required=False,
-        widget=_textarea(5),
-        help_text=_("Required to reject. The applicant reads them."),
+    reason = required_if(
+        forms.CharField(
+            label=_("Reasons"),
+            max_length=4000,
+            required=False,
+            widget=_textarea(5),
+            help_text=_("The applicant reads them."),
+        ),
+        _("Required to reject."),
     )
     decision_number = forms.CharField(
         label=_("Number of the permit decision"),
@@ -408,8 +411,15 @@ class DecisionForm(forms.Form):
         ),
     )
 
+    # What the national permit field standard requires of an approval (the certificate is optional).
+    REQUIRED_TO_APPROVE = (
+        "decision_number", "decision_doc_name", "permit_category", "valid_from", "valid_to", "content",
+    )  # fmt: skip
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        for name in self.REQUIRED_TO_APPROVE:
+            required_if(self.fields[name], _("Required to approve."))
         self.fields["permit_category"].widget.choices = [("", "—")] + [
             (key, zh if get_language_zh() else en) for key, zh, en in permit_categories()
         ]
@@ -424,6 +434,9 @@ class DecisionForm(forms.Form):
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=2000, widget=_textarea(4))
+
+
+NOT_THROUGH_PORTAL = _("Required when the notice is not served through the portal.")
 
 
 class BreachForm(forms.Form):
@@ -463,21 +476,27 @@ class BreachForm(forms.Form):
             "Through the portal only when the entity has users there. Otherwise serve it by post, in person or by publication and record the date of service and its reference; the entity's users on the portal, if any, are told as well."
         ),
     )
-    served_on = forms.CharField(
-        label=_("Date of service"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-        help_text=_(
-            "Not through the portal: the day the entity received the notice (the date on the postal receipt, the day it signed for it), or, by publication, the day it is deemed served. The defence window is counted from it."
+    served_on = required_if(
+        forms.CharField(
+            label=_("Date of service"),
+            required=False,
+            widget=forms.DateInput(attrs={"type": "date"}),
+            help_text=_(
+                "Not through the portal: the day the entity received the notice (the date on the postal receipt, the day it signed for it), or, by publication, the day it is deemed served. The defence window is counted from it."
+            ),
         ),
+        NOT_THROUGH_PORTAL,
     )
-    service_reference = forms.CharField(
-        label=_("Reference of the service"),
-        max_length=200,
-        required=False,
-        help_text=_(
-            "e.g. the postal receipt number, or where and under which number the announcement was published."
+    service_reference = required_if(
+        forms.CharField(
+            label=_("Reference of the service"),
+            max_length=200,
+            required=False,
+            help_text=_(
+                "e.g. the postal receipt number, or where and under which number the announcement was published."
+            ),
         ),
+        NOT_THROUGH_PORTAL,
     )
 
 

@@ -12,9 +12,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from credit_portal.accounts.capabilities import Cap
-from credit_portal.errors import Conflict
 from credit_portal.web.decorators import staff_required
-from pledges.forms import AssociationRegisterForm, AssociationUpdateForm, MemberForm, add_service_errors
+from credit_portal.web.submission import add_service_errors, submit
+from pledges.forms import AssociationRegisterForm, AssociationUpdateForm, MemberForm
 from records.models import IndustryAssociation
 from records.services import organisations
 
@@ -25,16 +25,16 @@ MANAGE = Cap.ORGANISATIONS_MANAGE
 @require_http_methods(["GET", "POST"])
 def association_list(request):
     form = AssociationRegisterForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            association = organisations.association_register(actor=request.actor, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc.message_dict)
-        except Conflict as exc:
-            form.add_error(exc.field, exc.message)
-        else:
+    if request.method == "POST":
+        outcome = submit(
+            form,
+            lambda validate_only: organisations.association_register(
+                actor=request.actor, **form.cleaned_data, validate_only=validate_only
+            ),
+        )
+        if outcome.ok:
             messages.success(request, _("Industry association registered."))
-            return redirect("staff:association_detail", pk=association.pk)
+            return redirect("staff:association_detail", pk=outcome.result.pk)
     associations = (
         IndustryAssociation.objects.select_related("entity")
         .annotate(member_count=Count("members"))
@@ -65,13 +65,20 @@ def association_detail(request, pk: int):
     member_form = MemberForm(request.POST if action == "add" else None)
     status = 200
     if request.method == "POST":
+        if action == "update" and (
+            submit(
+                update_form,
+                lambda validate_only: organisations.association_update(
+                    actor=request.actor,
+                    association_id=pk,
+                    **update_form.cleaned_data,
+                    validate_only=validate_only,
+                ),
+            ).ok
+        ):
+            messages.success(request, _("Pledge system saved."))
+            return redirect("staff:association_detail", pk=pk)
         try:
-            if action == "update" and update_form.is_valid():
-                organisations.association_update(
-                    actor=request.actor, association_id=pk, **update_form.cleaned_data
-                )
-                messages.success(request, _("Pledge system saved."))
-                return redirect("staff:association_detail", pk=pk)
             if action == "add" and member_form.is_valid():
                 organisations.association_member_add(
                     actor=request.actor, association_id=pk, code=member_form.cleaned_data["code"]

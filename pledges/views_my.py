@@ -5,7 +5,6 @@ voluntary public pledges, and an association's registration of its members' pled
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -14,8 +13,8 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from credit_portal.errors import Conflict
 from credit_portal.web.decorators import entity_user_required
+from credit_portal.web.submission import submit
 from pledges import access, files, selectors, services
 from pledges.forms import (
     AcknowledgeForm,
@@ -25,7 +24,6 @@ from pledges.forms import (
     MaterialUploadForm,
     PledgeSignForm,
     PublicPledgeForm,
-    add_service_errors,
 )
 from pledges.models import BreachNotice, EducationAcknowledgement, MaterialSubmission, Pledge
 from pledges.services.applications import entity_choices
@@ -97,24 +95,23 @@ def application_create(request, department: str, code: str):
         form = ApplicationForm(initial={"entity": entity.code if entity else ""}, **form_kwargs)
         return _application_page(request, matter, entity, entities, form)
     form = ApplicationForm(request.POST, request.FILES, **form_kwargs)
-    if form.is_valid():
-        try:
-            application = services.application_submit(
-                actor=request.actor,
-                matter_id=matter.pk,
-                entity_code=entity.code,
-                uploads=form.uploads(),
-                missing=form.missing(),
-                pledge=form.signing(),
-                submission_key=form.cleaned_data.get("submission"),
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc.message_dict, form.aliases)
-        except Conflict as exc:
-            form.add_error(None, exc.message)
-        else:
-            messages.success(request, _status_message(application))
-            return redirect("my:application_my_detail", number=application.number)
+    outcome = submit(
+        form,
+        lambda validate_only: services.application_submit(
+            actor=request.actor,
+            matter_id=matter.pk,
+            entity_code=entity.code,
+            uploads=form.uploads(),
+            missing=form.missing(),
+            pledge=form.signing(),
+            submission_key=form.cleaned_data.get("submission"),
+            validate_only=validate_only,
+        ),
+        aliases=form.aliases,
+    )
+    if outcome.ok:
+        messages.success(request, _status_message(outcome.result))
+        return redirect("my:application_my_detail", number=outcome.result.number)
     return _application_page(request, matter, entity, entities, form, status=400)
 
 
@@ -184,19 +181,19 @@ def application_my_detail(request, number: str):
 def application_material_upload(request, number: str):
     application = access.application_for_member(request.actor, number)
     form = MaterialUploadForm(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            services.material_supply(
-                actor=request.actor,
-                number=application.number,
-                material_id=form.cleaned_data["material"],
-                upload=form.cleaned_data.get("file"),
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc.message_dict, {"material": "file"})
-        else:
-            messages.success(request, _("Material received."))
-            return redirect("my:application_my_detail", number=application.number)
+    if submit(
+        form,
+        lambda validate_only: services.material_supply(
+            actor=request.actor,
+            number=application.number,
+            material_id=form.cleaned_data["material"],
+            upload=form.cleaned_data.get("file"),
+            validate_only=validate_only,
+        ),
+        aliases={"material": "file"},
+    ).ok:
+        messages.success(request, _("Material received."))
+        return redirect("my:application_my_detail", number=application.number)
     application.refresh_from_db()
     return _application_detail(request, application, upload_form=form, status=400)
 
@@ -209,18 +206,21 @@ def application_pledge_sign(request, number: str):
     form = PledgeSignForm(
         request.POST or None, initial={"template_version": template.version if template else ""}
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.application_pledge_sign(
-                actor=request.actor, number=application.number, signing=form.signing()
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc.message_dict, {"pledge": None})
-        except Conflict as exc:
-            form.add_error(None, exc.message)
-        else:
-            messages.success(request, _("Pledge signed: your application is accepted on the spot."))
-            return redirect("my:application_my_detail", number=application.number)
+    if (
+        request.method == "POST"
+        and submit(
+            form,
+            lambda validate_only: services.application_pledge_sign(
+                actor=request.actor,
+                number=application.number,
+                signing=form.signing(),
+                validate_only=validate_only,
+            ),
+            aliases={"pledge": None},
+        ).ok
+    ):
+        messages.success(request, _("Pledge signed: your application is accepted on the spot."))
+        return redirect("my:application_my_detail", number=application.number)
     return render(
         request,
         "pledges/my/sign.html",
@@ -305,24 +305,22 @@ def pledge_my_detail(request, number: str):
 def pledge_breach_answer(request, number: str):
     pledge = access.pledge_for_member(request.actor, number)
     form = DefenceForm(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            services.pledge_breach_answer(
-                actor=request.actor,
-                number=pledge.number,
-                defence=form.cleaned_data["defence"],
-                upload=form.cleaned_data.get("file"),
-            )
-        except ValidationError as exc:
-            if "status" in exc.message_dict:
-                messages.error(request, " ".join(exc.message_dict["status"]))
-                return redirect("my:pledge_my_detail", number=pledge.number)
-            add_service_errors(form, exc.message_dict)
-        else:
-            messages.success(
-                request, _("Your defence was received. The department weighs it before it decides.")
-            )
-            return redirect("my:pledge_my_detail", number=pledge.number)
+    outcome = submit(
+        form,
+        lambda validate_only: services.pledge_breach_answer(
+            actor=request.actor,
+            number=pledge.number,
+            defence=form.cleaned_data["defence"],
+            upload=form.cleaned_data.get("file"),
+            validate_only=validate_only,
+        ),
+    )
+    if outcome.ok:
+        messages.success(request, _("Your defence was received. The department weighs it before it decides."))
+        return redirect("my:pledge_my_detail", number=pledge.number)
+    if outcome.refused("status"):
+        messages.error(request, " ".join(outcome.refused("status")))
+        return redirect("my:pledge_my_detail", number=pledge.number)
     pledge.refresh_from_db()
     return _pledge_detail(request, pledge, defence_form=form, status=400)
 
@@ -344,20 +342,21 @@ def pledge_my_defence_file(request, number: str, notice_id: int):
 def pledge_public_create(request):
     entities = entity_choices(request.actor)
     form = PublicPledgeForm(request.POST or None, entities=entities)
-    if request.method == "POST" and form.is_valid():
-        try:
-            pledge = services.public_pledge_publish(
+    if request.method == "POST":
+        outcome = submit(
+            form,
+            lambda validate_only: services.public_pledge_publish(
                 actor=request.actor,
                 entity_code=form.cleaned_data["entity"],
                 text=form.cleaned_data["text"],
                 valid_until=form.cleaned_data.get("valid_until"),
                 signature=form.signature(),
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc.message_dict)
-        else:
+                validate_only=validate_only,
+            ),
+        )
+        if outcome.ok:
             messages.success(request, _("Your pledge is published."))
-            return redirect("my:pledge_my_detail", number=pledge.number)
+            return redirect("my:pledge_my_detail", number=outcome.result.number)
     return render(
         request,
         "pledges/my/public_new.html",
@@ -378,21 +377,22 @@ def association_pledge_create(request):
     form = AssociationPledgeForm(
         request.POST or None, members=members, initial={"text": association.pledge_system_zh}
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            pledge = services.association_pledge_register(
+    if request.method == "POST":
+        outcome = submit(
+            form,
+            lambda validate_only: services.association_pledge_register(
                 actor=request.actor,
                 association_id=association.pk,
                 member_code=form.cleaned_data["member"],
                 text=form.cleaned_data["text"],
                 valid_until=form.cleaned_data.get("valid_until"),
                 signature=form.signature(),
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc.message_dict)
-        else:
+                validate_only=validate_only,
+            ),
+        )
+        if outcome.ok:
             messages.success(request, _("The member's pledge is registered and published."))
-            return redirect("public:pledge_public_detail", number=pledge.number)
+            return redirect("public:pledge_public_detail", number=outcome.result.number)
     return render(
         request,
         "pledges/my/association_new.html",

@@ -19,8 +19,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from credit_portal.accounts.capabilities import Cap
 from credit_portal.csvsafe import safe_row
-from credit_portal.errors import Conflict
 from credit_portal.web.decorators import staff_required
+from credit_portal.web.submission import add_service_errors, submit
 from credit_portal.workdays import services as workdays
 from pledges import access, charts, selectors, services
 from pledges.forms import (
@@ -36,7 +36,6 @@ from pledges.forms import (
     RemedyRuleForm,
     ReportForm,
     TemplateForm,
-    add_service_errors,
     material_error_keys,
     material_inputs,
 )
@@ -112,23 +111,26 @@ def application_decide(request, number: str):
     if not _own(request.actor, application.matter.department_id):
         raise Http404
     form = DecisionForm(request.POST)
-    if form.is_valid():
-        try:
-            services.application_decide(
-                actor=request.actor,
-                number=application.number,
-                approve=form.cleaned_data["decision"] == "approve",
-                reason=form.cleaned_data["reason"],
-                permit=form.permit(),
-            )
-        except ValidationError as exc:
-            if "status" in exc.message_dict:
-                messages.error(request, " ".join(exc.message_dict["status"]))
-                return redirect("staff:application_staff_detail", number=application.number)
-            add_service_errors(form, exc.message_dict)
-        else:
-            messages.success(request, _("Decision recorded; the applicant is notified."))
-            return redirect("staff:application_staff_detail", number=application.number)
+
+    def decide(validate_only: bool):
+        if not form.cleaned_data["decision"]:
+            return None  # not chosen: neither the reasons nor the permit are asked for yet
+        return services.application_decide(
+            actor=request.actor,
+            number=application.number,
+            approve=form.cleaned_data["decision"] == "approve",
+            reason=form.cleaned_data["reason"],
+            permit=form.permit(),
+            validate_only=validate_only,
+        )
+
+    outcome = submit(form, decide)
+    if outcome.ok:
+        messages.success(request, _("Decision recorded; the applicant is notified."))
+        return redirect("staff:application_staff_detail", number=application.number)
+    if outcome.refused("status"):
+        messages.error(request, " ".join(outcome.refused("status")))
+        return redirect("staff:application_staff_detail", number=application.number)
     return _application_page(request, application, form=form, status=400)
 
 
@@ -217,23 +219,24 @@ def _settle(request, number: str, *, form_class, prefix: str, settle, done: str)
     if not _own(request.actor, pledge.department_id):
         raise Http404
     form = form_class(request.POST, prefix=prefix)
-    if form.is_valid():
-        try:
-            result = settle(actor=request.actor, number=pledge.number, **form.cleaned_data)
-        except ValidationError as exc:
-            if "status" in exc.message_dict:
-                messages.error(request, " ".join(exc.message_dict["status"]))
-                return redirect("staff:pledge_staff_detail", number=pledge.number)
-            add_service_errors(form, exc.message_dict)
-        except Conflict as exc:
-            form.add_error(None, exc.message)
-        else:
-            messages.success(request, done(result) if callable(done) else done)
-            return redirect("staff:pledge_staff_detail", number=pledge.number)
+    outcome = submit(
+        form,
+        lambda validate_only: settle(
+            actor=request.actor, number=pledge.number, **form.cleaned_data, validate_only=validate_only
+        ),
+    )
+    if outcome.ok:
+        messages.success(request, done(outcome.result) if callable(done) else done)
+        return redirect("staff:pledge_staff_detail", number=pledge.number)
+    if outcome.refused("status"):
+        messages.error(request, " ".join(outcome.refused("status")))
+        return redirect("staff:pledge_staff_detail", number=pledge.number)
     return _pledge_page(request, pledge, status=400, **{f"{prefix}_form": form})
 
 
-def _notify(*, actor, number, reason, severity, legal_basis, channel, served_on, service_reference):
+def _notify(
+    *, actor, number, reason, severity, legal_basis, channel, served_on, service_reference, validate_only
+):
     return services.pledge_breach_notify(
         actor=actor,
         number=number,
@@ -243,6 +246,7 @@ def _notify(*, actor, number, reason, severity, legal_basis, channel, served_on,
         channel=channel,
         served_on=served_on or None,
         service_reference=service_reference,
+        validate_only=validate_only,
     )
 
 
@@ -370,28 +374,32 @@ def _matter_form_page(request, matter, form, formset, status=200):
 def _save_matter(request, matter):
     form = MatterForm(request.POST)
     formset = MaterialFormSet(request.POST, prefix="materials")
-    if form.is_valid() and formset.is_valid():
+
+    def save(validate_only: bool):
         try:
-            saved = services.matter_save(
+            return services.matter_save(
                 actor=request.actor,
                 matter_id=matter.pk if matter else None,
                 data=form.to_input(),
                 materials=material_inputs(formset),
+                validate_only=validate_only,
             )
         except ValidationError as exc:
+            # The materials' errors go on their rows, the rest on the matter's form.
             rows = material_error_keys(formset)
+            rest = {}
             for key, errors in exc.message_dict.items():
                 if key.startswith("materials."):
                     _prefix, index, field = key.split(".", 2)
-                    row = formset.forms[rows.get(int(index), 0)]
-                    row.add_error(field if field in row.fields else None, errors)
+                    add_service_errors(formset.forms[rows.get(int(index), 0)], {field: errors})
                 else:
-                    form.add_error(key if key in form.fields else None, errors)
-        except Conflict as exc:
-            form.add_error(exc.field, exc.message)
-        else:
-            messages.success(request, _("Matter saved."))
-            return redirect("staff:matter_edit", pk=saved.pk)
+                    rest[key] = errors
+            raise ValidationError(rest) from None
+
+    outcome = submit(form, save, also_valid=[formset])
+    if outcome.ok:
+        messages.success(request, _("Matter saved."))
+        return redirect("staff:matter_edit", pk=outcome.result.pk)
     return _matter_form_page(request, matter, form, formset, status=400)
 
 
@@ -435,16 +443,17 @@ def matter_template_new(request, pk: int):
         else {}
     )
     form = TemplateForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            template = services.pledge_template_publish(
-                actor=request.actor, matter_id=matter.pk, **form.cleaned_data
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc.message_dict)
-        else:
+    if request.method == "POST":
+        outcome = submit(
+            form,
+            lambda validate_only: services.pledge_template_publish(
+                actor=request.actor, matter_id=matter.pk, **form.cleaned_data, validate_only=validate_only
+            ),
+        )
+        if outcome.ok:
             messages.success(
-                request, _("Version %(version)d of the pledge is published.") % {"version": template.version}
+                request,
+                _("Version %(version)d of the pledge is published.") % {"version": outcome.result.version},
             )
             return redirect("staff:matter_edit", pk=matter.pk)
     return render(
@@ -470,19 +479,21 @@ def matter_education(request, pk: int):
         if item is None:
             raise Http404
     form = EducationForm(request.POST or None, initial=EducationForm.initial_for(item) if item else None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.compliance_material_save(
+    if (
+        request.method == "POST"
+        and submit(
+            form,
+            lambda validate_only: services.compliance_material_save(
                 actor=request.actor,
                 matter_id=matter.pk,
                 item_id=item.pk if item else None,
                 data=form.to_input(),
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc.message_dict)
-        else:
-            messages.success(request, _("Compliance material saved."))
-            return redirect("staff:matter_edit", pk=matter.pk)
+                validate_only=validate_only,
+            ),
+        ).ok
+    ):
+        messages.success(request, _("Compliance material saved."))
+        return redirect("staff:matter_edit", pk=matter.pk)
     return render(
         request,
         "pledges/staff/education_form.html",
@@ -575,14 +586,14 @@ def remedy_rules(request):
         if not may_edit:
             raise PermissionDenied
         form = RemedyRuleForm(request.POST)
-        if form.is_valid():
-            try:
-                services.remedy_rule_set(actor=request.actor, **form.cleaned_data)
-            except ValidationError as exc:
-                add_service_errors(form, exc.message_dict)
-            else:
-                messages.success(request, _("The wording is saved: decisions from that day on use it."))
-                return redirect("staff:remedy_rules")
+        if submit(
+            form,
+            lambda validate_only: services.remedy_rule_set(
+                actor=request.actor, **form.cleaned_data, validate_only=validate_only
+            ),
+        ).ok:
+            messages.success(request, _("The wording is saved: decisions from that day on use it."))
+            return redirect("staff:remedy_rules")
         status = 400
     return render(
         request,

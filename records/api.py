@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from credit_portal.accounts.actors import actor_for_request
 from credit_portal.accounts.capabilities import Cap
 from credit_portal.accounts.models import Division
+from credit_portal.api.validation import validated
 from credit_portal.api.views import ThrottleFirstMixin
 from records import selectors, services
 from records.models import EntityPerson, MarketEntity, Person
@@ -82,8 +83,15 @@ class EntityCreateSerializer(serializers.Serializer):
         many=True, required=False, default=list, help_text="Actual controllers and responsible persons."
     )
 
-    def to_input(self) -> services.EntityInput:
-        data = dict(self.validated_data)
+    def to_input(self, parsed: dict | None = None) -> services.EntityInput:
+        """The entity as the registry service takes it: from the validated data, or from what parsed
+        of a refused request (``parsed``, for the service's validate-only call)."""
+        data = {
+            "code": "",
+            "name_zh": "",
+            "division": "",
+            **(self.validated_data if parsed is None else parsed),
+        }
         person = data.pop("legal_representative", None)
         others = [services.PersonInput(**p) for p in data.pop("persons", [])]
         return services.EntityInput(
@@ -148,7 +156,12 @@ class EntityListCreate(ThrottleFirstMixin, generics.ListCreateAPIView):
     def post(self, request, *args, **kwargs):
         actor = actor_for_request(request)
         incoming = EntityCreateSerializer(data=request.data)
-        incoming.is_valid(raise_exception=True)
+        validated(
+            incoming,
+            check=lambda parsed: services.entity_register(
+                actor=actor, data=incoming.to_input(parsed), validate_only=True
+            ),
+        )
         entity = services.entity_register(actor=actor, data=incoming.to_input())
         entity = selectors.entity_public_profile(entity.code)
         return Response(EntityDetailSerializer(entity).data, status=status.HTTP_201_CREATED)

@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 
 from credit_portal.accounts.actors import actor_for_request
 from credit_portal.accounts.capabilities import Cap
+from credit_portal.api.validation import validated
 from credit_portal.api.views import ThrottleFirstMixin
 from records.models import Complaint
 from records.services import complaints as complaint_services
@@ -79,11 +80,16 @@ class ComplaintCreate(ThrottleFirstMixin, APIView):
         request=ComplaintInputSerializer, responses={201: ComplaintSerializer, 200: ComplaintSerializer}
     )
     def post(self, request):
+        actor = actor_for_request(request)
         incoming = ComplaintInputSerializer(data=request.data)
-        incoming.is_valid(raise_exception=True)
-        complaint, created = complaint_services.complaint_submit(
-            actor=actor_for_request(request), **incoming.validated_data
+        required = {"external_reference": "", "kind": "", "entity_name": "", "description": ""}
+        validated(
+            incoming,
+            check=lambda parsed: complaint_services.complaint_submit(
+                actor=actor, **{**required, **parsed}, validate_only=True
+            ),
         )
+        complaint, created = complaint_services.complaint_submit(actor=actor, **incoming.validated_data)
         return Response(
             ComplaintSerializer(complaint).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,

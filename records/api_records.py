@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from credit_portal.accounts.actors import actor_for_request
 from credit_portal.accounts.capabilities import Cap
 from credit_portal.accounts.models import Department
+from credit_portal.api.validation import validated
 from credit_portal.api.views import ThrottleFirstMixin
 from records import selectors, services, visibility
 from records.fields import RecordInput, public_field_values
@@ -108,8 +109,13 @@ class RecordInputSerializer(serializers.Serializer):
         required=False, default=dict, help_text="The catalogue item's structured fields"
     )
 
-    def to_input(self) -> RecordInput:
-        return RecordInput(**self.validated_data)
+    def to_input(self, parsed: dict | None = None) -> RecordInput:
+        """The record as the records service takes it: from the validated data, or from what parsed
+        of a refused request (``parsed``, for the service's validate-only call)."""
+        data = {"item": "", "code": "", "decision_number": "", "decision_date": None}
+        data.update(self.validated_data if parsed is None else parsed)
+        data.pop("reason", None)
+        return RecordInput(**data)
 
 
 class CorrectionSerializer(RecordInputSerializer):
@@ -118,11 +124,10 @@ class CorrectionSerializer(RecordInputSerializer):
     )
     reason = serializers.CharField(max_length=2000)
 
-    def to_input(self) -> RecordInput:
-        data = dict(self.validated_data)
-        data.pop("reason")
-        data["decision_number"] = ""
-        return RecordInput(**data)
+    def to_input(self, parsed: dict | None = None) -> RecordInput:
+        data = super().to_input(parsed)
+        data.decision_number = ""
+        return data
 
 
 class ProposalSerializer(serializers.ModelSerializer):
@@ -205,11 +210,15 @@ class RecordListCreate(ThrottleFirstMixin, ActorContextMixin, generics.ListCreat
 
     @extend_schema(request=RecordInputSerializer, responses={201: RecordSerializer})
     def post(self, request, *args, **kwargs):
+        actor = actor_for_request(request)
         incoming = RecordInputSerializer(data=request.data)
-        incoming.is_valid(raise_exception=True)
-        record = services.record_create(
-            actor=actor_for_request(request), data=incoming.to_input(), provenance="api"
+        validated(
+            incoming,
+            check=lambda parsed: services.record_create(
+                actor=actor, data=incoming.to_input(parsed), provenance="api", validate_only=True
+            ),
         )
+        record = services.record_create(actor=actor, data=incoming.to_input(), provenance="api")
         return Response(
             RecordSerializer(record, context=_reader(request)).data, status=status.HTTP_201_CREATED
         )
@@ -233,8 +242,18 @@ class RecordCorrect(ThrottleFirstMixin, APIView):
     @extend_schema(request=CorrectionSerializer, responses={200: RecordSerializer, 202: ProposalSerializer})
     def post(self, request, pk: int):
         incoming = CorrectionSerializer(data=request.data)
-        incoming.is_valid(raise_exception=True)
         actor = actor_for_request(request)
+
+        def check(parsed: dict) -> None:
+            change = {"record_id": pk, "data": incoming.to_input(parsed), "reason": parsed.get("reason", "")}
+            try:
+                services.record_correct(actor=actor, **change, validate_only=True)
+            except ReviewRequired:
+                review.record_change_propose(
+                    actor=actor, kind=RecordProposal.Kind.CORRECTION, **change, validate_only=True
+                )
+
+        validated(incoming, check=check)
         try:
             record = services.record_correct(
                 actor=actor, record_id=pk, data=incoming.to_input(), reason=incoming.validated_data["reason"]
@@ -259,8 +278,22 @@ class RecordRevoke(ThrottleFirstMixin, APIView):
     @extend_schema(request=RevocationSerializer, responses={200: RecordSerializer, 202: ProposalSerializer})
     def post(self, request, pk: int):
         incoming = RevocationSerializer(data=request.data)
-        incoming.is_valid(raise_exception=True)
         actor = actor_for_request(request)
+
+        def check(parsed: dict) -> None:
+            change = {
+                "record_id": pk,
+                "reason": parsed.get("reason", ""),
+                "revoked_on": parsed.get("revoked_on"),
+            }
+            try:
+                services.record_revoke(actor=actor, **change, validate_only=True)
+            except ReviewRequired:
+                review.record_change_propose(
+                    actor=actor, kind=RecordProposal.Kind.REVOCATION, **change, validate_only=True
+                )
+
+        validated(incoming, check=check)
         try:
             record = services.record_revoke(actor=actor, record_id=pk, **incoming.validated_data)
         except ReviewRequired:

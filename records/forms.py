@@ -4,7 +4,8 @@ from django.utils.translation import gettext_lazy as _
 
 from credit_portal.accounts.models import Department
 from credit_portal.i18n import punctuation
-from records.fields import RecordInput
+from credit_portal.web.rendering import required_if
+from records.fields import REQUIRED_COLUMN_MESSAGES, REQUIRED_COLUMNS, RecordInput
 from records.models import (
     CatalogueItem,
     CreditRecord,
@@ -49,16 +50,22 @@ class EntityForm(forms.Form):
         required=False,
     )
     supervising_department = forms.ChoiceField(label=_("Supervising department"), required=False)
-    lr_name = forms.CharField(label=_("Legal representative: name"), max_length=100, required=False)
+    lr_name = required_if(
+        forms.CharField(label=_("Legal representative: name"), max_length=100, required=False),
+        _("Required when an identity number is given."),
+    )
     lr_id_type = forms.ChoiceField(
         label=_("Legal representative: identity document"), choices=Person.IdType.choices, required=False
     )
-    lr_id_number = forms.CharField(
-        label=_("Legal representative: identity number"),
-        max_length=40,
-        required=False,
-        help_text=_("Stored encrypted; shown masked everywhere except to entitled staff."),
-        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    lr_id_number = required_if(
+        forms.CharField(
+            label=_("Legal representative: identity number"),
+            max_length=40,
+            required=False,
+            help_text=_("Stored encrypted; shown masked everywhere except to entitled staff."),
+            widget=forms.TextInput(attrs={"autocomplete": "off"}),
+        ),
+        _("Required when a legal representative is named."),
     )
 
     # Service error keys -> form fields.
@@ -91,23 +98,21 @@ class EntityForm(forms.Form):
                 id_number=d.get("lr_id_number", ""),
             )
         return EntityInput(
-            code=d["code"],
-            name_zh=d["name_zh"],
+            code=d.get("code", ""),
+            name_zh=d.get("name_zh", ""),
             name_en=d.get("name_en", ""),
-            division=d["division"],
+            division=d.get("division", ""),
             industry=d.get("industry", ""),
             registered_on=d.get("registered_on"),
-            status=d["status"],
+            status=d.get("status", ""),
             address=d.get("address", ""),
             public_sector=d.get("public_sector", ""),
             supervising_department=d.get("supervising_department", ""),
             legal_representative=person,
         )
 
-    def add_service_errors(self, errors: dict[str, list[str]]) -> None:
-        for key, messages in errors.items():
-            field = self.ERROR_FIELDS.get(key, key)
-            self.add_error(field if field in self.fields else None, messages)
+    def service_field(self, key: str) -> str | None:
+        return self.ERROR_FIELDS.get(key, key)
 
     @classmethod
     def initial_for(cls, entity: MarketEntity) -> dict:
@@ -138,6 +143,9 @@ class PersonForm(forms.Form):
     def to_input(self) -> PersonInput:
         return PersonInput(**self.cleaned_data)
 
+    def service_field(self, key: str) -> str:
+        return key.removeprefix("person.")
+
 
 class ClaimForm(forms.Form):
     code = forms.CharField(label=_("Unified social credit code"), max_length=40)
@@ -159,12 +167,15 @@ class ClaimDecisionForm(forms.Form):
         choices=[("approve", _("Approve")), ("reject", _("Reject"))],
         widget=forms.RadioSelect,
     )
-    reason = forms.CharField(
-        label=_("Reason"),
-        max_length=2000,
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("Required when rejecting; the applicant sees it."),
+    reason = required_if(
+        forms.CharField(
+            label=_("Reason"),
+            max_length=2000,
+            required=False,
+            widget=forms.Textarea(attrs={"rows": 3}),
+            help_text=_("The applicant sees it."),
+        ),
+        _("Required when rejecting."),
     )
 
 
@@ -246,6 +257,14 @@ class RecordForm(forms.Form):
             self.fields[self.PREFIX + definition["key"]] = field
         if item.period_kind != CatalogueItem.PeriodKind.SEVERITY:
             del self.fields["disclosure_months"]
+        else:
+            required_if(
+                self.fields["severity"], _("This catalogue item needs the severity of the violation.")
+            )
+        # Required by the national field standard of the item's layout (the records' validation
+        # says so too); optional for the other items.
+        for name in REQUIRED_COLUMNS.get(item.layout, ()):
+            required_if(self.fields[name], REQUIRED_COLUMN_MESSAGES[item.layout])
         if correcting:
             self.fields["decision_number"].disabled = True
             self.fields["reason"] = forms.CharField(
@@ -263,10 +282,10 @@ class RecordForm(forms.Form):
         }
         return RecordInput(
             item=self.item.code,
-            code=d["code"],
+            code=d.get("code", ""),
             party_name=d.get("party_name", ""),
-            decision_number=d["decision_number"],
-            decision_date=d["decision_date"],
+            decision_number=d.get("decision_number", ""),
+            decision_date=d.get("decision_date"),
             legal_basis=d.get("legal_basis", ""),
             severity=d.get("severity", ""),
             content=d.get("content", ""),
@@ -277,10 +296,8 @@ class RecordForm(forms.Form):
             fields=structured,
         )
 
-    def add_service_errors(self, errors: dict[str, list[str]]) -> None:
-        for key, messages in errors.items():
-            name = self.PREFIX + key.removeprefix("fields.") if key.startswith("fields.") else key
-            self.add_error(name if name in self.fields else None, messages)
+    def service_field(self, key: str) -> str:
+        return self.PREFIX + key.removeprefix("fields.") if key.startswith("fields.") else key
 
     @classmethod
     def initial_for(cls, record) -> dict:

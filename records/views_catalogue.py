@@ -7,7 +7,6 @@ import json
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -16,6 +15,8 @@ from django.views.decorators.http import require_http_methods
 from credit_portal.accounts.capabilities import Cap
 from credit_portal.accounts.models import Department
 from credit_portal.web.decorators import staff_required
+from credit_portal.web.rendering import required_if
+from credit_portal.web.submission import submit
 from records.models import CatalogueItem, DisclosurePeriodRule, Severity
 from records.services import catalogue as catalogue_services
 
@@ -28,8 +29,11 @@ class CatalogueItemForm(forms.Form):
     period_kind = forms.ChoiceField(
         label=gettext_lazy("Disclosure period"), choices=CatalogueItem.PeriodKind.choices
     )
-    fixed_months = forms.IntegerField(
-        label=gettext_lazy("Months (fixed period)"), min_value=1, max_value=600, required=False
+    fixed_months = required_if(
+        forms.IntegerField(
+            label=gettext_lazy("Months (fixed period)"), min_value=1, max_value=600, required=False
+        ),
+        gettext_lazy("A fixed period needs its number of months."),
     )
     recording_departments = forms.ModelMultipleChoiceField(
         label=gettext_lazy("Departments that may record it"),
@@ -77,15 +81,14 @@ def catalogue(request):
     rule_form = PeriodRuleForm(request.POST or None)
     if request.method == "POST":
         actor.require(Cap.CATALOGUE_MANAGE)
-        if rule_form.is_valid():
-            try:
-                catalogue_services.period_rule_add(actor=actor, **rule_form.cleaned_data)
-            except ValidationError as exc:
-                for field, errs in exc.message_dict.items():
-                    rule_form.add_error(field if field in rule_form.fields else None, errs)
-            else:
-                messages.success(request, _("Disclosure-period rule added."))
-                return redirect("staff:catalogue")
+        if submit(
+            rule_form,
+            lambda validate_only: catalogue_services.period_rule_add(
+                actor=actor, **rule_form.cleaned_data, validate_only=validate_only
+            ),
+        ).ok:
+            messages.success(request, _("Disclosure-period rule added."))
+            return redirect("staff:catalogue")
     return render(
         request,
         "staff/catalogue/list.html",
@@ -114,17 +117,20 @@ def catalogue_item(request, code: str):
         "fields": json.dumps(item.fields, ensure_ascii=False, indent=2),
     }
     form = CatalogueItemForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        departments = list(data.pop("recording_departments"))
-        try:
-            catalogue_services.catalogue_item_update(
-                actor=request.actor, code=item.code, changes=data, recording_departments=departments
-            )
-        except ValidationError as exc:
-            for field, errs in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errs)
-        else:
-            messages.success(request, _("Catalogue item saved."))
-            return redirect("staff:catalogue")
+
+    def save(validate_only: bool):
+        # A field that did not parse is left as the item has it.
+        data = {k: v for k, v in form.cleaned_data.items() if k not in form.errors}
+        departments = data.pop("recording_departments", None)
+        return catalogue_services.catalogue_item_update(
+            actor=request.actor,
+            code=item.code,
+            changes=data,
+            recording_departments=None if departments is None else list(departments),
+            validate_only=validate_only,
+        )
+
+    if request.method == "POST" and submit(form, save).ok:
+        messages.success(request, _("Catalogue item saved."))
+        return redirect("staff:catalogue")
     return render(request, "staff/catalogue/item.html", {"item": item, "form": form})

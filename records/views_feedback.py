@@ -21,9 +21,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from credit_portal import ratelimit
 from credit_portal.accounts.actors import PUBLIC, Actor
 from credit_portal.accounts.capabilities import Cap
-from credit_portal.errors import Conflict
 from credit_portal.web.decorators import entity_user_required, staff_required
 from credit_portal.web.registry import DashboardPanel, NavItem, dashboard_panels, staff_nav
+from credit_portal.web.rendering import required_if
+from credit_portal.web.submission import submit
 from credit_portal.workdays import services as workdays
 from records.fields import public_fields
 from records.models import Complaint, CreditRecord, Objection, Severity
@@ -61,12 +62,6 @@ def _already_decided(request, exc: ValidationError, url_name: str, pk: int):
     """The object was answered meanwhile (its form is no longer shown): say so on its page."""
     messages.error(request, " ".join(exc.message_dict["status"]))
     return redirect(url_name, pk=pk)
-
-
-def _add_service_errors(form: forms.Form, errors: dict[str, list[str]], aliases: dict | None = None) -> None:
-    for key, messages_ in errors.items():
-        field = (aliases or {}).get(key, key)
-        form.add_error(field if field in form.fields else None, messages_)
 
 
 def _no_store(response):
@@ -143,14 +138,17 @@ class ObjectionAnswerForm(forms.Form):
             "The objector reads it; for a correction it is also the reason kept with the new version."
         ),
     )
-    outcome = forms.ChoiceField(
-        label=gettext_lazy("When upheld"),
-        choices=[
-            ("correct", gettext_lazy("Correct the record with the values below")),
-            ("revoke", gettext_lazy("Revoke the record: it leaves public view")),
-        ],
-        widget=forms.RadioSelect,
-        required=False,
+    outcome = required_if(
+        forms.ChoiceField(
+            label=gettext_lazy("When upheld"),
+            choices=[
+                ("correct", gettext_lazy("Correct the record with the values below")),
+                ("revoke", gettext_lazy("Revoke the record: it leaves public view")),
+            ],
+            widget=forms.RadioSelect,
+            required=False,
+        ),
+        gettext_lazy("Required when the objection is upheld."),
     )
     party_name = forms.CharField(label=gettext_lazy("Party name"), max_length=200, required=False)
     decision_date = forms.DateField(
@@ -189,10 +187,9 @@ class ComplaintForm(forms.Form):
             "your report."
         ),
     )
-    department = forms.ChoiceField(
-        label=gettext_lazy("Department to handle it"),
-        required=False,
-        help_text=gettext_lazy("Required when you give no code, or no registered entity has it."),
+    department = required_if(
+        forms.ChoiceField(label=gettext_lazy("Department to handle it"), required=False),
+        gettext_lazy("Required when you give no code, or no registered entity has it."),
     )
     description = forms.CharField(
         label=gettext_lazy("What happened"),
@@ -264,19 +261,17 @@ def objection_create(request):
     context = _public_objection_context(form, record)
     if over_limit(request, "objection"):
         return _too_many(request, form, "public/objections/new.html", context)
-    if form.is_valid():
-        try:
-            objection = objection_services.objection_submit(
-                actor=PUBLIC,
-                record_id=form.cleaned_data["record"],
-                **{k: form.cleaned_data[k] for k in ("name", "id_number", "contact", "grounds")},
-            )
-        except ValidationError as exc:
-            _add_service_errors(form, exc.message_dict)
-        except Conflict as exc:
-            form.add_error("record", exc.message)
-        else:
-            return _no_store(render(request, "public/objections/submitted.html", {"objection": objection}))
+    outcome = submit(
+        form,
+        lambda validate_only: objection_services.objection_submit(
+            actor=PUBLIC,
+            record_id=form.cleaned_data["record"],
+            **{k: form.cleaned_data[k] for k in ("name", "id_number", "contact", "grounds")},
+            validate_only=validate_only,
+        ),
+    )
+    if outcome.ok:
+        return _no_store(render(request, "public/objections/submitted.html", {"objection": outcome.result}))
     return render(request, "public/objections/new.html", context)
 
 
@@ -316,15 +311,15 @@ def complaint_create(request):
     if request.method == "POST":
         if over_limit(request, "complaint"):
             return _too_many(request, form, "public/complaints/new.html", {})
-        if form.is_valid():
-            try:
-                complaint, _created = complaint_services.complaint_submit(actor=PUBLIC, **form.cleaned_data)
-            except ValidationError as exc:
-                _add_service_errors(form, exc.message_dict)
-            else:
-                return _no_store(
-                    render(request, "public/complaints/submitted.html", {"complaint": complaint})
-                )
+        outcome = submit(
+            form,
+            lambda validate_only: complaint_services.complaint_submit(
+                actor=PUBLIC, **form.cleaned_data, validate_only=validate_only
+            ),
+        )
+        if outcome.ok:
+            complaint, _created = outcome.result
+            return _no_store(render(request, "public/complaints/submitted.html", {"complaint": complaint}))
     return render(request, "public/complaints/new.html", {"form": form})
 
 
@@ -365,20 +360,22 @@ def my_records(request):
 def my_objection_create(request, record_id: int):
     record = objection_services.member_record(request.actor, record_id)
     form = MyObjectionForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            objection_services.objection_submit(
-                actor=request.actor, record_id=record.pk, grounds=form.cleaned_data["grounds"]
-            )
-        except ValidationError as exc:
-            _add_service_errors(form, exc.message_dict)
-        except Conflict as exc:
-            form.add_error(None, exc.message)
-        else:
-            messages.success(
-                request, _("Your objection was sent. The recording department answers it by the date shown.")
-            )
-            return redirect("my:objection_list")
+    if (
+        request.method == "POST"
+        and submit(
+            form,
+            lambda validate_only: objection_services.objection_submit(
+                actor=request.actor,
+                record_id=record.pk,
+                grounds=form.cleaned_data["grounds"],
+                validate_only=validate_only,
+            ),
+        ).ok
+    ):
+        messages.success(
+            request, _("Your objection was sent. The recording department answers it by the date shown.")
+        )
+        return redirect("my:objection_list")
     return render(
         request,
         "my/objections/new.html",
@@ -465,29 +462,32 @@ def staff_objection_detail(request, pk: int):
     if request.method == "GET":
         return _objection_page(request, objection)
     form = ObjectionAnswerForm(request.POST)
-    if form.is_valid():
+
+    def answer(validate_only: bool):
         data = form.cleaned_data
-        upheld = data["decision"] == "upheld"
+        # Until a decision is chosen, an outcome chosen says what was meant.
+        upheld = data["decision"] == "upheld" if data["decision"] else bool(data["outcome"])
         correction = None
         if upheld and data["outcome"] == "correct":
-            changes = {name: data[name] for name in ObjectionAnswerForm.CORRECTED}
+            # A corrected value that did not parse is left as the record has it.
+            changes = {name: data[name] for name in ObjectionAnswerForm.CORRECTED if name not in form.errors}
             correction = objection_services.correction_input(objection.record, **changes)
-        try:
-            objection_services.objection_answer(
-                actor=actor,
-                objection_id=objection.pk,
-                upheld=upheld,
-                answer=data["answer"],
-                correction=correction,
-                revoke=upheld and data["outcome"] == "revoke",
-            )
-        except ValidationError as exc:
-            if "status" in exc.message_dict:
-                return _already_decided(request, exc, "staff:objection_detail", objection.pk)
-            _add_service_errors(form, exc.message_dict)
-        else:
-            messages.success(request, _("Objection answered."))
-            return redirect("staff:objection_list")
+        return objection_services.objection_answer(
+            actor=actor,
+            objection_id=objection.pk,
+            upheld=upheld,
+            answer=data["answer"],
+            correction=correction,
+            revoke=upheld and data["outcome"] == "revoke",
+            validate_only=validate_only,
+        )
+
+    outcome = submit(form, answer)
+    if outcome.ok:
+        messages.success(request, _("Objection answered."))
+        return redirect("staff:objection_list")
+    if outcome.refused("status"):
+        return _already_decided(request, outcome.refusal, "staff:objection_detail", objection.pk)
     return _objection_page(request, objection, form=form)
 
 
@@ -540,18 +540,20 @@ def staff_complaint_detail(request, pk: int):
     if request.method == "GET":
         return _complaint_page(request, complaint)
     form = ComplaintAnswerForm(request.POST)
-    if form.is_valid():
-        try:
-            complaint_services.complaint_answer(
-                actor=request.actor, complaint_id=complaint.pk, answer=form.cleaned_data["answer"]
-            )
-        except ValidationError as exc:
-            if "status" in exc.message_dict:
-                return _already_decided(request, exc, "staff:complaint_detail", complaint.pk)
-            _add_service_errors(form, exc.message_dict)
-        else:
-            messages.success(request, _("Complaint answered."))
-            return redirect("staff:complaint_list")
+    outcome = submit(
+        form,
+        lambda validate_only: complaint_services.complaint_answer(
+            actor=request.actor,
+            complaint_id=complaint.pk,
+            answer=form.cleaned_data["answer"],
+            validate_only=validate_only,
+        ),
+    )
+    if outcome.ok:
+        messages.success(request, _("Complaint answered."))
+        return redirect("staff:complaint_list")
+    if outcome.refused("status"):
+        return _already_decided(request, outcome.refusal, "staff:complaint_detail", complaint.pk)
     return _complaint_page(request, complaint, answer_form=form)
 
 
@@ -560,21 +562,21 @@ def staff_complaint_detail(request, pk: int):
 def staff_complaint_transfer(request, pk: int):
     complaint = complaint_services.complaint_for_staff(request.actor, pk)
     form = ComplaintTransferForm(request.POST, current_department_id=complaint.department_id)
-    if form.is_valid():
-        try:
-            complaint_services.complaint_transfer(
-                actor=request.actor,
-                complaint_id=complaint.pk,
-                department=form.cleaned_data["department"],
-                reason=form.cleaned_data["reason"],
-            )
-        except ValidationError as exc:
-            if "status" in exc.message_dict:
-                return _already_decided(request, exc, "staff:complaint_detail", complaint.pk)
-            _add_service_errors(form, exc.message_dict)
-        else:
-            messages.success(request, _("Complaint transferred."))
-            return redirect("staff:complaint_list")
+    outcome = submit(
+        form,
+        lambda validate_only: complaint_services.complaint_transfer(
+            actor=request.actor,
+            complaint_id=complaint.pk,
+            department=form.cleaned_data["department"],
+            reason=form.cleaned_data["reason"],
+            validate_only=validate_only,
+        ),
+    )
+    if outcome.ok:
+        messages.success(request, _("Complaint transferred."))
+        return redirect("staff:complaint_list")
+    if outcome.refused("status"):
+        return _already_decided(request, outcome.refusal, "staff:complaint_detail", complaint.pk)
     return _complaint_page(request, complaint, transfer_form=form)
 
 

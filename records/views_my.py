@@ -8,8 +8,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from credit_portal.errors import Conflict
 from credit_portal.web.decorators import entity_user_required
+from credit_portal.web.submission import submit
 from records import selectors, services
 from records.access import entity_for_member
 from records.forms import ClaimForm
@@ -31,19 +31,19 @@ def home(request):
 @require_http_methods(["GET", "POST"])
 def claim(request):
     form = ClaimForm(request.POST or None, initial={"code": request.GET.get("code", "")})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.claim_submit(actor=request.actor, **form.cleaned_data)
-        except ValidationError as exc:
-            for field, errs in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errs)
-        except Conflict as exc:
-            form.add_error("code", exc.message)
-        else:
-            messages.success(
-                request, _("Your claim was sent. A reviewer of the registering department will decide it.")
-            )
-            return redirect("my:home")
+    if (
+        request.method == "POST"
+        and submit(
+            form,
+            lambda validate_only: services.claim_submit(
+                actor=request.actor, **form.cleaned_data, validate_only=validate_only
+            ),
+        ).ok
+    ):
+        messages.success(
+            request, _("Your claim was sent. A reviewer of the registering department will decide it.")
+        )
+        return redirect("my:home")
     return render(request, "my/claim.html", {"form": form})
 
 

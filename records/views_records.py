@@ -13,8 +13,8 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from credit_portal.accounts.capabilities import Cap
-from credit_portal.errors import Conflict
 from credit_portal.web.decorators import staff_required
+from credit_portal.web.submission import error_lines, submit
 from records import selectors, services, visibility
 from records.fields import public_fields
 from records.forms import RecordFilterForm, RecordForm, RevokeForm
@@ -53,21 +53,21 @@ def record_create(request):
             request, "staff/records/choose_item.html", context, status=403 if refused is not None else 200
         )
     form = RecordForm(request.POST or None, item=item, initial={"code": request.GET.get("code", "")})
-    if request.method == "POST" and form.is_valid():
-        try:
-            record = services.record_create(actor=request.actor, data=form.to_input(), provenance="form")
-        except ValidationError as exc:
-            form.add_service_errors(exc.message_dict)
-        except Conflict as exc:
-            form.add_error("decision_number", exc.message)
-        else:
-            if record.status == CreditRecord.Status.DRAFT:
+    if request.method == "POST":
+        outcome = submit(
+            form,
+            lambda validate_only: services.record_create(
+                actor=request.actor, data=form.to_input(), provenance="form", validate_only=validate_only
+            ),
+        )
+        if outcome.ok:
+            if outcome.result.status == CreditRecord.Status.DRAFT:
                 messages.success(
                     request, _("Recorded as a draft: a reviewer of your department confirms it.")
                 )
             else:
                 messages.success(request, _("Recorded."))
-            return redirect("staff:record", pk=record.pk)
+            return redirect("staff:record", pk=outcome.result.pk)
     return render(request, "staff/records/form.html", {"form": form, "item": item, "creating": True})
 
 
@@ -140,37 +140,38 @@ def record_correct(request, pk: int):
         request.POST or None, item=record.item, correcting=True, initial=RecordForm.initial_for(record)
     )
     proposes = review.needs_review(request.actor) and record.status != CreditRecord.Status.DRAFT
-    if request.method == "POST" and form.is_valid():
+
+    def correct(validate_only: bool):
         data = form.to_input()
         data.decision_number = record.decision_number
-        try:
-            if proposes:
-                review.record_change_propose(
-                    actor=request.actor,
-                    record_id=record.pk,
-                    kind=RecordProposal.Kind.CORRECTION,
-                    data=data,
-                    reason=form.cleaned_data["reason"],
-                )
-            else:
-                services.record_correct(
-                    actor=request.actor, record_id=record.pk, data=data, reason=form.cleaned_data["reason"]
-                )
-        except ValidationError as exc:
-            form.add_service_errors(exc.message_dict)
-        except Conflict as exc:
-            form.add_error(None, exc.message)
+        if proposes:
+            return review.record_change_propose(
+                actor=request.actor,
+                record_id=record.pk,
+                kind=RecordProposal.Kind.CORRECTION,
+                data=data,
+                reason=form.cleaned_data["reason"],
+                validate_only=validate_only,
+            )
+        return services.record_correct(
+            actor=request.actor,
+            record_id=record.pk,
+            data=data,
+            reason=form.cleaned_data["reason"],
+            validate_only=validate_only,
+        )
+
+    if request.method == "POST" and submit(form, correct).ok:
+        if proposes:
+            messages.success(
+                request,
+                _("Proposed: a reviewer of your department confirms the correction before it applies."),
+            )
         else:
-            if proposes:
-                messages.success(
-                    request,
-                    _("Proposed: a reviewer of your department confirms the correction before it applies."),
-                )
-            else:
-                messages.success(
-                    request, _("Corrected: the correction is public and sent to every connected system.")
-                )
-            return redirect("staff:record", pk=record.pk)
+            messages.success(
+                request, _("Corrected: the correction is public and sent to every connected system.")
+            )
+        return redirect("staff:record", pk=record.pk)
     return render(
         request,
         "staff/records/form.html",
@@ -184,37 +185,37 @@ def record_revoke(request, pk: int):
     record = _own_record(request, pk)
     form = RevokeForm(request.POST)
     proposes = review.needs_review(request.actor) and record.status != CreditRecord.Status.DRAFT
-    if form.is_valid():
-        try:
-            if proposes:
-                review.record_change_propose(
-                    actor=request.actor,
-                    record_id=record.pk,
-                    kind=RecordProposal.Kind.REVOCATION,
-                    reason=form.cleaned_data["reason"],
-                    revoked_on=form.cleaned_data["revoked_on"],
-                )
-            else:
-                services.record_revoke(
-                    actor=request.actor,
-                    record_id=record.pk,
-                    reason=form.cleaned_data["reason"],
-                    revoked_on=form.cleaned_data["revoked_on"],
-                )
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-        except Conflict as exc:
-            messages.error(request, exc.message)
+
+    def revoke(validate_only: bool):
+        data = form.cleaned_data
+        if proposes:
+            return review.record_change_propose(
+                actor=request.actor,
+                record_id=record.pk,
+                kind=RecordProposal.Kind.REVOCATION,
+                reason=data["reason"],
+                revoked_on=data["revoked_on"],
+                validate_only=validate_only,
+            )
+        return services.record_revoke(
+            actor=request.actor,
+            record_id=record.pk,
+            reason=data["reason"],
+            revoked_on=data["revoked_on"],
+            validate_only=validate_only,
+        )
+
+    if submit(form, revoke).ok:
+        if proposes:
+            messages.success(
+                request,
+                _("Proposed: a reviewer of your department confirms the revocation before it applies."),
+            )
         else:
-            if proposes:
-                messages.success(
-                    request,
-                    _("Proposed: a reviewer of your department confirms the revocation before it applies."),
-                )
-            else:
-                messages.success(request, _("Revoked: the record has left public view."))
+            messages.success(request, _("Revoked: the record has left public view."))
     else:
-        messages.error(request, _("Give the date of revocation and the reason."))
+        # The form sits on the record's page: every error of it, at once, above the page.
+        messages.error(request, " ".join(error_lines(form)))
     return redirect("staff:record", pk=record.pk)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -11,8 +10,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from credit_portal.accounts.capabilities import Cap
-from credit_portal.errors import Conflict
 from credit_portal.web.decorators import staff_required
+from credit_portal.web.submission import submit
 from records import selectors, services
 from records.access import can_edit_entity, entity_for_edit
 from records.forms import ClaimDecisionForm, EntityForm, PersonForm, SearchForm
@@ -37,16 +36,16 @@ def registry(request):
 @require_http_methods(["GET", "POST"])
 def entity_create(request):
     form = EntityForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            entity = services.entity_register(actor=request.actor, data=form.to_input())
-        except ValidationError as exc:
-            form.add_service_errors(exc.message_dict)
-        except Conflict as exc:
-            form.add_error("code", exc.message)
-        else:
+    if request.method == "POST":
+        outcome = submit(
+            form,
+            lambda validate_only: services.entity_register(
+                actor=request.actor, data=form.to_input(), validate_only=validate_only
+            ),
+        )
+        if outcome.ok:
             messages.success(request, _("Entity registered."))
-            return redirect("staff:entity", code=entity.code)
+            return redirect("staff:entity", code=outcome.result.code)
     return render(request, "staff/entity_form.html", {"form": form, "creating": True})
 
 
@@ -81,16 +80,15 @@ def _entity_page(request, entity, revealed: dict | None = None, person_form: Per
 def person_add(request, code: str):
     entity = entity_for_edit(request.actor, code)
     form = PersonForm(request.POST)
-    if form.is_valid():
-        try:
-            services.entity_person_add(actor=request.actor, code=entity.code, person=form.to_input())
-        except ValidationError as exc:
-            for key, errs in exc.message_dict.items():
-                field = key.removeprefix("person.")
-                form.add_error(field if field in form.fields else None, errs)
-        else:
-            messages.success(request, _("Person linked to the entity."))
-            return redirect("staff:entity", code=entity.code)
+    outcome = submit(
+        form,
+        lambda validate_only: services.entity_person_add(
+            actor=request.actor, code=entity.code, person=form.to_input(), validate_only=validate_only
+        ),
+    )
+    if outcome.ok:
+        messages.success(request, _("Person linked to the entity."))
+        return redirect("staff:entity", code=entity.code)
     return _entity_page(request, selectors.entity_public_profile(entity.code), person_form=form)
 
 
@@ -107,14 +105,17 @@ def person_end(request, code: str, link_id: int):
 def entity_edit(request, code: str):
     entity = entity_for_edit(request.actor, code)
     form = EntityForm(request.POST or None, initial=EntityForm.initial_for(entity), editing=True)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.entity_update(actor=request.actor, code=entity.code, data=form.to_input())
-        except ValidationError as exc:
-            form.add_service_errors(exc.message_dict)
-        else:
-            messages.success(request, _("Entity updated."))
-            return redirect("staff:entity", code=entity.code)
+    if (
+        request.method == "POST"
+        and submit(
+            form,
+            lambda validate_only: services.entity_update(
+                actor=request.actor, code=entity.code, data=form.to_input(), validate_only=validate_only
+            ),
+        ).ok
+    ):
+        messages.success(request, _("Entity updated."))
+        return redirect("staff:entity", code=entity.code)
     return render(request, "staff/entity_form.html", {"form": form, "creating": False, "entity": entity})
 
 
@@ -152,18 +153,20 @@ def claim_decide(request, pk: int):
         selectors.claims_for_review(request.actor, status=EntityClaim.Status.PENDING), pk=pk
     )
     form = ClaimDecisionForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.claim_decide(
+    if (
+        request.method == "POST"
+        and submit(
+            form,
+            lambda validate_only: services.claim_decide(
                 actor=request.actor,
                 claim_id=claim.pk,
-                approve=form.cleaned_data["decision"] == "approve",
+                # Until a decision is chosen, nothing is asked of the reason.
+                approve=form.cleaned_data["decision"] != "reject",
                 reason=form.cleaned_data["reason"],
-            )
-        except ValidationError as exc:
-            for field, errs in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errs)
-        else:
-            messages.success(request, _("Claim decided."))
-            return redirect("staff:claims")
+                validate_only=validate_only,
+            ),
+        ).ok
+    ):
+        messages.success(request, _("Claim decided."))
+        return redirect("staff:claims")
     return render(request, "staff/claim_decide.html", {"claim": claim, "form": form})

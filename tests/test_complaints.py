@@ -118,8 +118,9 @@ class TestRouting:
             ({}, {"department"}),
             ({"code": "91440300MA5D1234X0"}, {"code"}),  # wrong check character
             ({"department": "NO-SUCH-DEPT"}, {"department"}),
-            ({"kind": "praise"}, {"kind"}),
-            ({"entity_name": ""}, {"entity_name"}),
+            # The form's own error and the service's (no department to route to), in one answer.
+            ({"kind": "praise"}, {"kind", "department"}),
+            ({"entity_name": ""}, {"entity_name", "department"}),
             ({"description": "有\x00空字符", "department": "SZ-TEST"}, {"description"}),
             ({"description": "长" * 5001, "department": "SZ-TEST"}, {"description"}),
             ({"contact": "call me maybe", "department": "SZ-TEST"}, {"contact"}),
@@ -258,8 +259,9 @@ class TestApi:
     @pytest.mark.parametrize(
         ("changes", "fields"),
         [
-            ({"external_reference": ""}, {"external_reference"}),
-            ({"kind": "praise", "entity_name": ""}, {"kind", "entity_name"}),
+            # The shape's errors and the service's (no department to route to) in one response.
+            ({"external_reference": ""}, {"external_reference", "department"}),
+            ({"kind": "praise", "entity_name": ""}, {"kind", "entity_name", "department"}),
             ({"description": "x\x00y", "department": "SZ-TEST"}, {"description"}),
             ({"description": "长" * 5001, "department": "SZ-TEST"}, {"description"}),
             ({"department": "NOPE"}, {"department"}),

@@ -189,6 +189,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "credit_portal.urls"
+# Forms render through the portal's bound field: required-if notes and fieldset anchors.
+FORM_RENDERER = "credit_portal.web.rendering.PortalFormRenderer"
 WSGI_APPLICATION = "credit_portal.wsgi.application"
 
 TEMPLATES = [

@@ -174,6 +174,13 @@ class TokenIssueForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["scopes"].choices = [(s, f"{s} — {Cap(s).label}") for s in sorted(TOKEN_SCOPES)]
 
+    def clean_expires_at(self):
+        # Checked with the other fields, so that every error shows at once.
+        expires_at = self.cleaned_data["expires_at"]
+        if expires_at is not None and expires_at <= timezone.now():
+            raise ValidationError(_("The expiry must be in the future."))
+        return expires_at
+
 
 class AuditFilterForm(forms.Form):
     action = forms.CharField(label=_("Action starts with"), max_length=100, required=False)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,6 +24,7 @@ from credit_portal.web.forms import (
     TokenIssueForm,
 )
 from credit_portal.web.registry import dashboard_panels
+from credit_portal.web.submission import submit
 from credit_portal.web.views_account import GuardedLoginView
 from credit_portal.workdays import services as workdays
 from credit_portal.workdays.models import CalendarDay, HolidayNotice
@@ -67,17 +67,17 @@ def calendar(request):
         actor.require(Cap.CALENDAR_MANAGE)
         if "day-date" in request.POST:
             day_form = CalendarDayForm(request.POST, prefix="day")
-            if day_form.is_valid():
-                try:
-                    workdays.calendar_day_set(
-                        actor=actor, day=day_form.cleaned_data["date"], **_fields(day_form)
-                    )
-                except ValidationError as exc:
-                    for field, errs in exc.message_dict.items():
-                        day_form.add_error(field if field in day_form.fields else None, errs)
-                else:
-                    messages.success(request, _("Calendar day saved."))
-                    return redirect(f"{request.path}?year={day_form.cleaned_data['date'].year}")
+            if submit(
+                day_form,
+                lambda validate_only: workdays.calendar_day_set(
+                    actor=actor,
+                    day=day_form.cleaned_data["date"],
+                    **_fields(day_form),
+                    validate_only=validate_only,
+                ),
+            ).ok:
+                messages.success(request, _("Calendar day saved."))
+                return redirect(f"{request.path}?year={day_form.cleaned_data['date'].year}")
         else:
             notice_form = HolidayNoticeForm(request.POST, prefix="notice")
             if notice_form.is_valid():
@@ -140,18 +140,14 @@ def tokens(request):
     form = TokenIssueForm(request.POST or None)
     secret = None
     if request.method == "POST" and form.is_valid():
-        expires_at = form.cleaned_data["expires_at"]
-        if expires_at is not None and expires_at <= timezone.now():
-            form.add_error("expires_at", _("The expiry must be in the future."))
-        else:
-            _token, secret = accounts.token_issue(
-                actor=actor,
-                department=actor.department,
-                scopes=form.cleaned_data["scopes"],
-                name=form.cleaned_data["name"],
-                expires_at=expires_at,
-            )
-            form = TokenIssueForm()
+        _token, secret = accounts.token_issue(
+            actor=actor,
+            department=actor.department,
+            scopes=form.cleaned_data["scopes"],
+            name=form.cleaned_data["name"],
+            expires_at=form.cleaned_data["expires_at"],
+        )
+        form = TokenIssueForm()
     qs = ApiToken.objects.select_related("department", "created_by")
     if not actor.can(Cap.ALL_DEPARTMENTS):
         qs = qs.filter(department=actor.department)

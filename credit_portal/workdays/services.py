@@ -319,18 +319,28 @@ _RULE_FIELDS = ["key", "working_days", "effective_from", "basis_zh", "basis_en"]
 
 @transaction.atomic
 def deadline_rule_set(
-    *, actor, key: str, working_days: int, effective_from: date, basis_zh: str, basis_en: str
-) -> DeadlineRule:
+    *,
+    actor,
+    key: str,
+    working_days: int,
+    effective_from: date,
+    basis_zh: str,
+    basis_en: str,
+    validate_only: bool = False,
+) -> DeadlineRule | None:
     """Create or change the rule ``key`` taking effect on ``effective_from``. A changed regulation
     is a new rule with a later date: deadlines started before it keep the old number. Changing an
-    existing rule rewrites history for deadlines recomputed later, hence the audit ``before``."""
+    existing rule rewrites history for deadlines recomputed later, hence the audit ``before``.
+    Every error at once; ``validate_only``: check, write nothing, return None."""
     actor.require(Cap.CALENDAR_MANAGE)
-    _refuse_invisible(basis_zh=basis_zh, basis_en=basis_en)
+    errors = _invisible_errors(basis_zh=basis_zh, basis_en=basis_en)
     existing = DeadlineRule.objects.select_for_update().filter(key=key, effective_from=effective_from).first()
     before = audit.snapshot(existing, _RULE_FIELDS) if existing else None
     rule = existing or DeadlineRule(key=key, effective_from=effective_from)
     rule.working_days, rule.basis_zh, rule.basis_en = working_days, basis_zh, basis_en
-    rule.full_clean()
+    _raise_with_model_errors(rule, errors)
+    if validate_only:
+        return None
     rule.save()
     audit.log(
         actor=actor,
@@ -342,12 +352,21 @@ def deadline_rule_set(
     return rule
 
 
-def _refuse_invisible(*, single_line: bool = False, **texts: str) -> None:
-    errors = {
+def _invisible_errors(*, single_line: bool = False, **texts: str) -> dict[str, list[str]]:
+    return {
         name: [problem]
         for name, value in texts.items()
         if (problem := invisible_error(str(value or ""), single_line=single_line))
     }
+
+
+def _raise_with_model_errors(instance, errors: dict[str, list[str]]) -> None:
+    """The model's own checks on the fields not refused already, and every error at once."""
+    try:
+        instance.full_clean(exclude=list(errors))
+    except ValidationError as exc:
+        for name, messages in exc.message_dict.items():
+            errors.setdefault(name, []).extend(messages)
     if errors:
         raise ValidationError(errors)
 
@@ -356,16 +375,21 @@ def _refuse_invisible(*, single_line: bool = False, **texts: str) -> None:
 
 
 @transaction.atomic
-def calendar_day_set(*, actor, day: date, kind: str, name_zh: str = "", name_en: str = "") -> CalendarDay:
-    """Record that ``day`` is a holiday or an adjusted working day. Side effects: audit event;
-    after commit, calendar reload in every process and a rebuild of the SQL index."""
+def calendar_day_set(
+    *, actor, day: date, kind: str, name_zh: str = "", name_en: str = "", validate_only: bool = False
+) -> CalendarDay | None:
+    """Record that ``day`` is a holiday or an adjusted working day, every error at once.
+    ``validate_only``: check, write nothing, return None. Side effects: audit event; after commit,
+    calendar reload in every process and a rebuild of the SQL index."""
     actor.require(Cap.CALENDAR_MANAGE)
-    _refuse_invisible(single_line=True, name_zh=name_zh, name_en=name_en)
-    existing = CalendarDay.objects.select_for_update().filter(date=day).first()
+    errors = _invisible_errors(single_line=True, name_zh=name_zh, name_en=name_en)
+    existing = CalendarDay.objects.select_for_update().filter(date=day).first() if day else None
     before = audit.snapshot(existing, ["date", "kind", "name_zh", "name_en"]) if existing else None
     entry = existing or CalendarDay(date=day)
     entry.kind, entry.name_zh, entry.name_en = kind, name_zh, name_en
-    entry.full_clean()
+    _raise_with_model_errors(entry, errors)
+    if validate_only:
+        return None
     entry.save()
     audit.log(
         actor=actor,

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -12,6 +11,7 @@ from django.views.decorators.http import require_http_methods
 
 from credit_portal.accounts.capabilities import Cap
 from credit_portal.web.decorators import staff_required
+from credit_portal.web.submission import submit
 from credit_portal.workdays import services as workdays
 from credit_portal.workdays.forms import DeadlineRuleForm
 
@@ -25,13 +25,12 @@ def deadline_rules(request):
     if request.method == "POST":
         actor.require(Cap.CALENDAR_MANAGE)
         form = DeadlineRuleForm(request.POST, prefix="rule")
-        if form.is_valid():
-            try:
-                workdays.deadline_rule_set(actor=actor, **form.cleaned_data)
-            except ValidationError as exc:
-                for field, errs in exc.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errs)
-            else:
-                messages.success(request, _("Deadline rule saved."))
-                return redirect(reverse("staff:calendar") + "#deadline-rules")
+        if submit(
+            form,
+            lambda validate_only: workdays.deadline_rule_set(
+                actor=actor, **form.cleaned_data, validate_only=validate_only
+            ),
+        ).ok:
+            messages.success(request, _("Deadline rule saved."))
+            return redirect(reverse("staff:calendar") + "#deadline-rules")
     return render(request, "workdays/deadline_rules.html", {"form": form})

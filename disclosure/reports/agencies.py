@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
@@ -16,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from credit_portal.accounts.actors import Actor
 from credit_portal.accounts.capabilities import Cap
 from credit_portal.audit import services as audit
-from credit_portal.errors import Conflict
+from credit_portal.errors import Conflict, raise_errors
 from credit_portal.text import invisible_error
 from records.fields import Errors
 from records.identifiers import normalise_uscc
@@ -24,12 +23,17 @@ from records.models import CreditServiceAgency, MarketEntity
 
 _NUL = "\x00"
 
+ALREADY_AGENCY = _("This entity is already registered as a credit service agency.")
+
 
 @transaction.atomic
-def agency_register(*, actor: Actor, code: Any, licence: Any) -> CreditServiceAgency:
+def agency_register(
+    *, actor: Actor, code: Any, licence: Any, validate_only: bool = False
+) -> CreditServiceAgency | None:
     """Register the entity with ``code`` as a credit service agency, with its filing or licence
-    number. Raises ``ValidationError`` (unknown entity, missing licence, NUL bytes) or ``Conflict``
-    (already registered). Side effect: audit event."""
+    number. Raises ``ValidationError`` (unknown entity, missing licence, NUL bytes; already
+    registered among them) or ``Conflict`` (already registered, the only error). ``validate_only``:
+    check, write nothing, return None. Side effect: audit event."""
     actor.require(Cap.ORGANISATIONS_MANAGE)
     errors = Errors()
     text = normalise_uscc(code or "")
@@ -47,15 +51,17 @@ def agency_register(*, actor: Actor, code: Any, licence: Any) -> CreditServiceAg
         errors.add("licence", problem)
     elif len(clean_licence) > 100:
         errors.add("licence", _("At most %(max)d characters.") % {"max": 100})
-    if errors:
-        raise ValidationError(dict(errors))
+    taken = None
+    if entity is not None and CreditServiceAgency.objects.filter(entity=entity).exists():
+        taken = Conflict(ALREADY_AGENCY, field="code")
+    raise_errors(errors, taken)
+    if validate_only:
+        return None
     try:
         with transaction.atomic():
             agency = CreditServiceAgency.objects.create(entity=entity, licence=clean_licence)
     except IntegrityError as exc:
-        raise Conflict(
-            _("This entity is already registered as a credit service agency."), field="code"
-        ) from exc
+        raise Conflict(ALREADY_AGENCY, field="code") from exc
     audit.log(
         actor=actor,
         action="disclosure.agency.registered",

@@ -29,7 +29,7 @@ from django.utils.translation import gettext_lazy as _
 from credit_portal.accounts.actors import Actor, actor_for_user, system_actor
 from credit_portal.accounts.capabilities import Cap
 from credit_portal.audit import services as audit
-from credit_portal.errors import Conflict
+from credit_portal.errors import Conflict, raise_errors
 from credit_portal.notices import services as notices
 from credit_portal.outbox import services as outbox
 from credit_portal.text import invisible_error
@@ -233,31 +233,40 @@ def _requester_filter(actor: Actor) -> dict[str, Any]:
 @transaction.atomic
 def report_request(
     *, actor: Actor, code: Any, period_from: Any = None, period_to: Any = None, sections: Any = None,
-    language: Any = None, today: date | None = None,
-) -> CreditReport:  # fmt: skip
+    language: Any = None, today: date | None = None, validate_only: bool = False,
+) -> CreditReport | None:  # fmt: skip
     """Queue a credit report on the entity with ``code``.
 
     Raises ``PermissionDenied`` without the capability, ``Http404`` when a self-service user asks
     about an entity they do not act for, ``ValidationError`` with every field error (unknown code,
     period over 5 years, reversed or in the future, unknown sections or language, NUL bytes), or
-    ``Conflict`` when the requester already has ``MAX_IN_PREPARATION`` reports in preparation.
+    ``Conflict`` when the requester already has ``MAX_IN_PREPARATION`` reports in preparation (among
+    the field errors when there are any). ``validate_only``: check, write nothing, return None.
     Side effects: audit event; the render task in the outbox (on the ``pdf`` queue after commit, or
     once the broker is back: ``selectors.waits_for_broker``)."""
     channel = _channel(actor)
     today = today or timezone.localdate()
-    clean = clean_request(
-        actor=actor, code=code, period_from=period_from, period_to=period_to, sections=sections,
-        language=language, today=today,
-    )  # fmt: skip
+    errors: dict[str, list] = {}
+    try:
+        clean = clean_request(
+            actor=actor, code=code, period_from=period_from, period_to=period_to, sections=sections,
+            language=language, today=today,
+        )  # fmt: skip
+    except ValidationError as exc:
+        errors = exc.message_dict
     pending = CreditReport.objects.filter(
         status__in=(Status.QUEUED, Status.RENDERING),
         requested_at__gte=timezone.now() - STALE_AFTER,
         **_requester_filter(actor),
     ).count()
+    busy = None
     if pending >= MAX_IN_PREPARATION:
-        raise Conflict(
+        busy = Conflict(
             _("You already have %(n)d reports in preparation; wait until they are ready.") % {"n": pending}
         )
+    raise_errors(errors, busy)
+    if validate_only:
+        return None
     report = CreditReport(
         entity=clean.entity,
         channel=channel,
@@ -634,12 +643,13 @@ def _agency_for(actor: Actor, agency_id: int | None):
 @transaction.atomic
 def third_party_report_upload(
     *, actor: Actor, agency_id: int | None, code: Any, title: Any, summary: Any, file, issued_on: Any,
-    valid_until: Any = None, today: date | None = None,
-) -> ThirdPartyReport:  # fmt: skip
+    valid_until: Any = None, today: date | None = None, validate_only: bool = False,
+) -> ThirdPartyReport | None:  # fmt: skip
     """A registered, active credit service agency (through a user acting for it) registers its own
     report on an entity: title, summary, a PDF of at most 20 MB, issue date and validity.
     Raises ``Http404`` when the user acts for no such agency, ``ValidationError`` with every field
-    error. Side effects: the stored file, audit event."""
+    error. ``validate_only``: check, write nothing, return None. Side effects: the stored file,
+    audit event."""
     agency = _agency_for(actor, agency_id)
     today = today or timezone.localdate()
     errors = Errors()
@@ -686,6 +696,8 @@ def third_party_report_upload(
             errors.add("file", _("The file is not a PDF."))
     if errors:
         raise ValidationError(dict(errors))
+    if validate_only:
+        return None
     report = ThirdPartyReport(
         agency=agency,
         entity=entity,

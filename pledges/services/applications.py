@@ -151,7 +151,8 @@ def application_submit(
     missing: list[int],
     pledge: PledgeSigning | None = None,
     submission_key: uuid.UUID | None = None,
-) -> PermitApplication:
+    validate_only: bool = False,
+) -> PermitApplication | None:
     """Apply for a published matter for one of the actor's entities, with the materials uploaded
     now (``uploads``: material id -> file) and, with a pledge, those marked ``missing`` (only the
     ones a pledge may stand in for). Raises ``ValidationError`` with every error at once (keys
@@ -161,7 +162,8 @@ def application_submit(
 
     ``submission_key`` makes the call idempotent: the same key from the same person (the form
     sent twice, even at the same moment) gives back the application it made the first time and
-    writes nothing more; a key already used for another matter or entity is a ``Conflict``."""
+    writes nothing more; a key already used for another matter or entity is a ``Conflict``.
+    ``validate_only``: check, write nothing, return None."""
     stored: list[str] = []
     try:
         return _application_submit(
@@ -173,6 +175,7 @@ def application_submit(
             pledge=pledge,
             submission_key=submission_key,
             stored=stored,
+            validate_only=validate_only,
         )
     except _AlreadySubmitted:
         files.delete_quietly(stored)
@@ -218,14 +221,15 @@ def _application_submit(
     pledge: PledgeSigning | None,
     submission_key: uuid.UUID | None,
     stored: list[str],
-) -> PermitApplication:
+    validate_only: bool = False,
+) -> PermitApplication | None:
     entity, _membership = entity_for_member(actor, entity_code)
     matter = Matter.objects.select_related("department").filter(pk=matter_id, is_published=True).first()
     if matter is None:
         raise Http404
     earlier = _earlier_submission(actor, matter, entity, submission_key)
     if earlier is not None:
-        return earlier
+        return None if validate_only else earlier
     errors = Errors()
     materials = list(matter.materials.all())
     template = None
@@ -261,6 +265,8 @@ def _application_submit(
                 errors.add(key, message)
     if errors:
         raise ValidationError(dict(errors))
+    if validate_only:
+        return None
 
     now = timezone.now()
     today = timezone.localdate(now)
@@ -363,10 +369,13 @@ def _member_application(actor: Actor, number: str) -> PermitApplication:
 
 
 @transaction.atomic
-def application_pledge_sign(*, actor: Actor, number: str, signing: PledgeSigning) -> Pledge:
+def application_pledge_sign(
+    *, actor: Actor, number: str, signing: PledgeSigning, validate_only: bool = False
+) -> Pledge | None:
     """Sign the matter's pledge for an application submitted without one: it is accepted on the
     spot (its materials are all there). One application has one pledge: a second signing is
-    refused with ``Conflict``. Side effects: pledge, its neutral record, audit events."""
+    refused with ``Conflict``. ``validate_only``: check, write nothing, return None. Side
+    effects: pledge, its neutral record, audit events."""
     application = _member_application(actor, number)
     if Pledge.objects.filter(application=application).exists():
         raise Conflict(_("This application already has a signed pledge."), field="pledge")
@@ -379,6 +388,8 @@ def application_pledge_sign(*, actor: Actor, number: str, signing: PledgeSigning
     signer_name = signature_into(errors, actor, signing.signature)
     if errors:
         raise ValidationError(dict(errors))
+    if validate_only:
+        return None
     pledge = _make_permit_pledge(
         actor=actor, application=application, template=template, signer_name=signer_name, due_on=None
     )
@@ -395,15 +406,23 @@ def application_pledge_sign(*, actor: Actor, number: str, signing: PledgeSigning
     return pledge
 
 
-def material_supply(*, actor: Actor, number: str, material_id: int, upload: Any) -> MaterialSubmission:
+def material_supply(
+    *, actor: Actor, number: str, material_id: int, upload: Any, validate_only: bool = False
+) -> MaterialSubmission | None:
     """Supply a material that followed under the pledge. When it is the last one and the due date
     has not passed, the pledge is kept (a positive credit record); past the due date the pledge is
-    flagged for the department to check. Refused once a breach was confirmed. Side effects: file,
-    audit event, maybe the pledge's fulfilment or flag."""
+    flagged for the department to check. Refused once a breach was confirmed. ``validate_only``:
+    check, write nothing, return None. Side effects: file, audit event, maybe the pledge's
+    fulfilment or flag."""
     stored: list[str] = []
     try:
         return _material_supply(
-            actor=actor, number=number, material_id=material_id, upload=upload, stored=stored
+            actor=actor,
+            number=number,
+            material_id=material_id,
+            upload=upload,
+            stored=stored,
+            validate_only=validate_only,
         )
     except BaseException:
         files.delete_quietly(stored)
@@ -411,7 +430,15 @@ def material_supply(*, actor: Actor, number: str, material_id: int, upload: Any)
 
 
 @transaction.atomic
-def _material_supply(*, actor: Actor, number: str, material_id: int, upload: Any, stored: list[str]):
+def _material_supply(
+    *,
+    actor: Actor,
+    number: str,
+    material_id: int,
+    upload: Any,
+    stored: list[str],
+    validate_only: bool = False,
+):
     application = _member_application(actor, number)
     pledge = Pledge.objects.select_for_update().filter(application=application).first()
     key = "file"
@@ -443,6 +470,8 @@ def _material_supply(*, actor: Actor, number: str, material_id: int, upload: Any
         checked = files.check_upload(upload)
     except ValidationError as exc:
         raise ValidationError({key: exc.messages}) from None
+    if validate_only:
+        return None
     now = timezone.now()
     submission = _store(actor, application, material_id, checked, stored, now)
     audit.log(
@@ -486,8 +515,14 @@ def material_download(*, actor: Actor, submission: MaterialSubmission) -> None:
 
 @transaction.atomic
 def application_decide(
-    *, actor: Actor, number: str, approve: bool, reason: str = "", permit: PermitInput | None = None
-) -> PermitApplication:
+    *,
+    actor: Actor,
+    number: str,
+    approve: bool,
+    reason: str = "",
+    permit: PermitInput | None = None,
+    validate_only: bool = False,
+) -> PermitApplication | None:
     """Approve or reject an open application of the actor's department, with reasons (required to
     reject). Approving grants the permit: ``permit`` carries what the permit decision says
     (decision number and title, category, certificate, content, validity), and the permit record
@@ -497,7 +532,7 @@ def application_decide(
     working days from submission to decision are recorded (the day of submission not counted).
     Deciding again the same way is harmless and writes nothing. Side effects: audit event, the
     permit record (approval), the pledge's lapse (rejection), a notice to the applicant that
-    repeats what breaking the pledge means."""
+    repeats what breaking the pledge means. ``validate_only``: check, write nothing, return None."""
     actor.require(Cap.PLEDGES_MANAGE)
     if approve:
         actor.require(Cap.RECORDS_WRITE)
@@ -513,7 +548,7 @@ def application_decide(
         raise Http404
     target = Status.APPROVED if approve else Status.REJECTED
     if application.status == target:
-        return application
+        return None if validate_only else application
     if application.status not in OPEN:
         raise ValidationError({"status": [str(_("This application has already been decided."))]})
     now = timezone.now()
@@ -527,6 +562,8 @@ def application_decide(
     )
     if errors:
         raise ValidationError(dict(errors))
+    if validate_only:
+        return None
     before = application.status
     pledge = Pledge.objects.select_for_update().filter(application=application).first()
     application.status = target

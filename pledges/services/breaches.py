@@ -210,7 +210,8 @@ def pledge_breach_notify(
     channel: str = Channel.PORTAL,
     served_on: Any = None,
     service_reference: str = "",
-) -> BreachNotice:
+    validate_only: bool = False,
+) -> BreachNotice | None:
     """Serve the entity notice that the department intends to find its pledge (in force or
     overdue) broken: ``grounds``, the ``severity`` intended and ``legal_basis``, the provision
     relied on (required: what the pledge says breaking it means is told apart, and is no basis).
@@ -220,7 +221,7 @@ def pledge_breach_notify(
     ``pledges.breach_defence`` in force on the date of service gives, counted from that date (not
     itself counted). The same notice sent again is harmless. Side effects: the notice, the pledge
     noticed, audit event, a notice (in ``/my/`` and by email) to every active user of the entity,
-    whatever the channel, their number kept with the notice."""
+    whatever the channel, their number kept with the notice. ``validate_only``: check, write nothing, return None."""
     pledge = pledge_to_settle(actor, number)
     today = timezone.localdate()
     errors = Errors()
@@ -278,6 +279,8 @@ def pledge_breach_notify(
         raise _not_open_error(pledge)
     if errors:
         raise ValidationError(dict(errors))
+    if validate_only:
+        return None
     days = workdays.deadline_days(DEFENCE_RULE, served)
     notice = BreachNotice.objects.create(
         pledge=pledge,
@@ -363,15 +366,23 @@ def pledge_breach_notify(
 # --- the entity's defence -----------------------------------------------------------------------
 
 
-def pledge_breach_answer(*, actor: Actor, number: str, defence: str, upload: Any = None) -> BreachNotice:
+def pledge_breach_answer(
+    *, actor: Actor, number: str, defence: str, upload: Any = None, validate_only: bool = False
+) -> BreachNotice | None:
     """The entity states its defence against the intended finding on its pledge, before the
     window closes, optionally with one attachment (PDF, JPEG or PNG, checked and stored like
     the materials). One defence per notice: the same statement sent again is harmless, another
-    is refused. Side effects: the answer and its file, audit event, a notice to the department."""
+    is refused. ``validate_only``: check, write nothing, return None. Side effects: the answer
+    and its file, audit event, a notice to the department."""
     stored: list[str] = []
     try:
         return _pledge_breach_answer(
-            actor=actor, number=number, defence=defence, upload=upload, stored=stored
+            actor=actor,
+            number=number,
+            defence=defence,
+            upload=upload,
+            stored=stored,
+            validate_only=validate_only,
         )
     except BaseException:
         files.delete_quietly(stored)
@@ -379,7 +390,9 @@ def pledge_breach_answer(*, actor: Actor, number: str, defence: str, upload: Any
 
 
 @transaction.atomic
-def _pledge_breach_answer(*, actor: Actor, number: str, defence: str, upload: Any, stored: list[str]):
+def _pledge_breach_answer(
+    *, actor: Actor, number: str, defence: str, upload: Any, stored: list[str], validate_only: bool = False
+):
     entity_ids = member_entity_ids(actor)
     pledge = (
         Pledge.objects.select_for_update(of=("self",))
@@ -430,6 +443,8 @@ def _pledge_breach_answer(*, actor: Actor, number: str, defence: str, upload: An
                 errors.add("file", message)
     if errors:
         raise ValidationError(dict(errors))
+    if validate_only:
+        return None
     latest.defence = text
     latest.answered_at = timezone.now()
     latest.answered_by = actor.user
@@ -479,7 +494,9 @@ def breach_defence_download(*, actor: Actor, notice: BreachNotice) -> None:
 
 
 @transaction.atomic
-def pledge_confirm_breach(*, actor: Actor, number: str, reason: str, severity: str = "") -> Pledge:
+def pledge_confirm_breach(
+    *, actor: Actor, number: str, reason: str, severity: str = "", validate_only: bool = False
+) -> Pledge | None:
     """Confirm the intended finding that the pledge was broken, once the defence window has
     closed or the entity has answered; before that, without an answer, it is refused (key
     ``deadline``) and nothing changes. ``reason`` gives the decision's reasons, which answer the
@@ -488,7 +505,7 @@ def pledge_confirm_breach(*, actor: Actor, number: str, reason: str, severity: s
     written by the confirming staff member for the pledge's department (item ``pledge_breach``,
     provenance ``system``, disclosed and restorable under the period rules) citing the entity's
     answer or its silence, the notice and the pledge decided, audit event, a notice to every user
-    of the entity."""
+    of the entity. ``validate_only``: check, write nothing, return None."""
     actor.require(Cap.RECORDS_WRITE)
     pledge = pledge_to_settle(actor, number)
     if pledge.status == PStatus.BROKEN:
@@ -543,6 +560,8 @@ def pledge_confirm_breach(*, actor: Actor, number: str, reason: str, severity: s
         errors.update(exc.message_dict)
     if errors:
         raise ValidationError(dict(errors))
+    if validate_only:
+        return None
     about_zh, about_en = pledge_subject(pledge)
     entity = pledge.entity
     served = f"{notice.served_on:%Y-%m-%d}"
@@ -658,14 +677,16 @@ def _moot(pledge: Pledge, today: date) -> bool:
 
 
 @transaction.atomic
-def pledge_breach_drop(*, actor: Actor, number: str, reason: str) -> Pledge:
+def pledge_breach_drop(
+    *, actor: Actor, number: str, reason: str, validate_only: bool = False
+) -> Pledge | None:
     """Drop the intended finding (the defence convinced, or the check found nothing): no breach
     record. The pledge lapses if it can no longer be kept; otherwise it goes back to where its
     materials say it stands, as if the notice had not held it back: every material in by the due
     date keeps it (the positive record), one missing past the due date or in late flags it overdue
     (as it does when it was overdue before the notice), else it is in force again. Dropping again
     is harmless. Side effects: the notice decided, audit event, maybe the pledge kept or flagged
-    (``settle_by_materials``), a notice to every user of the entity."""
+    (``settle_by_materials``), a notice to every user of the entity. ``validate_only``: check, write nothing, return None."""
     pledge = pledge_to_settle(actor, number)
     if pledge.status != PStatus.NOTICED:
         latest = BreachNotice.objects.filter(pledge=pledge).order_by("-served_at", "-id").first()
@@ -677,6 +698,8 @@ def pledge_breach_drop(*, actor: Actor, number: str, reason: str) -> Pledge:
     reason = text_into(errors, "reason", reason, max_length=2000, required=True)
     if errors:
         raise ValidationError(dict(errors))
+    if validate_only:
+        return None
     notice.status = NStatus.DROPPED
     notice.decided_at = timezone.now()
     notice.decided_by = actor.user

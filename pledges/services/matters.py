@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from credit_portal.accounts.actors import Actor
 from credit_portal.accounts.capabilities import Cap
 from credit_portal.audit import services as audit
-from credit_portal.errors import Conflict
+from credit_portal.errors import Conflict, raise_errors
 from pledges.models import (
     ComplianceMaterial,
     EducationAcknowledgement,
@@ -128,14 +128,22 @@ def _materials_snapshot(matter: Matter) -> list[dict[str, Any]]:
     ]
 
 
+CODE_TAKEN = _("Your department already has a matter with this code.")
+
+
 @transaction.atomic
 def matter_save(
-    *, actor: Actor, data: MatterInput, materials: list[MaterialInput], matter_id: int | None = None
-) -> Matter:
+    *,
+    actor: Actor,
+    data: MatterInput,
+    materials: list[MaterialInput],
+    matter_id: int | None = None,
+    validate_only: bool = False,
+) -> Matter | None:
     """Publish a new matter of the actor's department, or change one, with its list of materials
     (in the order given). A material some application already used cannot be removed. Raises
     ``ValidationError`` with every error at once (material rows as ``materials.<i>.<field>``), or
-    ``Conflict`` for a code the department already uses. Side effect: audit event (before/after)."""
+    ``Conflict`` for a code the department already uses. Side effect: audit event (before/after). ``validate_only``: check, write nothing, return None."""
     actor.require(Cap.PLEDGES_MANAGE)
     if actor.department is None:
         raise Http404
@@ -191,8 +199,14 @@ def matter_save(
                         "Applications already refer to this material: it cannot be removed. Rename it instead."
                     ),
                 )
-    if errors:
-        raise ValidationError(dict(errors))
+    taken = None
+    if "code" not in errors:
+        others = Matter.objects.filter(department=actor.department, code=values["code"])
+        if others.exclude(pk=matter.pk if matter else None).exists():
+            taken = Conflict(CODE_TAKEN, field="code")
+    raise_errors(errors, taken)
+    if validate_only:
+        return None
 
     before = None
     if matter is None:
@@ -205,7 +219,7 @@ def matter_save(
         with transaction.atomic():
             matter.save()
     except IntegrityError as exc:
-        raise Conflict(_("Your department already has a matter with this code."), field="code") from exc
+        raise Conflict(CODE_TAKEN, field="code") from exc
 
     order = 0
     for _i, row, row_values in rows:
@@ -239,9 +253,10 @@ def pledge_template_publish(
     consequences_zh: str,
     text_en: str = "",
     consequences_en: str = "",
-) -> PledgeTemplate:
+    validate_only: bool = False,
+) -> PledgeTemplate | None:
     """Publish a new version of the matter's pledge. Pledges signed before keep the version and
-    words they signed. Publishing the current text again changes nothing. Side effect: audit."""
+    words they signed. Publishing the current text again changes nothing. Side effect: audit. ``validate_only``: check, write nothing, return None."""
     matter = _own_matter(actor, matter_id)
     errors = Errors()
     values = {
@@ -254,6 +269,8 @@ def pledge_template_publish(
     }
     if errors:
         raise ValidationError(dict(errors))
+    if validate_only:
+        return None
     current = matter.templates.order_by("-version").first()
     if current is not None and all(getattr(current, k) == v for k, v in values.items()):
         return current
@@ -306,10 +323,15 @@ def _checklist(errors: Errors, items: list[dict[str, str]]) -> list[dict[str, st
 
 @transaction.atomic
 def compliance_material_save(
-    *, actor: Actor, matter_id: int, data: EducationInput, item_id: int | None = None
-) -> ComplianceMaterial:
+    *,
+    actor: Actor,
+    matter_id: int,
+    data: EducationInput,
+    item_id: int | None = None,
+    validate_only: bool = False,
+) -> ComplianceMaterial | None:
     """Add or change a piece of the matter's pre-permit education (text, links, checklist). It is
-    free and never a condition of an application. Side effect: audit event."""
+    free and never a condition of an application. Side effect: audit event. ``validate_only``: check, write nothing, return None."""
     matter = _own_matter(actor, matter_id)
     item = None
     if item_id is not None:
@@ -337,6 +359,8 @@ def compliance_material_save(
     }
     if errors:
         raise ValidationError(dict(errors))
+    if validate_only:
+        return None
     fields = list(values)
     before = audit.snapshot(item, fields) if item is not None else None
     item = item or ComplianceMaterial(matter=matter)

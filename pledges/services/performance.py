@@ -222,9 +222,11 @@ def pledge_to_settle(actor: Actor, number: str) -> Pledge:
 
 
 @transaction.atomic
-def pledge_accept_late(*, actor: Actor, number: str, reason: str) -> Pledge:
+def pledge_accept_late(
+    *, actor: Actor, number: str, reason: str, validate_only: bool = False
+) -> Pledge | None:
     """After checking an overdue pledge whose materials have all come in late, accept it as kept
-    (for example when the delay was the department's). Side effects: positive record, audit."""
+    (for example when the delay was the department's). Side effects: positive record, audit. ``validate_only``: check, write nothing, return None."""
     actor.require(Cap.RECORDS_WRITE)
     pledge = pledge_to_settle(actor, number)
     if pledge.status == PStatus.FULFILLED:
@@ -256,4 +258,6 @@ def pledge_accept_late(*, actor: Actor, number: str, reason: str) -> Pledge:
     reason = text_into(errors, "reason", reason, max_length=2000, required=True)
     if errors:
         raise ValidationError(dict(errors))
+    if validate_only:
+        return None
     return fulfil(actor=actor, pledge=pledge, writer=actor, late_reason=reason)

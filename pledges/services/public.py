@@ -113,10 +113,16 @@ def _create(
 
 @transaction.atomic
 def public_pledge_publish(
-    *, actor: Actor, entity_code: str, text: str, signature: Signature, valid_until: Any = None
-) -> Pledge:
+    *,
+    actor: Actor,
+    entity_code: str,
+    text: str,
+    signature: Signature,
+    valid_until: Any = None,
+    validate_only: bool = False,
+) -> Pledge | None:
     """Publish a voluntary pledge of one of the actor's entities. Raises ``ValidationError`` with
-    every error at once. Side effects: pledge, its neutral credit record, audit event."""
+    every error at once. Side effects: pledge, its neutral credit record, audit event. ``validate_only``: check, write nothing, return None."""
     entity, _membership = entity_for_member(actor, entity_code)
     errors = Errors()
     text = text_into(errors, "text", text, max_length=MAX_TEXT, required=True)
@@ -124,6 +130,8 @@ def public_pledge_publish(
     signer_name = signature_into(errors, actor, signature)
     if errors:
         raise ValidationError(dict(errors))
+    if validate_only:
+        return None
     return _create(
         actor=actor,
         kind=Pledge.Kind.PUBLIC,
@@ -151,10 +159,11 @@ def association_pledge_register(
     text: str,
     signature: Signature,
     valid_until: Any = None,
-) -> Pledge:
+    validate_only: bool = False,
+) -> Pledge | None:
     """An association's user registers a member's pledge under the association's pledge system.
     The member must be on the association's member list (kept by the credit office). Side
-    effects: pledge, its neutral credit record, audit event, a notice to the member's users."""
+    effects: pledge, its neutral credit record, audit event, a notice to the member's users. ``validate_only``: check, write nothing, return None."""
     association = association_for_member(actor, association_id)
     errors = Errors()
     member = association.members.filter(code=normalise_uscc(member_code or "")).first()
@@ -165,6 +174,8 @@ def association_pledge_register(
     signer_name = signature_into(errors, actor, signature)
     if errors:
         raise ValidationError(dict(errors))
+    if validate_only:
+        return None
     pledge = _create(
         actor=actor,
         kind=Pledge.Kind.ASSOCIATION,

@@ -155,11 +155,12 @@ def remedy_rule_set(
     text_en: str,
     basis_zh: str,
     basis_en: str,
-) -> RemedyRule:
+    validate_only: bool = False,
+) -> RemedyRule | None:
     """Enter (or correct) how the decision on a breach words a remedy from ``effective_from``:
     a changed law is a new row with a later date, and decisions taken before it keep the old
     wording. For the credit office (``calendar:manage``, which keeps the deadline rules too).
-    Side effects: audit event (with the previous wording when a row is corrected)."""
+    Side effects: audit event (with the previous wording when a row is corrected). ``validate_only``: check, write nothing, return None."""
     actor.require(Cap.CALENDAR_MANAGE)
     errors = Errors()
     if kind not in Kind.values:
@@ -179,6 +180,8 @@ def remedy_rule_set(
             _placeholders_into(errors, key, values[key], allowed)
     if errors:
         raise ValidationError(dict(errors))
+    if validate_only:
+        return None
     existing = RemedyRule.objects.select_for_update().filter(kind=kind, effective_from=effective_from).first()
     before = audit.snapshot(existing, _RULE_FIELDS) if existing else None
     rule = existing or RemedyRule(kind=kind, effective_from=effective_from)

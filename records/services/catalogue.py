@@ -67,8 +67,16 @@ def validate_field_definitions(definitions) -> list:
 
 @transaction.atomic
 def catalogue_item_update(
-    *, actor: Actor, code: str, changes: dict, recording_departments: list[Department] | None = None
-) -> CatalogueItem:
+    *,
+    actor: Actor,
+    code: str,
+    changes: dict,
+    recording_departments: list[Department] | None = None,
+    validate_only: bool = False,
+) -> CatalogueItem | None:
+    """Change a catalogue item; every error at once (its field definitions' and its columns').
+    ``validate_only``: check, write nothing, return None. Side effects: audit event, the item's
+    records re-planned when its scope or period changed."""
     actor.require(Cap.CATALOGUE_MANAGE)
     item = CatalogueItem.objects.select_for_update().get(code=code)
     before = {
@@ -78,11 +86,23 @@ def catalogue_item_update(
     unknown = set(changes) - set(ITEM_FIELDS)
     if unknown:
         raise ValueError(f"not editable: {sorted(unknown)}")
+    errors: dict[str, list[str]] = {}
     if "fields" in changes:
-        validate_field_definitions(changes["fields"])
+        try:
+            validate_field_definitions(changes["fields"])
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
     for name, value in changes.items():
         setattr(item, name, value)
-    item.full_clean()
+    try:
+        item.full_clean(exclude=list(errors))
+    except ValidationError as exc:
+        for name, messages in exc.message_dict.items():
+            errors.setdefault(name, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+    if validate_only:
+        return None
     item.save()
     if recording_departments is not None:
         item.recording_departments.set(recording_departments)
@@ -153,6 +173,9 @@ def _replan_item_records(actor: Actor, item: CatalogueItem) -> None:
         _emit(expired, RecordChange.Kind.EXPIRED)
 
 
+RULE_TAKEN = _("A rule for this severity already starts on that date.")
+
+
 @transaction.atomic
 def period_rule_add(
     *,
@@ -165,9 +188,11 @@ def period_rule_add(
     restorable: bool,
     basis_zh: str,
     basis_en: str,
-) -> DisclosurePeriodRule:
+    validate_only: bool = False,
+) -> DisclosurePeriodRule | None:
     """Enter a new rule in force from ``effective_from`` (decisions dated from then follow it; earlier
-    decisions keep the rule of their date)."""
+    decisions keep the rule of their date). Every error at once; ``validate_only``: check, write
+    nothing, return None."""
     actor.require(Cap.CATALOGUE_MANAGE)
     rule = DisclosurePeriodRule(
         effective_from=effective_from,
@@ -179,16 +204,27 @@ def period_rule_add(
         basis_zh=basis_zh,
         basis_en=basis_en,
     )
-    rule.full_clean(validate_unique=False)
-    if min_months > max_months:
-        raise ValidationError({"max_months": [str(_("The maximum is below the minimum."))]})
+    errors: dict[str, list[str]] = {}
+    try:
+        rule.full_clean(validate_unique=False)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if min_months is not None and max_months is not None and min_months > max_months:
+        errors.setdefault("max_months", []).append(str(_("The maximum is below the minimum.")))
+    if (
+        "effective_from" not in errors
+        and DisclosurePeriodRule.objects.filter(effective_from=effective_from, severity=severity).exists()
+    ):
+        errors.setdefault("effective_from", []).append(str(RULE_TAKEN))
+    if errors:
+        raise ValidationError(errors)
+    if validate_only:
+        return None
     try:
         with transaction.atomic():
             rule.save()
     except IntegrityError:
-        raise ValidationError(
-            {"effective_from": [str(_("A rule for this severity already starts on that date."))]}
-        ) from None
+        raise ValidationError({"effective_from": [str(RULE_TAKEN)]}) from None
     period_rules_replan(actor=actor, decided_from=effective_from, severities=[severity])
     audit.log(actor=actor, action="records.period_rule.added", target=rule, after=audit.snapshot(rule, [
         "effective_from", "severity", "min_months", "max_months", "published_by_default", "restorable", "basis_zh", "basis_en",

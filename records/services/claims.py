@@ -11,16 +11,22 @@ from django.utils.translation import gettext_lazy as _
 from credit_portal.accounts.actors import Actor
 from credit_portal.accounts.capabilities import Cap
 from credit_portal.audit import services as audit
-from credit_portal.errors import Conflict
+from credit_portal.errors import Conflict, raise_errors
 from credit_portal.text import refuse_invisible
 from records.access import department_grants
 from records.identifiers import normalise_uscc
 from records.models import EntityClaim, EntityMembership, MarketEntity
 
+PENDING_CLAIM = _("You already have a claim on this entity awaiting review.")
+
 
 @transaction.atomic
-def claim_submit(*, actor: Actor, code: str, role: str, statement: str = "") -> EntityClaim:
-    """Ask to act for the entity with ``code``. Side effect: audit event."""
+def claim_submit(
+    *, actor: Actor, code: str, role: str, statement: str = "", validate_only: bool = False
+) -> EntityClaim | None:
+    """Ask to act for the entity with ``code``: every error at once, the user already acting for
+    the entity or awaiting a decision on it among them (``Conflict`` when that is the only one).
+    ``validate_only``: check, write nothing, return None. Side effect: audit event."""
     actor.require(Cap.OWN_ENTITY)
     errors: dict[str, list[str]] = {}
     entity = MarketEntity.objects.filter(code=normalise_uscc(code)).first()
@@ -35,15 +41,24 @@ def claim_submit(*, actor: Actor, code: str, role: str, statement: str = "") -> 
         errors["statement"] = exc.messages
     if len(statement) > 2000:
         errors["statement"] = [str(_("At most 2000 characters."))]
-    if errors:
-        raise ValidationError(errors)
-    if EntityMembership.objects.filter(user=actor.user, entity=entity).exists():
-        raise Conflict(_("You can already act for this entity."), field="code")
+    conflict = None
+    if entity is not None and EntityMembership.objects.filter(user=actor.user, entity=entity).exists():
+        conflict = Conflict(_("You can already act for this entity."), field="code")
+    elif (
+        entity is not None
+        and EntityClaim.objects.filter(
+            user=actor.user, entity=entity, status=EntityClaim.Status.PENDING
+        ).exists()
+    ):
+        conflict = Conflict(PENDING_CLAIM, field="code")
+    raise_errors(errors, conflict)
+    if validate_only:
+        return None
     try:
         with transaction.atomic():
             claim = EntityClaim.objects.create(user=actor.user, entity=entity, role=role, statement=statement)
     except IntegrityError as exc:
-        raise Conflict(_("You already have a claim on this entity awaiting review."), field="code") from exc
+        raise Conflict(PENDING_CLAIM, field="code") from exc
     audit.log(
         actor=actor,
         action="records.claim.submitted",
@@ -65,15 +80,18 @@ def _reviewable(actor: Actor, claim_id: int) -> EntityClaim:
 
 
 @transaction.atomic
-def claim_decide(*, actor: Actor, claim_id: int, approve: bool, reason: str = "") -> EntityClaim:
+def claim_decide(
+    *, actor: Actor, claim_id: int, approve: bool, reason: str = "", validate_only: bool = False
+) -> EntityClaim | None:
     """Approve (the user becomes a member of the entity) or reject (with a reason) a pending claim.
 
     Only reviewers of a department maintaining the entity, or the credit office, may decide.
-    Deciding again the same way is harmless. Side effects: membership, audit event."""
+    Deciding again the same way is harmless. ``validate_only``: check, write nothing, return None.
+    Side effects: membership, audit event."""
     claim = _reviewable(actor, claim_id)
     target = EntityClaim.Status.APPROVED if approve else EntityClaim.Status.REJECTED
     if claim.status == target:
-        return claim
+        return None if validate_only else claim
     if claim.status != EntityClaim.Status.PENDING:
         raise ValidationError({"status": [str(_("This claim has already been decided or withdrawn."))]})
     reason = (reason or "").strip()
@@ -83,6 +101,8 @@ def claim_decide(*, actor: Actor, claim_id: int, approve: bool, reason: str = ""
         refuse_invisible(reason)
     except ValidationError as exc:
         raise ValidationError({"reason": exc.messages}) from None
+    if validate_only:
+        return None
     claim.status = target
     claim.decided_at = timezone.now()
     claim.decided_by = actor.user

@@ -143,7 +143,8 @@ def complaint_submit(
     submitter_name: str = "",
     contact: str = "",
     external_reference: str = "",
-) -> tuple[Complaint, bool]:
+    validate_only: bool = False,
+) -> tuple[Complaint | None, bool]:
     """Record a complaint or tip-off; returns ``(complaint, created)``.
 
     The public (channel web; anonymous allowed: name and contact are optional, the contact is kept
@@ -153,7 +154,7 @@ def complaint_submit(
 
     Routing: the department that registered the entity when ``code`` matches a registered entity;
     otherwise ``department`` (the code of an active department), which is then required.
-    Side effects: audit event, notice to the department's staff who handle complaints."""
+    ``validate_only``: check, write nothing, return ``(None, False)``. Side effects: audit event, notice to the department's staff who handle complaints."""
     errors = Errors()
     if actor.kind == "public":
         channel, external_reference = Channel.WEB, ""
@@ -207,6 +208,8 @@ def complaint_submit(
             )
     if errors:
         raise ValidationError(dict(errors))
+    if validate_only:
+        return None, False
 
     complaint = Complaint(
         kind=kind,
@@ -286,15 +289,20 @@ def _still_open(complaint: Complaint) -> None:
 
 
 @transaction.atomic
-def complaint_answer(*, actor: Actor, complaint_id: int, answer: str) -> Complaint:
+def complaint_answer(
+    *, actor: Actor, complaint_id: int, answer: str, validate_only: bool = False
+) -> Complaint | None:
     """Answer a complaint (once); the submitter reads the answer on the tracking page, a hotline
-    system through the API. Side effect: audit event."""
+    system through the API. ``validate_only``: check, write nothing, return None. Side effect:
+    audit event."""
     complaint = _handleable(actor, complaint_id)
     _still_open(complaint)
     errors = Errors()
     answer = clean_into(errors, "answer", answer, max_length=5000, required=True)
     if errors:
         raise ValidationError(dict(errors))
+    if validate_only:
+        return None
     complaint.status = Status.ANSWERED
     complaint.answer = answer
     complaint.answered_at = timezone.now()
@@ -311,9 +319,12 @@ def complaint_answer(*, actor: Actor, complaint_id: int, answer: str) -> Complai
 
 
 @transaction.atomic
-def complaint_transfer(*, actor: Actor, complaint_id: int, department: str, reason: str) -> Complaint:
+def complaint_transfer(
+    *, actor: Actor, complaint_id: int, department: str, reason: str, validate_only: bool = False
+) -> Complaint | None:
     """Hand an open complaint to another active department, saying why. The deadline stands.
-    Side effects: audit event, notice to the new department's staff who handle complaints."""
+    ``validate_only``: check, write nothing, return None. Side effects: audit event, notice to the
+    new department's staff who handle complaints."""
     complaint = _handleable(actor, complaint_id)
     _still_open(complaint)
     errors = Errors()
@@ -325,6 +336,8 @@ def complaint_transfer(*, actor: Actor, complaint_id: int, department: str, reas
         errors.add("department", _("The complaint is already with this department."))
     if errors:
         raise ValidationError(dict(errors))
+    if validate_only:
+        return None
     before = complaint.department.code
     complaint.department = target
     complaint.save(update_fields=["department"])

@@ -19,7 +19,7 @@ from credit_portal.accounts.actors import Actor
 from credit_portal.accounts.capabilities import Cap
 from credit_portal.accounts.models import Department
 from credit_portal.audit import services as audit
-from credit_portal.errors import Conflict
+from credit_portal.errors import Conflict, raise_errors
 from credit_portal.i18n import interpolate
 from credit_portal.text import invisible_error
 from credit_portal.workdays import services as workdays
@@ -158,19 +158,35 @@ def _publish_days(decided: date) -> int:
     return workdays.deadline_days("disclosure.publish", decided)
 
 
+DUPLICATE_NUMBER = _(
+    "Your department has already recorded this decision number; correct that record instead."
+)
+
+
+def _already_recorded(actor: Actor, data: RecordInput) -> Conflict | None:
+    number = str(data.decision_number or "").strip()
+    if number and CreditRecord.objects.filter(department=actor.department, decision_number=number).exists():
+        return Conflict(DUPLICATE_NUMBER, field="decision_number")
+    return None
+
+
 @transaction.atomic
-def record_create(*, actor: Actor, data: RecordInput, provenance: str) -> CreditRecord:
+def record_create(
+    *, actor: Actor, data: RecordInput, provenance: str, validate_only: bool = False
+) -> CreditRecord | None:
     """Record one decision for the actor's department.
 
     A staff member without ``records:confirm`` creates a draft for a reviewer; a reviewer, an
     agency system (API) or a file import creates an effective record. Raises ``ValidationError``
-    with every field error, or ``Conflict`` when the department already recorded this decision
-    number. Side effects: version 1, audit event, change-feed entry."""
+    with every field error (a decision number already recorded among them), or ``Conflict`` when
+    that is the only error. ``validate_only``: check, write nothing, return None. Side effects:
+    version 1, audit event, change-feed entry."""
     actor.require(Cap.RECORDS_WRITE)
     validator = _validator(actor, workflow=provenance == CreditRecord.Provenance.SYSTEM)
     clean, errors = validator.validate(data)
-    if errors:
-        raise ValidationError(dict(errors))
+    raise_errors(errors, _already_recorded(actor, data))
+    if validate_only:
+        return None
     status = Status.EFFECTIVE
     if needs_review(actor) and provenance == CreditRecord.Provenance.FORM:
         status = Status.DRAFT
@@ -183,10 +199,7 @@ def record_create(*, actor: Actor, data: RecordInput, provenance: str) -> Credit
         if CreditRecord.objects.filter(
             department=actor.department, decision_number=clean.decision_number
         ).exists():
-            raise Conflict(
-                _("Your department has already recorded this decision number; correct that record instead."),
-                field="decision_number",
-            ) from exc
+            raise Conflict(DUPLICATE_NUMBER, field="decision_number") from exc
         raise
     record.entity = MarketEntity(pk=clean.entity_id, code=clean.code)
     RecordVersion.objects.create(
@@ -427,7 +440,9 @@ def is_unchanged(record: CreditRecord, clean: CleanRecord) -> bool:
 
 
 @transaction.atomic
-def record_correct(*, actor: Actor, record_id: int, data: RecordInput, reason: str) -> CreditRecord:
+def record_correct(
+    *, actor: Actor, record_id: int, data: RecordInput, reason: str, validate_only: bool = False
+) -> CreditRecord | None:
     """Correct a record: a new version replaces the content, its disclosure is re-planned from the
     corrected values exactly as if it had been recorded that way (a record that may no longer be
     public leaves public view at once), the public sees the correction at once, and every system
@@ -435,10 +450,13 @@ def record_correct(*, actor: Actor, record_id: int, data: RecordInput, reason: s
     feed entry.
 
     A clerk corrects a draft directly; a clerk's correction of a standing record is a proposal
-    (``records.services.review.record_change_propose``), refused here."""
+    (``records.services.review.record_change_propose``), refused here. ``validate_only``: check,
+    write nothing, return None."""
     record = _record_for_department(actor, record_id, Cap.RECORDS_WRITE)
     _require_direct_change(actor, record)
     clean, reason = validate_correction(record, data, reason)
+    if validate_only:
+        return None
     if is_unchanged(record, clean):
         return record
     return apply_correction(actor=actor, record=record, clean=clean, reason=reason)
@@ -530,28 +548,44 @@ def validate_revocation(record: CreditRecord, reason: str, revoked_on: date | No
 
 @transaction.atomic
 def record_revoke(
-    *, actor: Actor, record_id: int, reason: str, revoked_on: date | None = None
-) -> CreditRecord:
+    *,
+    actor: Actor,
+    record_id: int,
+    reason: str,
+    revoked_on: date | None = None,
+    validate_only: bool = False,
+) -> CreditRecord | None:
     """The decision was revoked: the record leaves public view at once (the rule allows 3 working
     days; ``withdrawal_due_on`` keeps that deadline for the board) and the feed tells every system.
-    A clerk revokes a draft directly; a clerk's revocation of a standing record is a proposal."""
+    A clerk revokes a draft directly; a clerk's revocation of a standing record is a proposal.
+    ``validate_only``: check, write nothing, return None."""
     record = _record_for_department(actor, record_id, Cap.RECORDS_WRITE)
     if record.status == Status.REVOKED:
-        return record
+        return None if validate_only else record
     _require_direct_change(actor, record)
     if record.status == Status.DRAFT:
+        if validate_only:
+            _discard_reason(reason)
+            return None
         return _discard(actor, [record], reason=reason)[0]
     reason, revoked_on = validate_revocation(record, reason, revoked_on)
+    if validate_only:
+        return None
     return apply_revocation(actor=actor, record=record, reason=reason, revoked_on=revoked_on)
+
+
+def _discard_reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": [str(_("Say why the draft is discarded."))]})
+    return reason
 
 
 def _discard(actor: Actor, drafts: list[CreditRecord], *, reason: str) -> list[CreditRecord]:
     """Drafts taken back before anyone confirmed them: they never stood, were never published nor
     sent to connected systems, so they leave the disclosure track without a revocation or a feed
     entry (and no department is charged with their deadline). Status revoked, not disclosed."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": [str(_("Say why the draft is discarded."))]})
+    reason = _discard_reason(reason)
     for record in drafts:
         record.status = Status.REVOKED
         record.disclosure = Disclosure.NOT_DISCLOSED

@@ -17,7 +17,7 @@ from credit_portal.accounts.actors import Actor
 from credit_portal.accounts.capabilities import Cap
 from credit_portal.accounts.models import Department, Division
 from credit_portal.audit import services as audit
-from credit_portal.errors import Conflict
+from credit_portal.errors import Conflict, raise_errors
 from credit_portal.text import refuse_invisible_in_name
 from records.access import CHANGE_ENTITY, can_edit_entity
 from records.identifiers import entity_type_of, mask_identity_number, normalise_uscc, validate_resident_id
@@ -179,12 +179,18 @@ def _link_persons(entity: MarketEntity, persons: list[tuple[PersonInput, str, st
     return [_link_person(entity, p.role, name, p.id_type, number).role for p, name, number in persons]
 
 
+CODE_TAKEN = _("An entity with this unified social credit code is already registered.")
+
+
 @transaction.atomic
-def entity_register(*, actor: Actor, data: EntityInput, department: Department | None = None) -> MarketEntity:
+def entity_register(
+    *, actor: Actor, data: EntityInput, department: Department | None = None, validate_only: bool = False
+) -> MarketEntity | None:
     """Register a market entity. The registering department is the actor's (or ``department`` for
     the system actor) and receives the guardian grant to edit it.
 
-    Raises ``ValidationError`` with every field error, or ``Conflict`` when the code is taken.
+    Raises ``ValidationError`` with every field error (a code already registered among them), or
+    ``Conflict`` when that is the only error. ``validate_only``: check, write nothing, return None.
     Side effects: guardian grant, legal representative, audit event."""
     actor.require(Cap.ENTITIES_WRITE)
     department = actor.department or department
@@ -193,17 +199,19 @@ def entity_register(*, actor: Actor, data: EntityInput, department: Department |
     entity = MarketEntity(code=normalise_uscc(data.code or ""), registering_department=department)
     errors = _build(data, entity)
     persons = _validated_persons(data, errors)
-    if errors:
-        raise ValidationError(errors)
+    taken = None
+    if "code" not in errors and MarketEntity.objects.filter(code=entity.code).exists():
+        taken = Conflict(CODE_TAKEN, field="code")
+    raise_errors(errors, taken)
+    if validate_only:
+        return None
     entity.entity_type = entity_type_of(entity.code)
     try:
         with transaction.atomic():
             entity.save(force_insert=True)
     except IntegrityError as exc:
         if MarketEntity.objects.filter(code=entity.code).exists():
-            raise Conflict(
-                _("An entity with this unified social credit code is already registered."), field="code"
-            ) from exc
+            raise Conflict(CODE_TAKEN, field="code") from exc
         raise
     MarketEntityGroupObjectPermission.objects.create(
         content_object=entity,
@@ -221,8 +229,11 @@ def entity_register(*, actor: Actor, data: EntityInput, department: Department |
 
 
 @transaction.atomic
-def entity_update(*, actor: Actor, code: str, data: EntityInput) -> MarketEntity:
-    """Change an entity's registry data (never its code). Only departments granted the entity may."""
+def entity_update(
+    *, actor: Actor, code: str, data: EntityInput, validate_only: bool = False
+) -> MarketEntity | None:
+    """Change an entity's registry data (never its code). Only departments granted the entity may.
+    ``validate_only``: check, write nothing, return None."""
     actor.require(Cap.ENTITIES_WRITE)
     entity = MarketEntity.objects.select_for_update().filter(code=normalise_uscc(code)).first()
     if entity is None or not can_edit_entity(actor, entity):
@@ -232,6 +243,8 @@ def entity_update(*, actor: Actor, code: str, data: EntityInput) -> MarketEntity
     persons = _validated_persons(data, errors)
     if errors:
         raise ValidationError(errors)
+    if validate_only:
+        return None
     entity.save(update_fields=[*_EDITABLE, "updated_at"])
     if before["name_en"] != entity.name_en:
         # Keep the bilingual search of the entity's records in step, in one statement.
@@ -256,8 +269,11 @@ def _touch(entity: MarketEntity) -> None:
 
 
 @transaction.atomic
-def entity_person_add(*, actor: Actor, code: str, person: PersonInput) -> EntityPerson:
-    """Link a legal representative, actual controller or responsible person to an entity."""
+def entity_person_add(
+    *, actor: Actor, code: str, person: PersonInput, validate_only: bool = False
+) -> EntityPerson | None:
+    """Link a legal representative, actual controller or responsible person to an entity.
+    ``validate_only``: check, write nothing, return None."""
     actor.require(Cap.ENTITIES_WRITE)
     entity = MarketEntity.objects.select_for_update().filter(code=normalise_uscc(code)).first()
     if entity is None or not can_edit_entity(actor, entity):
@@ -266,6 +282,8 @@ def entity_person_add(*, actor: Actor, code: str, person: PersonInput) -> Entity
     clean = _validated_person(person, errors, "person")
     if errors:
         raise ValidationError(errors)
+    if validate_only:
+        return None
     link = _link_person(entity, person.role, clean[0], person.id_type, clean[1])
     _touch(entity)
     audit.log(

@@ -29,13 +29,20 @@ from credit_portal import personal_data
 from credit_portal.accounts.actors import Actor
 from credit_portal.accounts.capabilities import Cap
 from credit_portal.audit import services as audit
-from credit_portal.errors import Conflict
+from credit_portal.errors import Conflict, raise_errors
 from credit_portal.notices import services as notices
 from credit_portal.workdays import services as workdays
 from records.fields import Errors, RecordInput, clean_text
 from records.identifiers import mask_identity_number, validate_resident_id
 from records.models import CreditRecord, EntityMembership, Objection, RecordChange
-from records.services.credit import _emit, record_correct, record_revoke
+from records.services.credit import (
+    _emit,
+    is_unchanged,
+    record_correct,
+    record_revoke,
+    validate_correction,
+    validate_revocation,
+)
 
 Status = Objection.Status
 RecordStatus = CreditRecord.Status
@@ -59,6 +66,7 @@ _NOT_OBJECTABLE = {
     RecordStatus.RESTORED: _("Credit has been restored for this record; it can no longer be objected to."),
     RecordStatus.UNDER_OBJECTION: _("This record is already under objection."),
 }
+PENDING_OBJECTION = _("This record already has an objection awaiting the department's answer.")
 
 
 # --- small shared helpers (complaints use them too) ---------------------------------------------
@@ -302,14 +310,16 @@ def objection_submit(
     name: str = "",
     id_number: str = "",
     contact: str = "",
-) -> Objection:
+    validate_only: bool = False,
+) -> Objection | None:
     """Object to a record.
 
     An entity user (``my:entity``) objects for an entity they act for (another record: 404); the
     public objects to a published record as a named person with a resident identity number (kept
     as keyed hash and masked) and a contact (encrypted and masked). Only an effective or corrected
-    record can be objected to, and only one objection per record may be pending (``Conflict``).
-    Side effects: the record is under objection, audit event, change-feed entry ``status``, notice
+    record can be objected to, and only one objection per record may be pending (``Conflict`` when
+    that is the only error; among the others otherwise). ``validate_only``: check, write nothing,
+    return None. Side effects: the record is under objection, audit event, change-feed entry ``status``, notice
     to the recording department's staff who answer objections."""
     errors = Errors()
     if actor.kind == "entity":
@@ -344,15 +354,15 @@ def objection_submit(
     else:
         raise PermissionDenied(Cap.OWN_ENTITY)
     grounds = clean_into(errors, "grounds", grounds, max_length=4000, required=True)
-    if errors:
-        raise ValidationError(dict(errors))
-
-    if Objection.objects.filter(record=record, status=Status.PENDING).exists():
-        raise Conflict(
-            _("This record already has an objection awaiting the department's answer."), field="record"
-        )
-    if record.status not in OBJECTABLE:
-        raise ValidationError({"record": [str(_NOT_OBJECTABLE[record.status])]})
+    pending = None
+    if record is not None:
+        if Objection.objects.filter(record=record, status=Status.PENDING).exists():
+            pending = Conflict(PENDING_OBJECTION, field="record")
+        elif record.status not in OBJECTABLE:
+            errors.add("record", _NOT_OBJECTABLE[record.status])
+    raise_errors(errors, pending)
+    if validate_only:
+        return None
 
     objection = Objection(
         record=record,
@@ -374,10 +384,7 @@ def objection_submit(
                 objection.save(force_insert=True)
         except IntegrityError as exc:
             if Objection.objects.filter(record=record, status=Status.PENDING).exists():
-                raise Conflict(
-                    _("This record already has an objection awaiting the department's answer."),
-                    field="record",
-                ) from exc
+                raise Conflict(PENDING_OBJECTION, field="record") from exc
             if attempt + 1 < _ATTEMPTS and Objection.objects.filter(reference=objection.reference).exists():
                 continue
             raise
@@ -424,6 +431,33 @@ def _restore(objection: Objection, record: CreditRecord) -> bool:
     return True
 
 
+SAME_VALUES = _(
+    "The corrected values are the same as the record's: change what is wrong, or reject the objection."
+)
+
+
+def _check_change(
+    errors: Errors, record: CreditRecord, answer: str, *, correction: RecordInput | None
+) -> None:
+    """The errors of the correction (``correction``) or revocation an upheld objection makes, with
+    the answer as its reason (the answer's own errors are said once, under ``answer``)."""
+    try:
+        if correction is None:
+            validate_revocation(record, answer, None)
+        else:
+            clean, _reason = validate_correction(record, correction, answer)
+            if is_unchanged(record, clean):
+                errors.add("correction", SAME_VALUES)
+    except ValidationError as exc:
+        for key, messages in exc.message_dict.items():
+            if key == "reason":
+                if "answer" in errors:
+                    continue
+                key = "answer"
+            for message in messages:
+                errors.add(key, message)
+
+
 @transaction.atomic
 def objection_answer(
     *,
@@ -433,7 +467,8 @@ def objection_answer(
     answer: str,
     correction: RecordInput | None = None,
     revoke: bool = False,
-) -> Objection:
+    validate_only: bool = False,
+) -> Objection | None:
     """Answer a pending objection, for the record's department (or the credit office; others 404).
 
     Upheld: the record is corrected with ``correction`` (the answer is the reason; a new version and
@@ -441,7 +476,9 @@ def objection_answer(
     record returns to its status before the objection (feed entry ``status``). The answer is
     required, and an objection is answered once. The objector is told: an entity user by a notice,
     a person on the tracking page. All in one transaction: a correction that fails validation
-    leaves the objection pending and the record untouched."""
+    leaves the objection pending and the record untouched. Every error at once: the answer's, the
+    outcome's and the corrected values' (or the revocation's). ``validate_only``: check, write
+    nothing, return None."""
     objection = _answerable(actor, objection_id)
     if objection.status != Status.PENDING:
         raise ValidationError({"status": [str(_("This objection has already been answered or withdrawn."))]})
@@ -453,10 +490,13 @@ def objection_answer(
         errors.add("outcome", _("Say how the record changes: correct it or revoke it."))
     elif not upheld and (revoke or correction is not None):
         errors.add("outcome", _("A rejected objection leaves the record as it is."))
-    if errors:
-        raise ValidationError(dict(errors))
-
     record = _locked_record(pk=objection.record_id)
+    if upheld and "outcome" not in errors:
+        _check_change(errors, record, answer, correction=None if revoke else correction)
+    raise_errors(errors)
+    if validate_only:
+        return None
+
     restored = False
     if upheld and revoke:
         record = record_revoke(actor=actor, record_id=record.pk, reason=answer)
@@ -470,18 +510,7 @@ def objection_answer(
                 {("answer" if k == "reason" else k): v for k, v in exc.message_dict.items()}
             ) from exc
         if record.version == version:
-            raise ValidationError(
-                {
-                    "correction": [
-                        str(
-                            _(
-                                "The corrected values are the same as the record's: change what is wrong, "
-                                "or reject the objection."
-                            )
-                        )
-                    ]
-                }
-            )
+            raise ValidationError({"correction": [str(SAME_VALUES)]})
         outcome = Objection.Outcome.CORRECTED
     else:
         restored = _restore(objection, record)

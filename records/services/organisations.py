@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from credit_portal.accounts.actors import Actor
 from credit_portal.accounts.capabilities import Cap
 from credit_portal.audit import services as audit
-from credit_portal.errors import Conflict
+from credit_portal.errors import Conflict, raise_errors
 from records.fields import Errors, clean_text
 from records.identifiers import normalise_uscc
 from records.models import IndustryAssociation, MarketEntity
@@ -50,30 +50,36 @@ def _association(actor: Actor, association_id: int) -> IndustryAssociation:
     return association
 
 
+ALREADY_ASSOCIATION = _("This entity is already registered as an industry association.")
+
+
 @transaction.atomic
 def association_register(
-    *, actor: Actor, code: str, pledge_system_zh: str, pledge_system_en: str = ""
-) -> IndustryAssociation:
+    *, actor: Actor, code: str, pledge_system_zh: str, pledge_system_en: str = "", validate_only: bool = False
+) -> IndustryAssociation | None:
     """Register the entity with ``code`` as an industry association with its pledge system.
-    Raises ``ValidationError`` per field, ``Conflict`` when it is registered already. Side effect:
-    audit event."""
+    Raises ``ValidationError`` per field (an entity registered already among them), ``Conflict``
+    when that is the only error. ``validate_only``: check, write nothing, return None. Side
+    effect: audit event."""
     actor.require(Cap.ORGANISATIONS_MANAGE)
     errors = Errors()
     entity = MarketEntity.objects.filter(code=normalise_uscc(code or "")).first()
     if entity is None:
         errors.add("code", _NO_ENTITY)
     zh, en = _texts(errors, pledge_system_zh, pledge_system_en)
-    if errors:
-        raise ValidationError(dict(errors))
+    taken = None
+    if entity is not None and IndustryAssociation.objects.filter(entity=entity).exists():
+        taken = Conflict(ALREADY_ASSOCIATION, field="code")
+    raise_errors(errors, taken)
+    if validate_only:
+        return None
     try:
         with transaction.atomic():
             association = IndustryAssociation.objects.create(
                 entity=entity, pledge_system_zh=zh, pledge_system_en=en
             )
     except IntegrityError as exc:
-        raise Conflict(
-            _("This entity is already registered as an industry association."), field="code"
-        ) from exc
+        raise Conflict(ALREADY_ASSOCIATION, field="code") from exc
     audit.log(
         actor=actor,
         action="records.association.registered",
@@ -85,14 +91,22 @@ def association_register(
 
 @transaction.atomic
 def association_update(
-    *, actor: Actor, association_id: int, pledge_system_zh: str, pledge_system_en: str = ""
-) -> IndustryAssociation:
-    """Change the association's pledge system. Side effect: audit event with the text before."""
+    *,
+    actor: Actor,
+    association_id: int,
+    pledge_system_zh: str,
+    pledge_system_en: str = "",
+    validate_only: bool = False,
+) -> IndustryAssociation | None:
+    """Change the association's pledge system. ``validate_only``: check, write nothing, return
+    None. Side effect: audit event with the text before."""
     association = _association(actor, association_id)
     errors = Errors()
     zh, en = _texts(errors, pledge_system_zh, pledge_system_en)
     if errors:
         raise ValidationError(dict(errors))
+    if validate_only:
+        return None
     before = {
         "pledge_system_zh": association.pledge_system_zh,
         "pledge_system_en": association.pledge_system_en,

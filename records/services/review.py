@@ -232,11 +232,12 @@ def record_change_propose(
     reason: str,
     data: RecordInput | None = None,
     revoked_on: date | None = None,
-) -> RecordProposal:
+    validate_only: bool = False,
+) -> RecordProposal | None:
     """A clerk proposes the correction (``data``) or the revocation (``revoked_on``) of a standing
     record of the department: validated now, as the change itself would be, applied only when a
-    reviewer confirms. One pending proposal per record. Side effects: audit event, notice to the
-    department's reviewers."""
+    reviewer confirms. One pending proposal per record. ``validate_only``: check, write nothing,
+    return None. Side effects: audit event, notice to the department's reviewers."""
     record = _record_for_department(actor, record_id, Cap.RECORDS_WRITE)
     if kind not in Proposal.Kind.values:
         raise ValueError(f"unknown proposal kind {kind!r}")
@@ -254,6 +255,8 @@ def record_change_propose(
         values = _serialise(clean)
     else:
         reason, revoked_on = validate_revocation(record, reason, revoked_on)
+    if validate_only:
+        return None
     proposal = RecordProposal(
         record=record,
         department=record.department,
