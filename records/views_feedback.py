@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -22,6 +23,8 @@ from credit_portal import ratelimit
 from credit_portal.accounts.actors import PUBLIC, Actor
 from credit_portal.accounts.capabilities import Cap
 from credit_portal.errors import Conflict
+from credit_portal.idempotency import forms as once
+from credit_portal.idempotency.services import submission_result, submit_once
 from credit_portal.web.decorators import entity_user_required, staff_required
 from credit_portal.web.registry import DashboardPanel, NavItem, dashboard_panels, staff_nav
 from credit_portal.workdays import services as workdays
@@ -32,6 +35,11 @@ from records.services import objections as objection_services
 from records.visibility import without_identity
 
 PAGE_SIZE = 50
+
+# The forms' names for their one-time submission keys (``credit_portal.idempotency``).
+PUBLIC_OBJECTION = "public.objection"
+PUBLIC_COMPLAINT = "public.complaint"
+MY_OBJECTION = "my.objection"
 
 # --- rate limiting of the public forms ----------------------------------------------------------
 
@@ -82,6 +90,7 @@ def _textarea(rows: int = 5):
 
 
 class PublicObjectionForm(forms.Form):
+    submission_key = once.SubmissionKeyField(PUBLIC_OBJECTION)
     record = forms.IntegerField(
         label=gettext_lazy("Record number"),
         min_value=1,
@@ -110,6 +119,7 @@ class PublicObjectionForm(forms.Form):
 
 
 class MyObjectionForm(forms.Form):
+    submission_key = once.SubmissionKeyField(MY_OBJECTION)
     grounds = forms.CharField(
         label=gettext_lazy("Grounds"),
         max_length=4000,
@@ -174,6 +184,7 @@ class ObjectionAnswerForm(forms.Form):
 
 
 class ComplaintForm(forms.Form):
+    submission_key = once.SubmissionKeyField(PUBLIC_COMPLAINT)
     kind = forms.ChoiceField(
         label=gettext_lazy("What are you reporting?"),
         choices=Complaint.Kind.choices,
@@ -249,7 +260,8 @@ class ComplaintTransferForm(forms.Form):
 
 @require_http_methods(["GET", "POST"])
 def objection_create(request):
-    """A person affected by a published record objects to it."""
+    """A person affected by a published record objects to it. Sent once per one-time key: the
+    POST redirects (303) to the result page, and the same key sent again shows that page."""
     if request.method == "GET":
         record = None
         if request.GET.get("record"):
@@ -257,27 +269,56 @@ def objection_create(request):
             if record is None:
                 raise Http404
         form = PublicObjectionForm(initial={"record": record.pk if record else None})
-        return render(request, "public/objections/new.html", _public_objection_context(form, record))
+        return _no_store(
+            render(request, "public/objections/new.html", _public_objection_context(form, record))
+        )
 
     form = PublicObjectionForm(request.POST)
+    key = once.posted_key(form)
+    if key is not None and submission_result(key) is not None:
+        return _received(request, key, "public:objection_received")
     record = objection_services.public_record(request.POST.get("record"))
     context = _public_objection_context(form, record)
     if over_limit(request, "objection"):
-        return _too_many(request, form, "public/objections/new.html", context)
-    if form.is_valid():
+        return _no_store(_too_many(request, form, "public/objections/new.html", context))
+    if key is None:
+        once.renew(form)
+    elif form.is_valid():
+        data = once.cleaned(form)
         try:
-            objection = objection_services.objection_submit(
-                actor=PUBLIC,
-                record_id=form.cleaned_data["record"],
-                **{k: form.cleaned_data[k] for k in ("name", "id_number", "contact", "grounds")},
+            submit_once(
+                key=key,
+                file=lambda: (
+                    objection_services.objection_submit(
+                        actor=PUBLIC,
+                        record_id=data["record"],
+                        **{k: data[k] for k in ("name", "id_number", "contact", "grounds")},
+                    ).pk
+                ),
             )
         except ValidationError as exc:
             _add_service_errors(form, exc.message_dict)
         except Conflict as exc:
             form.add_error("record", exc.message)
         else:
-            return _no_store(render(request, "public/objections/submitted.html", {"objection": objection}))
-    return render(request, "public/objections/new.html", context)
+            return _received(request, key, "public:objection_received")
+    return _no_store(render(request, "public/objections/new.html", context))
+
+
+def _received(request, key, url_name: str):
+    """After a submission (or the same key sent again): this session may see its result page."""
+    once.remember(request, key)
+    return once.see_other(reverse(url_name))
+
+
+@require_GET
+def objection_received(request):
+    """The result of this session's objection: its reference, status and due date. Reloading it
+    files nothing; another session sees nothing here."""
+    objection = objection_services.objection_received(once.remembered(request, PUBLIC_OBJECTION))
+    if objection is None:
+        return redirect("public:objection_track")
+    return _no_store(render(request, "public/objections/submitted.html", {"objection": objection}))
 
 
 def _public_objection_context(form, record: CreditRecord | None) -> dict:
@@ -312,20 +353,38 @@ def objection_track(request):
 
 @require_http_methods(["GET", "POST"])
 def complaint_create(request):
+    """A complaint or tip-off from the public. Sent once per one-time key: the POST redirects
+    (303) to the result page, and the same key sent again shows that page."""
     form = ComplaintForm(request.POST or None)
     if request.method == "POST":
+        key = once.posted_key(form)
+        if key is not None and submission_result(key) is not None:
+            return _received(request, key, "public:complaint_received")
         if over_limit(request, "complaint"):
-            return _too_many(request, form, "public/complaints/new.html", {})
-        if form.is_valid():
+            return _no_store(_too_many(request, form, "public/complaints/new.html", {}))
+        if key is None:
+            once.renew(form)
+        elif form.is_valid():
+            data = once.cleaned(form)
             try:
-                complaint, _created = complaint_services.complaint_submit(actor=PUBLIC, **form.cleaned_data)
+                submit_once(
+                    key=key, file=lambda: complaint_services.complaint_submit(actor=PUBLIC, **data)[0].pk
+                )
             except ValidationError as exc:
                 _add_service_errors(form, exc.message_dict)
             else:
-                return _no_store(
-                    render(request, "public/complaints/submitted.html", {"complaint": complaint})
-                )
-    return render(request, "public/complaints/new.html", {"form": form})
+                return _received(request, key, "public:complaint_received")
+    return _no_store(render(request, "public/complaints/new.html", {"form": form}))
+
+
+@require_GET
+def complaint_received(request):
+    """The result of this session's complaint: its tracking number, department and due date.
+    Reloading it files nothing; another session sees nothing here."""
+    complaint = complaint_services.complaint_received(once.remembered(request, PUBLIC_COMPLAINT))
+    if complaint is None:
+        return redirect("public:complaint_track")
+    return _no_store(render(request, "public/complaints/submitted.html", {"complaint": complaint}))
 
 
 @require_http_methods(["GET", "POST"])
@@ -365,21 +424,29 @@ def my_records(request):
 def my_objection_create(request, record_id: int):
     record = objection_services.member_record(request.actor, record_id)
     form = MyObjectionForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            objection_services.objection_submit(
-                actor=request.actor, record_id=record.pk, grounds=form.cleaned_data["grounds"]
-            )
-        except ValidationError as exc:
-            _add_service_errors(form, exc.message_dict)
-        except Conflict as exc:
-            form.add_error(None, exc.message)
-        else:
-            messages.success(
-                request, _("Your objection was sent. The recording department answers it by the date shown.")
-            )
-            return redirect("my:objection_list")
-    return render(
+    if request.method == "POST":
+        key = once.posted_key(form)
+        if key is not None and submission_result(key) is not None:  # sent already: its result
+            return _objection_sent(request)
+        if key is None:
+            once.renew(form)
+        elif form.is_valid():
+            try:
+                submit_once(
+                    key=key,
+                    file=lambda: (
+                        objection_services.objection_submit(
+                            actor=request.actor, record_id=record.pk, grounds=form.cleaned_data["grounds"]
+                        ).pk
+                    ),
+                )
+            except ValidationError as exc:
+                _add_service_errors(form, exc.message_dict)
+            except Conflict as exc:
+                form.add_error(None, exc.message)
+            else:
+                return _objection_sent(request)
+    response = render(
         request,
         "my/objections/new.html",
         {
@@ -389,6 +456,15 @@ def my_objection_create(request, record_id: int):
             "objectable": record.status in objection_services.OBJECTABLE and not record.has_pending_objection,
         },
     )
+    return _no_store(response)
+
+
+def _objection_sent(request):
+    """The list of the entity's objections is the result page: the new one is on it."""
+    messages.success(
+        request, _("Your objection was sent. The recording department answers it by the date shown.")
+    )
+    return once.see_other(reverse("my:objection_list"))
 
 
 @entity_user_required
