@@ -13,8 +13,8 @@ from django.utils import timezone
 from credit_portal import personal_data
 from credit_portal.accounts.actors import PUBLIC, actor_for_user, system_actor
 from credit_portal.audit.models import AuditEvent
-from credit_portal.idempotency.services import submission_key_issue
 from credit_portal.errors import Conflict
+from credit_portal.idempotency.services import submission_key_issue
 from credit_portal.notices.models import Notice
 from credit_portal.workdays import services as workdays
 from records import services
