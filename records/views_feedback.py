@@ -2,8 +2,10 @@
 
 Public: object to a published record as a person, report a complaint or tip-off, follow either by
 its reference. The public forms are rate-limited per client address (``credit_portal.ratelimit``,
-counters in Redis), without a captcha. Businesses (``/my/``): the entities' records, objecting to them, the
-objections made and their answers. Staff: the department's queues and the answer forms."""
+counters in Redis), without a captcha, and sent once per one-time key
+(``credit_portal.idempotency``): a POST redirects (303) to a result page that only the sending
+session sees. Businesses (``/my/``): the entities' records, objecting to them, the objections made
+and their answers. Staff: the department's queues and the answer forms."""
 
 from __future__ import annotations
 
