@@ -17,6 +17,7 @@ from credit_portal.accounts.actors import actor_for_request
 from credit_portal.accounts.capabilities import Cap
 from credit_portal.api.validation import validated
 from credit_portal.api.views import ThrottleFirstMixin
+from credit_portal.idempotency.api import idempotent
 from disclosure.models import CreditReport
 from disclosure.reports import document, qr, selectors, services
 
@@ -105,6 +106,7 @@ class ReportRequest(ThrottleFirstMixin, APIView):
 
     required_capabilities = {"POST": Cap.REPORTS_REQUEST}
 
+    @idempotent
     @extend_schema(request=ReportRequestSerializer, responses={202: ReportSerializer})
     def post(self, request):
         actor = actor_for_request(request)

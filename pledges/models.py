@@ -450,7 +450,7 @@ class BreachNotice(models.Model):
         counts weekends only until they are)."""
         from credit_portal.workdays import services as workdays
 
-        return not workdays.get_calendar().is_authoritative(self.defence_due_on)
+        return workdays.is_provisional(self.defence_due_on)
 
     @property
     def effective_defence_due_on(self):

@@ -13,6 +13,7 @@ from credit_portal.accounts.capabilities import Cap
 from credit_portal.accounts.models import Division
 from credit_portal.api.validation import validated
 from credit_portal.api.views import ThrottleFirstMixin
+from credit_portal.idempotency.api import idempotent
 from records import selectors, services
 from records.models import EntityPerson, MarketEntity, Person
 
@@ -147,6 +148,7 @@ class EntityListCreate(ThrottleFirstMixin, generics.ListCreateAPIView):
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
+    @idempotent
     @extend_schema(
         request=EntityCreateSerializer,
         responses={201: EntityDetailSerializer},

@@ -11,6 +11,8 @@ from credit_portal.accounts.actors import actor_for_request
 from credit_portal.accounts.capabilities import Cap
 from credit_portal.api.validation import validated
 from credit_portal.api.views import ThrottleFirstMixin
+from credit_portal.idempotency.api import idempotent
+from credit_portal.workdays import services as workdays
 from records.models import Complaint
 from records.services import complaints as complaint_services
 
@@ -60,13 +62,20 @@ class ComplaintSerializer(serializers.ModelSerializer):
         allow_null=True,
         help_text="Null when no registered entity was named.",
     )
+    answer_due_on_provisional = serializers.SerializerMethodField(
+        help_text="True when answer_due_on falls in a year whose official holidays are not entered yet:"
+        " the date counts weekends only and is provisional."
+    )
 
     class Meta:
         model = Complaint
         fields = [
             "tracking_number", "external_reference", "kind", "status", "entity", "entity_name", "department",
-            "submitted_at", "answer_due_on", "answered_at", "answer",
+            "submitted_at", "answer_due_on", "answer_due_on_provisional", "answered_at", "answer",
         ]  # fmt: skip
+
+    def get_answer_due_on_provisional(self, complaint) -> bool:
+        return workdays.is_provisional(complaint.answer_due_on)
 
 
 class ComplaintCreate(ThrottleFirstMixin, APIView):
@@ -76,6 +85,7 @@ class ComplaintCreate(ThrottleFirstMixin, APIView):
 
     required_capabilities = {"POST": Cap.COMPLAINTS_SUBMIT}
 
+    @idempotent
     @extend_schema(
         request=ComplaintInputSerializer, responses={201: ComplaintSerializer, 200: ComplaintSerializer}
     )

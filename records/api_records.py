@@ -16,6 +16,8 @@ from credit_portal.accounts.capabilities import Cap
 from credit_portal.accounts.models import Department
 from credit_portal.api.validation import validated
 from credit_portal.api.views import ThrottleFirstMixin
+from credit_portal.idempotency.api import idempotent
+from credit_portal.workdays import services as workdays
 from records import selectors, services, visibility
 from records.fields import RecordInput, public_field_values
 from records.identifiers import normalise_uscc, validate_uscc
@@ -48,6 +50,11 @@ class RecordSerializer(serializers.ModelSerializer):
         method_name="structured_fields",
         help_text="The catalogue item's structured fields, identity numbers masked. " + WITHHELD_HELP,
     )
+    disclosure_due_on_provisional = serializers.SerializerMethodField(
+        help_text="True when disclosure_due_on falls in a year whose official holidays are not entered"
+        " yet: the date counts weekends only and is provisional. False when it is firm or there is"
+        " no due date."
+    )
     content_withheld = serializers.SerializerMethodField(
         help_text="True when the record no longer stands (revoked, expired, restored) and is not your"
         " department's: its status, identifiers and dates are given, its content is not."
@@ -58,13 +65,16 @@ class RecordSerializer(serializers.ModelSerializer):
         fields = [
             "id", "item", "entity", "department", "party_name", "decision_number", "decision_date", "legal_basis",
             "severity", "content", "valid_from", "valid_to", "remarks", "fields", "status", "content_withheld",
-            "version", "provenance", "disclosure", "disclosure_due_on", "disclosure_ends_on", "published_at",
+            "version", "provenance", "disclosure", "disclosure_due_on", "disclosure_due_on_provisional", "disclosure_ends_on", "published_at",
             "published_late_days", "withdrawn_at", "created_at", "updated_at",
         ]  # fmt: skip
 
     @extend_schema_field(serializers.DictField(allow_null=True))
     def structured_fields(self, record) -> dict | None:
         return public_field_values(record.item, record.fields)
+
+    def get_disclosure_due_on_provisional(self, record) -> bool:
+        return workdays.is_provisional(record.disclosure_due_on)
 
     def get_content_withheld(self, record) -> bool:
         return visibility.content_withheld(
@@ -208,6 +218,7 @@ class RecordListCreate(ThrottleFirstMixin, ActorContextMixin, generics.ListCreat
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
+    @idempotent
     @extend_schema(request=RecordInputSerializer, responses={201: RecordSerializer})
     def post(self, request, *args, **kwargs):
         actor = actor_for_request(request)
@@ -239,6 +250,7 @@ class RecordCorrect(ThrottleFirstMixin, APIView):
 
     required_capabilities = {"POST": Cap.RECORDS_WRITE}
 
+    @idempotent
     @extend_schema(request=CorrectionSerializer, responses={200: RecordSerializer, 202: ProposalSerializer})
     def post(self, request, pk: int):
         incoming = CorrectionSerializer(data=request.data)
@@ -275,6 +287,7 @@ class RecordRevoke(ThrottleFirstMixin, APIView):
 
     required_capabilities = {"POST": Cap.RECORDS_WRITE}
 
+    @idempotent
     @extend_schema(request=RevocationSerializer, responses={200: RecordSerializer, 202: ProposalSerializer})
     def post(self, request, pk: int):
         incoming = RevocationSerializer(data=request.data)

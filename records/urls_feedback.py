@@ -7,8 +7,10 @@ from records import api_feedback, views_feedback
 
 public_patterns = [
     path("objections/new/", views_feedback.objection_create, name="objection_create"),
+    path("objections/received/", views_feedback.objection_received, name="objection_received"),
     path("objections/track/", views_feedback.objection_track, name="objection_track"),
     path("complaints/new/", views_feedback.complaint_create, name="complaint_create"),
+    path("complaints/received/", views_feedback.complaint_received, name="complaint_received"),
     path("complaints/track/", views_feedback.complaint_track, name="complaint_track"),
 ]
 

@@ -2,8 +2,10 @@
 
 Public: object to a published record as a person, report a complaint or tip-off, follow either by
 its reference. The public forms are rate-limited per client address (``credit_portal.ratelimit``,
-counters in Redis), without a captcha. Businesses (``/my/``): the entities' records, objecting to them, the
-objections made and their answers. Staff: the department's queues and the answer forms."""
+counters in Redis), without a captcha, and sent once per one-time key
+(``credit_portal.idempotency``): a POST redirects (303) to a result page that only the sending
+session sees. Businesses (``/my/``): the entities' records, objecting to them, the objections made
+and their answers. Staff: the department's queues and the answer forms."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -21,6 +24,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from credit_portal import ratelimit
 from credit_portal.accounts.actors import PUBLIC, Actor
 from credit_portal.accounts.capabilities import Cap
+from credit_portal.idempotency import forms as once
+from credit_portal.idempotency.services import submission_result, submit_once
 from credit_portal.web.decorators import entity_user_required, staff_required
 from credit_portal.web.registry import DashboardPanel, NavItem, dashboard_panels, staff_nav
 from credit_portal.web.rendering import required_if
@@ -33,6 +38,11 @@ from records.services import objections as objection_services
 from records.visibility import without_identity
 
 PAGE_SIZE = 50
+
+# The forms' names for their one-time submission keys (``credit_portal.idempotency``).
+PUBLIC_OBJECTION = "public.objection"
+PUBLIC_COMPLAINT = "public.complaint"
+MY_OBJECTION = "my.objection"
 
 # --- rate limiting of the public forms ----------------------------------------------------------
 
@@ -77,6 +87,7 @@ def _textarea(rows: int = 5):
 
 
 class PublicObjectionForm(forms.Form):
+    submission_key = once.SubmissionKeyField(PUBLIC_OBJECTION)
     record = forms.IntegerField(
         label=gettext_lazy("Record number"),
         min_value=1,
@@ -105,6 +116,7 @@ class PublicObjectionForm(forms.Form):
 
 
 class MyObjectionForm(forms.Form):
+    submission_key = once.SubmissionKeyField(MY_OBJECTION)
     grounds = forms.CharField(
         label=gettext_lazy("Grounds"),
         max_length=4000,
@@ -172,6 +184,7 @@ class ObjectionAnswerForm(forms.Form):
 
 
 class ComplaintForm(forms.Form):
+    submission_key = once.SubmissionKeyField(PUBLIC_COMPLAINT)
     kind = forms.ChoiceField(
         label=gettext_lazy("What are you reporting?"),
         choices=Complaint.Kind.choices,
@@ -246,7 +259,8 @@ class ComplaintTransferForm(forms.Form):
 
 @require_http_methods(["GET", "POST"])
 def objection_create(request):
-    """A person affected by a published record objects to it."""
+    """A person affected by a published record objects to it. Sent once per one-time key: the
+    POST redirects (303) to the result page, and the same key sent again shows that page."""
     if request.method == "GET":
         record = None
         if request.GET.get("record"):
@@ -254,25 +268,53 @@ def objection_create(request):
             if record is None:
                 raise Http404
         form = PublicObjectionForm(initial={"record": record.pk if record else None})
-        return render(request, "public/objections/new.html", _public_objection_context(form, record))
+        return _no_store(
+            render(request, "public/objections/new.html", _public_objection_context(form, record))
+        )
 
     form = PublicObjectionForm(request.POST)
+    key = once.posted_key(form)
+    if key is not None and submission_result(key) is not None:
+        return _received(request, key, "public:objection_received")
     record = objection_services.public_record(request.POST.get("record"))
     context = _public_objection_context(form, record)
     if over_limit(request, "objection"):
-        return _too_many(request, form, "public/objections/new.html", context)
-    outcome = submit(
-        form,
-        lambda validate_only: objection_services.objection_submit(
-            actor=PUBLIC,
-            record_id=form.cleaned_data["record"],
-            **{k: form.cleaned_data[k] for k in ("name", "id_number", "contact", "grounds")},
-            validate_only=validate_only,
-        ),
-    )
-    if outcome.ok:
-        return _no_store(render(request, "public/objections/submitted.html", {"objection": outcome.result}))
-    return render(request, "public/objections/new.html", context)
+        return _no_store(_too_many(request, form, "public/objections/new.html", context))
+    if key is None:
+        once.renew(form)
+
+    def objection(validate_only: bool):
+        data = once.cleaned(form)
+
+        def file():
+            return objection_services.objection_submit(
+                actor=PUBLIC,
+                record_id=data["record"],
+                **{k: data[k] for k in ("name", "id_number", "contact", "grounds")},
+                validate_only=validate_only,
+            )
+
+        return file() if validate_only else submit_once(key=key, file=lambda: file().pk)
+
+    if submit(form, objection).ok:
+        return _received(request, key, "public:objection_received")
+    return _no_store(render(request, "public/objections/new.html", context))
+
+
+def _received(request, key, url_name: str):
+    """After a submission (or the same key sent again): this session may see its result page."""
+    once.remember(request, key)
+    return once.see_other(reverse(url_name))
+
+
+@require_GET
+def objection_received(request):
+    """The result of this session's objection: its reference, status and due date. Reloading it
+    files nothing; another session sees nothing here."""
+    objection = objection_services.objection_received(once.remembered(request, PUBLIC_OBJECTION))
+    if objection is None:
+        return redirect("public:objection_track")
+    return _no_store(render(request, "public/objections/submitted.html", {"objection": objection}))
 
 
 def _public_objection_context(form, record: CreditRecord | None) -> dict:
@@ -307,20 +349,39 @@ def objection_track(request):
 
 @require_http_methods(["GET", "POST"])
 def complaint_create(request):
+    """A complaint or tip-off from the public. Sent once per one-time key: the POST redirects
+    (303) to the result page, and the same key sent again shows that page."""
     form = ComplaintForm(request.POST or None)
     if request.method == "POST":
+        key = once.posted_key(form)
+        if key is not None and submission_result(key) is not None:
+            return _received(request, key, "public:complaint_received")
         if over_limit(request, "complaint"):
-            return _too_many(request, form, "public/complaints/new.html", {})
-        outcome = submit(
-            form,
-            lambda validate_only: complaint_services.complaint_submit(
-                actor=PUBLIC, **form.cleaned_data, validate_only=validate_only
-            ),
-        )
-        if outcome.ok:
-            complaint, _created = outcome.result
-            return _no_store(render(request, "public/complaints/submitted.html", {"complaint": complaint}))
-    return render(request, "public/complaints/new.html", {"form": form})
+            return _no_store(_too_many(request, form, "public/complaints/new.html", {}))
+        if key is None:
+            once.renew(form)
+
+        def complaint(validate_only: bool):
+            data = once.cleaned(form)
+
+            def file():
+                return complaint_services.complaint_submit(actor=PUBLIC, **data, validate_only=validate_only)
+
+            return file() if validate_only else submit_once(key=key, file=lambda: file()[0].pk)
+
+        if submit(form, complaint).ok:
+            return _received(request, key, "public:complaint_received")
+    return _no_store(render(request, "public/complaints/new.html", {"form": form}))
+
+
+@require_GET
+def complaint_received(request):
+    """The result of this session's complaint: its tracking number, department and due date.
+    Reloading it files nothing; another session sees nothing here."""
+    complaint = complaint_services.complaint_received(once.remembered(request, PUBLIC_COMPLAINT))
+    if complaint is None:
+        return redirect("public:complaint_track")
+    return _no_store(render(request, "public/complaints/submitted.html", {"complaint": complaint}))
 
 
 @require_http_methods(["GET", "POST"])
@@ -360,23 +421,27 @@ def my_records(request):
 def my_objection_create(request, record_id: int):
     record = objection_services.member_record(request.actor, record_id)
     form = MyObjectionForm(request.POST or None)
-    if (
-        request.method == "POST"
-        and submit(
-            form,
-            lambda validate_only: objection_services.objection_submit(
-                actor=request.actor,
-                record_id=record.pk,
-                grounds=form.cleaned_data["grounds"],
-                validate_only=validate_only,
-            ),
-        ).ok
-    ):
-        messages.success(
-            request, _("Your objection was sent. The recording department answers it by the date shown.")
-        )
-        return redirect("my:objection_list")
-    return render(
+    if request.method == "POST":
+        key = once.posted_key(form)
+        if key is not None and submission_result(key) is not None:  # sent already: its result
+            return _objection_sent(request)
+        if key is None:
+            once.renew(form)
+
+        def objection(validate_only: bool):
+            def file():
+                return objection_services.objection_submit(
+                    actor=request.actor,
+                    record_id=record.pk,
+                    grounds=form.cleaned_data["grounds"],
+                    validate_only=validate_only,
+                )
+
+            return file() if validate_only else submit_once(key=key, file=lambda: file().pk)
+
+        if submit(form, objection).ok:
+            return _objection_sent(request)
+    response = render(
         request,
         "my/objections/new.html",
         {
@@ -386,6 +451,15 @@ def my_objection_create(request, record_id: int):
             "objectable": record.status in objection_services.OBJECTABLE and not record.has_pending_objection,
         },
     )
+    return _no_store(response)
+
+
+def _objection_sent(request):
+    """The list of the entity's objections is the result page: the new one is on it."""
+    messages.success(
+        request, _("Your objection was sent. The recording department answers it by the date shown.")
+    )
+    return once.see_other(reverse("my:objection_list"))
 
 
 @entity_user_required

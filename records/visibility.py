@@ -31,8 +31,8 @@ SHARED_FIELDS = frozenset(
     {
         "id", "item", "entity", "department", "party_name", "decision_number", "decision_date",
         "valid_from", "valid_to", "status", "content_withheld", "version", "provenance", "disclosure",
-        "disclosure_due_on", "disclosure_ends_on", "published_at", "published_late_days", "withdrawn_at",
-        "created_at", "updated_at",
+        "disclosure_due_on", "disclosure_due_on_provisional", "disclosure_ends_on", "published_at",
+        "published_late_days", "withdrawn_at", "created_at", "updated_at",
     }
 )  # fmt: skip
 

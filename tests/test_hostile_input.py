@@ -17,6 +17,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from credit_portal.accounts.actors import actor_for_user
 from credit_portal.accounts.capabilities import TOKEN_SCOPES
 from credit_portal.audit.models import AuditEvent
+from credit_portal.idempotency.services import submission_key_issue
 from credit_portal.text import character_name, refuse_invisible
 from credit_portal.workdays.models import DeadlineRule
 from records import services
@@ -714,6 +715,7 @@ class TestEveryDoorRefusesInvisibleCharacters:
         response = client_for(None).post(
             "/complaints/new/",
             {
+                "submission_key": submission_key_issue("public.complaint"),
                 "kind": "complaint",
                 "entity_name": "腾\u200b讯",
                 "department": department.code,
@@ -729,6 +731,7 @@ class TestEveryDoorRefusesInvisibleCharacters:
         response = client_for(None).post(
             "/objections/new/",
             {
+                "submission_key": submission_key_issue("public.objection"),
                 "record": record.pk,
                 "name": "王某某",
                 "id_number": f.resident_id(birth="19880512", seq="271"),
@@ -745,7 +748,8 @@ class TestEveryDoorRefusesInvisibleCharacters:
     def test_my_objection_grounds_with_a_word_joiner(self, record, entity_user, client_for):
         before = footprint()
         response = client_for(entity_user).post(
-            f"/my/objections/new/{record.pk}/", {"grounds": "金\u2060额有误"}
+            f"/my/objections/new/{record.pk}/",
+            {"submission_key": submission_key_issue("my.objection"), "grounds": "金\u2060额有误"},
         )
         assert response.status_code == 200
         assert response.context["form"].errors["grounds"] == [

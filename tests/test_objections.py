@@ -14,6 +14,7 @@ from credit_portal import personal_data
 from credit_portal.accounts.actors import PUBLIC, actor_for_user, system_actor
 from credit_portal.audit.models import AuditEvent
 from credit_portal.errors import Conflict
+from credit_portal.idempotency.services import submission_key_issue
 from credit_portal.notices.models import Notice
 from credit_portal.workdays import services as workdays
 from records import services
@@ -73,7 +74,9 @@ def objection(record, entity_user):
 
 
 def person_form(target, **changes) -> dict:
+    """The public form as a browser sends it, with a fresh one-time key of the page."""
     data = {
+        "submission_key": submission_key_issue("public.objection"),
         "record": target.pk,
         "name": "王某某",
         "id_number": PERSON_ID,
@@ -82,6 +85,11 @@ def person_form(target, **changes) -> dict:
     }
     data.update(changes)
     return data
+
+
+def my_form(grounds: str) -> dict:
+    """The business's objection form, with a fresh one-time key of the page."""
+    return {"submission_key": submission_key_issue("my.objection"), "grounds": grounds}
 
 
 def answer_form(record, **changes) -> dict:
@@ -110,8 +118,8 @@ class TestLifecycle:
     def test_entity_objects_then_an_upheld_answer_corrects_the_record(
         self, client_for, record, entity_user, reviewer, department_admin, clerk
     ):
-        response = client_for(entity_user).post(f"/my/objections/new/{record.pk}/", {"grounds": GROUNDS})
-        assert response.status_code == 302, response.context and response.context["form"].errors
+        response = client_for(entity_user).post(f"/my/objections/new/{record.pk}/", my_form(GROUNDS))
+        assert response.status_code == 303, response.context and response.context["form"].errors
         assert response["Location"] == "/my/objections/"
         objection = Objection.objects.get()
         assert (objection.status, objection.submitted_by, objection.record_status_before) == (
@@ -323,8 +331,8 @@ class TestPersonObjection:
         page = client.get(f"/objections/new/?record={record.pk}")
         assert page.status_code == 200
         assert record.decision_number in text(page)
-        response = client.post("/objections/new/", person_form(record))
-        assert response.status_code == 200, response.context["form"].errors
+        response = client.post("/objections/new/", person_form(record), follow=True)
+        assert response.redirect_chain == [("/objections/received/", 303)], response.context["form"].errors
         assert response["Cache-Control"] == "no-store"
         objection = Objection.objects.get()
         assert objection.reference in text(response)
@@ -409,7 +417,7 @@ class TestPersonObjection:
         forged = client.post("/objections/new/", person_form(record), HTTP_X_FORWARDED_FOR="203.0.113.9")
         assert forged.status_code == 429
         other = client.post("/objections/new/", person_form(record), REMOTE_ADDR="198.51.100.7")
-        assert other.status_code == 200 and Objection.objects.count() == 1
+        assert other.status_code == 303 and Objection.objects.count() == 1
 
 
 # --- escalation ---------------------------------------------------------------------------------
@@ -646,5 +654,5 @@ def test_public_objection_pages_are_open_to_everyone_and_act_as_the_public(as_ac
     assert client.get(f"/objections/new/?record={record.pk}").status_code == 200
     assert client.get("/objections/track/").status_code == 200
     response = client.post("/objections/new/", person_form(record))
-    assert response.status_code == 200
+    assert response.status_code == 303
     assert Objection.objects.get().submitted_by is None

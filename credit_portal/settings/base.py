@@ -158,6 +158,7 @@ INSTALLED_APPS = [
     "credit_portal.workdays",
     "credit_portal.notices",
     "credit_portal.outbox",
+    "credit_portal.idempotency",
     "credit_portal.web",
     # The hub and the stage apps.
     "records",
@@ -326,6 +327,10 @@ SILENCED_SYSTEM_CHECKS = [
     "security.W021",
 ]
 
+# A web form's one-time submission key is valid, and an API Idempotency-Key remembered, this long
+# (credit_portal/idempotency/).
+IDEMPOTENCY_WINDOW_SECONDS = 24 * 3600
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["credit_portal.accounts.api_auth.BearerTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["credit_portal.accounts.api_auth.HasCapability"],
@@ -362,6 +367,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "credit_portal.api.schema.add_error_responses",
+        "credit_portal.idempotency.api.document_replays",
     ],
     "ENUM_NAME_OVERRIDES": {
         "RecordStatusEnum": "records.models.CreditRecord.Status",
@@ -425,6 +431,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "disclosure.tasks.requeue_stale_reports",
         "schedule": crontab(minute="*/10"),
         "options": {"expires": 9 * 60},
+    },
+    # Daily: one-time form keys and API idempotency keys older than their window.
+    "purge-idempotency-keys": {
+        "task": "credit_portal.idempotency.tasks.purge_expired_keys",
+        "schedule": crontab(hour=3, minute=40),
     },
     # Daily: flag pledges whose materials are overdue; idempotent, so a missed day is caught up.
     "pledges-overdue-sweep": {

@@ -185,6 +185,15 @@ def working_days_between(start: date, end: date) -> int:
     return get_calendar().working_days_between(start, end)
 
 
+def is_provisional(day: date | None) -> bool:
+    """Whether a deadline falling on ``day`` is provisional: its year's official holiday
+    arrangement is not known yet (neither the ``chinesecalendar`` package nor an entered notice
+    covers it), so it was counted with weekends only. The one test behind every "provisional" a
+    company or the public reads — pages (``{% provisional_mark %}``), notices and the API's
+    ``*_provisional`` booleans. False for no date."""
+    return day is not None and not get_calendar().is_authoritative(day)
+
+
 def unannounced_years(today: date) -> list[int]:
     """This year and, from October on, next year, when their official arrangement is unknown.
     Shown on the staff dashboard: deadlines running into such a year are provisional."""

@@ -85,6 +85,13 @@ def complaint_by_tracking_number(value: Any) -> Complaint | None:
     return Complaint.objects.select_related("department").filter(tracking_number=text).first()
 
 
+def complaint_received(complaint_id: int | None) -> Complaint | None:
+    """For the result page of a public submission (its session only): the complaint just filed."""
+    if complaint_id is None:
+        return None
+    return Complaint.objects.select_related("department").filter(pk=complaint_id).first()
+
+
 def _submitted_by_department(complaint: Complaint, department_id: int | None) -> bool:
     """Whether a token of ``department_id`` submitted ``complaint``."""
     return department_id is not None and complaint.submitted_by_id == department_id

@@ -243,6 +243,13 @@ def objection_by_reference(reference: Any) -> Objection | None:
     return Objection.objects.filter(reference=text).first()
 
 
+def objection_received(objection_id: int | None) -> Objection | None:
+    """For the result page of a public objection (its session only): the objection just made."""
+    if objection_id is None:
+        return None
+    return Objection.objects.filter(pk=objection_id).first()
+
+
 def correction_input(record: CreditRecord, **changes: Any) -> RecordInput:
     """The record as a ``RecordInput`` (structured fields included, identity numbers decrypted for
     re-validation only), with ``changes`` applied: the starting point of a correction."""

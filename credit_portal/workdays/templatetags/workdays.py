@@ -1,7 +1,12 @@
-"""The deadline rules section of the staff calendar page.
+"""The calendar in templates.
 
-The calendar view belongs to the web app; the rules are this app's, so the page pulls them in with
-``{% load workdays %}{% deadline_rules_section %}`` rather than the view passing them."""
+``{% provisional_mark day %}``: after a deadline's date, the "provisional" badge when the date
+falls in a year whose official holidays are not entered yet (``services.is_provisional``), with
+``explain=True`` a sentence saying why; nothing otherwise. ``{{ day|provisional }}`` is the test.
+
+``{% deadline_rules_section %}``: the deadline rules section of the staff calendar page. The
+calendar view belongs to the web app; the rules are this app's, so the page pulls them in rather
+than the view passing them."""
 
 from __future__ import annotations
 
@@ -10,12 +15,35 @@ from dataclasses import dataclass
 from django import template
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 
 from credit_portal.accounts.capabilities import Cap
+from credit_portal.workdays import services
 from credit_portal.workdays.forms import DeadlineRuleForm
 from credit_portal.workdays.models import DeadlineRule
 
 register = template.Library()
+
+
+@register.filter
+def provisional(day) -> bool:
+    """``{% if due|provisional %}``: the deadline's year has no official holidays entered yet."""
+    return services.is_provisional(day)
+
+
+@register.simple_tag
+def provisional_mark(day, explain: bool = False) -> SafeString:
+    """The badge (and, with ``explain``, why) after a provisional deadline; empty otherwise."""
+    if not services.is_provisional(day):
+        return mark_safe("")
+    why = _("The official holidays of that year are not entered yet: the date counts weekends only.")
+    if explain:
+        return format_html(
+            ' <span class="badge badge-warn">{}</span> <span class="help">{}</span>', _("provisional"), why
+        )
+    return format_html(' <span class="badge badge-warn" title="{}">{}</span>', why, _("provisional"))
 
 
 @dataclass(frozen=True)
