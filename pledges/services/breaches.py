@@ -221,7 +221,8 @@ def pledge_breach_notify(
     ``pledges.breach_defence`` in force on the date of service gives, counted from that date (not
     itself counted). The same notice sent again is harmless. Side effects: the notice, the pledge
     noticed, audit event, a notice (in ``/my/`` and by email) to every active user of the entity,
-    whatever the channel, their number kept with the notice. ``validate_only``: check, write nothing, return None."""
+    whatever the channel, their number kept with the notice.
+    ``validate_only``: check, write nothing, return None."""
     pledge = pledge_to_settle(actor, number)
     today = timezone.localdate()
     errors = Errors()
@@ -686,7 +687,8 @@ def pledge_breach_drop(
     date keeps it (the positive record), one missing past the due date or in late flags it overdue
     (as it does when it was overdue before the notice), else it is in force again. Dropping again
     is harmless. Side effects: the notice decided, audit event, maybe the pledge kept or flagged
-    (``settle_by_materials``), a notice to every user of the entity. ``validate_only``: check, write nothing, return None."""
+    (``settle_by_materials``), a notice to every user of the entity.
+    ``validate_only``: check, write nothing, return None."""
     pledge = pledge_to_settle(actor, number)
     if pledge.status != PStatus.NOTICED:
         latest = BreachNotice.objects.filter(pledge=pledge).order_by("-served_at", "-id").first()

@@ -143,7 +143,8 @@ def matter_save(
     """Publish a new matter of the actor's department, or change one, with its list of materials
     (in the order given). A material some application already used cannot be removed. Raises
     ``ValidationError`` with every error at once (material rows as ``materials.<i>.<field>``), or
-    ``Conflict`` for a code the department already uses. Side effect: audit event (before/after). ``validate_only``: check, write nothing, return None."""
+    ``Conflict`` for a code the department already uses. Side effect: audit event (before/after).
+    ``validate_only``: check, write nothing, return None."""
     actor.require(Cap.PLEDGES_MANAGE)
     if actor.department is None:
         raise Http404
@@ -256,7 +257,8 @@ def pledge_template_publish(
     validate_only: bool = False,
 ) -> PledgeTemplate | None:
     """Publish a new version of the matter's pledge. Pledges signed before keep the version and
-    words they signed. Publishing the current text again changes nothing. Side effect: audit. ``validate_only``: check, write nothing, return None."""
+    words they signed. Publishing the current text again changes nothing. Side effect: audit.
+    ``validate_only``: check, write nothing, return None."""
     matter = _own_matter(actor, matter_id)
     errors = Errors()
     values = {
@@ -331,7 +333,8 @@ def compliance_material_save(
     validate_only: bool = False,
 ) -> ComplianceMaterial | None:
     """Add or change a piece of the matter's pre-permit education (text, links, checklist). It is
-    free and never a condition of an application. Side effect: audit event. ``validate_only``: check, write nothing, return None."""
+    free and never a condition of an application. Side effect: audit event.
+    ``validate_only``: check, write nothing, return None."""
     matter = _own_matter(actor, matter_id)
     item = None
     if item_id is not None:

@@ -226,7 +226,8 @@ def pledge_accept_late(
     *, actor: Actor, number: str, reason: str, validate_only: bool = False
 ) -> Pledge | None:
     """After checking an overdue pledge whose materials have all come in late, accept it as kept
-    (for example when the delay was the department's). Side effects: positive record, audit. ``validate_only``: check, write nothing, return None."""
+    (for example when the delay was the department's). Side effects: positive record, audit.
+    ``validate_only``: check, write nothing, return None."""
     actor.require(Cap.RECORDS_WRITE)
     pledge = pledge_to_settle(actor, number)
     if pledge.status == PStatus.FULFILLED:

@@ -122,7 +122,8 @@ def public_pledge_publish(
     validate_only: bool = False,
 ) -> Pledge | None:
     """Publish a voluntary pledge of one of the actor's entities. Raises ``ValidationError`` with
-    every error at once. Side effects: pledge, its neutral credit record, audit event. ``validate_only``: check, write nothing, return None."""
+    every error at once. Side effects: pledge, its neutral credit record, audit event.
+    ``validate_only``: check, write nothing, return None."""
     entity, _membership = entity_for_member(actor, entity_code)
     errors = Errors()
     text = text_into(errors, "text", text, max_length=MAX_TEXT, required=True)
@@ -163,7 +164,8 @@ def association_pledge_register(
 ) -> Pledge | None:
     """An association's user registers a member's pledge under the association's pledge system.
     The member must be on the association's member list (kept by the credit office). Side
-    effects: pledge, its neutral credit record, audit event, a notice to the member's users. ``validate_only``: check, write nothing, return None."""
+    effects: pledge, its neutral credit record, audit event, a notice to the member's users.
+    ``validate_only``: check, write nothing, return None."""
     association = association_for_member(actor, association_id)
     errors = Errors()
     member = association.members.filter(code=normalise_uscc(member_code or "")).first()

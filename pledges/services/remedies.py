@@ -160,7 +160,8 @@ def remedy_rule_set(
     """Enter (or correct) how the decision on a breach words a remedy from ``effective_from``:
     a changed law is a new row with a later date, and decisions taken before it keep the old
     wording. For the credit office (``calendar:manage``, which keeps the deadline rules too).
-    Side effects: audit event (with the previous wording when a row is corrected). ``validate_only``: check, write nothing, return None."""
+    Side effects: audit event (with the previous wording when a row is corrected).
+    ``validate_only``: check, write nothing, return None."""
     actor.require(Cap.CALENDAR_MANAGE)
     errors = Errors()
     if kind not in Kind.values:

@@ -161,7 +161,8 @@ def complaint_submit(
 
     Routing: the department that registered the entity when ``code`` matches a registered entity;
     otherwise ``department`` (the code of an active department), which is then required.
-    ``validate_only``: check, write nothing, return ``(None, False)``. Side effects: audit event, notice to the department's staff who handle complaints."""
+    ``validate_only``: check, write nothing, return ``(None, False)``. Side effects: audit event,
+    notice to the department's staff who handle complaints."""
     errors = Errors()
     if actor.kind == "public":
         channel, external_reference = Channel.WEB, ""

@@ -326,8 +326,8 @@ def objection_submit(
     as keyed hash and masked) and a contact (encrypted and masked). Only an effective or corrected
     record can be objected to, and only one objection per record may be pending (``Conflict`` when
     that is the only error; among the others otherwise). ``validate_only``: check, write nothing,
-    return None. Side effects: the record is under objection, audit event, change-feed entry ``status``, notice
-    to the recording department's staff who answer objections."""
+    return None. Side effects: the record is under objection, audit event, change-feed entry
+    ``status``, notice to the recording department's staff who answer objections."""
     errors = Errors()
     if actor.kind == "entity":
         actor.require(Cap.OWN_ENTITY)
