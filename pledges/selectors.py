@@ -8,11 +8,11 @@ from datetime import date, datetime, time, timedelta
 
 from django.db.models import Case, Count, F, FloatField, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.db.models.aggregates import Aggregate
-from django.http import Http404
 from django.utils import timezone
 
 from credit_portal.accounts.actors import Actor
 from credit_portal.accounts.capabilities import Cap
+from credit_portal.errors import NotFound
 from pledges import access
 from pledges.models import (
     BreachNotice,
@@ -24,7 +24,7 @@ from pledges.models import (
     PledgeTemplate,
 )
 from records.identifiers import normalise_uscc
-from records.models import EntityMembership
+from records.models import EntityMembership, MarketEntity
 
 PLEDGE_LIST_RELATED = (
     "entity",
@@ -55,7 +55,7 @@ def published_matters() -> QuerySet[Matter]:
 
 
 def published_matter(department_code: str, code: str) -> Matter:
-    """A published matter with its materials, current template and education, or 404."""
+    """A published matter with its materials, current template and education, or ``NotFound``."""
     matter = (
         Matter.objects.filter(
             is_published=True, department__is_active=True, department__code=department_code.upper(), code=code
@@ -68,7 +68,7 @@ def published_matter(department_code: str, code: str) -> Matter:
         .first()
     )
     if matter is None:
-        raise Http404
+        raise NotFound
     matter.template = matter.current_template()
     return matter
 
@@ -110,7 +110,7 @@ def public_pledges(code: str = "") -> QuerySet[Pledge]:
 def public_pledge(number: str) -> Pledge:
     pledge = Pledge.objects.select_related(*PLEDGE_LIST_RELATED).filter(number=str(number).upper()).first()
     if pledge is None:
-        raise Http404
+        raise NotFound
     return pledge
 
 
@@ -152,6 +152,11 @@ def my_pledge_list(actor: Actor) -> QuerySet[Pledge]:
 
 
 # --- applications -------------------------------------------------------------------------------
+
+
+def entity_choices(actor: Actor) -> list[MarketEntity]:
+    """The entities the actor may apply for, for a form's choices."""
+    return list(MarketEntity.objects.filter(pk__in=access.member_entity_ids(actor)).order_by("code"))
 
 
 def staff_application_queue(actor: Actor, *, status: str = "") -> QuerySet[PermitApplication]:

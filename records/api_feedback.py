@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 from credit_portal.accounts.actors import actor_for_request
 from credit_portal.accounts.capabilities import Cap
 from credit_portal.api.views import ThrottleFirstMixin
+from records import selectors
 from records.models import Complaint
 from records.services import complaints as complaint_services
 
@@ -98,5 +99,5 @@ class ComplaintDetail(ThrottleFirstMixin, APIView):
 
     @extend_schema(responses={200: ComplaintSerializer})
     def get(self, request, tracking_number: str):
-        complaint = complaint_services.complaint_for_hotline(actor_for_request(request), tracking_number)
+        complaint = selectors.complaint_for_hotline(actor_for_request(request), tracking_number)
         return Response(ComplaintSerializer(complaint).data)

@@ -25,6 +25,7 @@ from credit_portal.errors import Conflict
 from credit_portal.web.decorators import entity_user_required, staff_required
 from credit_portal.web.registry import DashboardPanel, NavItem, dashboard_panels, staff_nav
 from credit_portal.workdays import services as workdays
+from records import selectors
 from records.fields import public_fields
 from records.models import Complaint, CreditRecord, Objection, Severity
 from records.services import complaints as complaint_services
@@ -215,7 +216,7 @@ class ComplaintForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["department"].choices = [("", "—")] + [
-            (d.code, d.name) for d in complaint_services.active_departments()
+            (d.code, d.name) for d in selectors.active_departments()
         ]
 
 
@@ -239,8 +240,7 @@ class ComplaintTransferForm(forms.Form):
     def __init__(self, *args, current_department_id: int | None = None, **kwargs):
         super().__init__(*args, prefix="transfer", **kwargs)
         self.fields["department"].choices = [("", "—")] + [
-            (d.code, d.name)
-            for d in complaint_services.active_departments().exclude(pk=current_department_id)
+            (d.code, d.name) for d in selectors.active_departments().exclude(pk=current_department_id)
         ]
 
 
@@ -253,14 +253,14 @@ def objection_create(request):
     if request.method == "GET":
         record = None
         if request.GET.get("record"):
-            record = objection_services.public_record(request.GET["record"])
+            record = selectors.public_record(request.GET["record"])
             if record is None:
                 raise Http404
         form = PublicObjectionForm(initial={"record": record.pk if record else None})
         return render(request, "public/objections/new.html", _public_objection_context(form, record))
 
     form = PublicObjectionForm(request.POST)
-    record = objection_services.public_record(request.POST.get("record"))
+    record = selectors.public_record(request.POST.get("record"))
     context = _public_objection_context(form, record)
     if over_limit(request, "objection"):
         return _too_many(request, form, "public/objections/new.html", context)
@@ -288,7 +288,7 @@ def _public_objection_context(form, record: CreditRecord | None) -> dict:
         "structured": public_fields(record.item, without_identity(record.item, record.fields))
         if record
         else [],
-        "objectable": record is not None and record.status in objection_services.OBJECTABLE,
+        "objectable": record is not None and record.status in selectors.OBJECTABLE,
     }
 
 
@@ -301,7 +301,7 @@ def objection_track(request):
         if over_limit(request, "track"):
             return _no_store(_too_many(request, form, "public/objections/track.html", {}, lookups=True))
         if form.is_valid():
-            objection = objection_services.objection_by_reference(form.cleaned_data["reference"])
+            objection = selectors.objection_by_reference(form.cleaned_data["reference"])
             if objection is None:
                 form.add_error("reference", _("No objection has this reference. Check it and try again."))
     return _no_store(render(request, "public/objections/track.html", {"form": form, "objection": objection}))
@@ -339,7 +339,7 @@ def complaint_track(request):
         if over_limit(request, "track"):
             return _no_store(_too_many(request, form, "public/complaints/track.html", {}, lookups=True))
         if form.is_valid():
-            complaint = complaint_services.complaint_by_tracking_number(form.cleaned_data["reference"])
+            complaint = selectors.complaint_by_tracking_number(form.cleaned_data["reference"])
             if complaint is None:
                 form.add_error(
                     "reference", _("No complaint has this tracking number. Check it and try again.")
@@ -353,17 +353,17 @@ def complaint_track(request):
 @entity_user_required
 @require_GET
 def my_records(request):
-    qs = objection_services.member_records(request.actor)
+    qs = selectors.member_records(request.actor)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
-        request, "my/objections/records.html", {"page_obj": page, "objectable": objection_services.OBJECTABLE}
+        request, "my/objections/records.html", {"page_obj": page, "objectable": selectors.OBJECTABLE}
     )
 
 
 @entity_user_required
 @require_http_methods(["GET", "POST"])
 def my_objection_create(request, record_id: int):
-    record = objection_services.member_record(request.actor, record_id)
+    record = selectors.member_record(request.actor, record_id)
     form = MyObjectionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -386,7 +386,7 @@ def my_objection_create(request, record_id: int):
             "form": form,
             "record": record,
             "structured": public_fields(record.item, record.fields),
-            "objectable": record.status in objection_services.OBJECTABLE and not record.has_pending_objection,
+            "objectable": record.status in selectors.OBJECTABLE and not record.has_pending_objection,
         },
     )
 
@@ -394,7 +394,7 @@ def my_objection_create(request, record_id: int):
 @entity_user_required
 @require_GET
 def my_objection_list(request):
-    qs = objection_services.my_objections(request.actor)
+    qs = selectors.my_objections(request.actor)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "my/objections/list.html", {"page_obj": page})
 
@@ -423,7 +423,7 @@ def _status_filter(request, choices) -> str:
 @require_GET
 def staff_objection_list(request):
     status = _status_filter(request, Objection.Status.choices)
-    qs = objection_services.objections_for_department(request.actor, status=status)
+    qs = selectors.objections_for_department(request.actor, status=status)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -461,7 +461,7 @@ def _objection_page(request, objection: Objection, form=None, revealed: str | No
 @require_http_methods(["GET", "POST"])
 def staff_objection_detail(request, pk: int):
     actor: Actor = request.actor
-    objection = objection_services.objection_for_staff(actor, pk)
+    objection = selectors.objection_for_staff(actor, pk)
     if request.method == "GET":
         return _objection_page(request, objection)
     form = ObjectionAnswerForm(request.POST)
@@ -494,7 +494,7 @@ def staff_objection_detail(request, pk: int):
 @staff_required(Cap.OBJECTIONS_ANSWER)
 @require_POST
 def staff_objection_contact(request, pk: int):
-    objection = objection_services.objection_for_staff(request.actor, pk)
+    objection = selectors.objection_for_staff(request.actor, pk)
     number = objection_services.objection_contact_reveal(actor=request.actor, objection_id=objection.pk)
     return _no_store(_objection_page(request, objection, revealed=number))
 
@@ -506,7 +506,7 @@ def staff_objection_contact(request, pk: int):
 @require_GET
 def staff_complaint_list(request):
     status = _status_filter(request, Complaint.Status.choices)
-    qs = complaint_services.complaints_for_department(request.actor, status=status)
+    qs = selectors.complaints_for_department(request.actor, status=status)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -536,7 +536,7 @@ def _complaint_page(request, complaint: Complaint, *, answer_form=None, transfer
 @staff_required(Cap.COMPLAINTS_HANDLE)
 @require_http_methods(["GET", "POST"])
 def staff_complaint_detail(request, pk: int):
-    complaint = complaint_services.complaint_for_staff(request.actor, pk)
+    complaint = selectors.complaint_for_staff(request.actor, pk)
     if request.method == "GET":
         return _complaint_page(request, complaint)
     form = ComplaintAnswerForm(request.POST)
@@ -558,7 +558,7 @@ def staff_complaint_detail(request, pk: int):
 @staff_required(Cap.COMPLAINTS_HANDLE)
 @require_POST
 def staff_complaint_transfer(request, pk: int):
-    complaint = complaint_services.complaint_for_staff(request.actor, pk)
+    complaint = selectors.complaint_for_staff(request.actor, pk)
     form = ComplaintTransferForm(request.POST, current_department_id=complaint.department_id)
     if form.is_valid():
         try:
@@ -581,7 +581,7 @@ def staff_complaint_transfer(request, pk: int):
 @staff_required(Cap.COMPLAINTS_HANDLE)
 @require_POST
 def staff_complaint_contact(request, pk: int):
-    complaint = complaint_services.complaint_for_staff(request.actor, pk)
+    complaint = selectors.complaint_for_staff(request.actor, pk)
     contact = complaint_services.complaint_contact_reveal(actor=request.actor, complaint_id=complaint.pk)
     return _no_store(_complaint_page(request, complaint, revealed=contact))
 
@@ -590,7 +590,7 @@ def staff_complaint_contact(request, pk: int):
 
 
 def _objections_panel(actor: Actor) -> dict:
-    pending = objection_services.objections_for_department(actor, status=Objection.Status.PENDING)
+    pending = selectors.objections_for_department(actor, status=Objection.Status.PENDING)
     return {
         "pending": pending.count(),
         "overdue": pending.filter(answer_due_on__lt=timezone.localdate()).count(),
@@ -598,7 +598,7 @@ def _objections_panel(actor: Actor) -> dict:
 
 
 def _complaints_panel(actor: Actor) -> dict:
-    open_ = complaint_services.complaints_for_department(actor, status=Complaint.Status.RECEIVED)
+    open_ = selectors.complaints_for_department(actor, status=Complaint.Status.RECEIVED)
     return {"open": open_.count(), "overdue": open_.filter(answer_due_on__lt=timezone.localdate()).count()}
 
 

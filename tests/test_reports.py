@@ -15,7 +15,6 @@ import pytest
 import tinycss2
 import zxingcpp
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
 from django.template.loader import render_to_string
 from django.test import Client
 from django.utils import timezone
@@ -24,6 +23,7 @@ from pypdf import PdfReader
 
 from credit_portal.accounts.actors import PUBLIC, actor_for_user, system_actor
 from credit_portal.audit.models import AuditEvent
+from credit_portal.errors import NotFound
 from credit_portal.notices.models import Notice
 from credit_portal.outbox.models import OutboxTask
 from disclosure import tasks
@@ -698,7 +698,7 @@ class TestBadRequests:
 
     def test_a_self_service_user_cannot_ask_about_another_entity(self, entity, other_entity, entity_user):
         before = nothing_written()
-        with pytest.raises(Http404):
+        with pytest.raises(NotFound):
             services.report_request(actor=actor_for_user(entity_user), code=other_entity.code)
         with pytest.raises(PermissionDenied):
             services.report_request(actor=PUBLIC, code=entity.code)

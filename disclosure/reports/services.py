@@ -20,16 +20,17 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
-from django.http import Http404
-from django.urls import reverse
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from credit_portal import numbers as reference_numbers
+from credit_portal import rows
 from credit_portal.accounts.actors import Actor, actor_for_user, system_actor
 from credit_portal.accounts.capabilities import Cap
 from credit_portal.audit import services as audit
-from credit_portal.errors import Conflict
+from credit_portal.errors import Conflict, NotFound
+from credit_portal.links import Route
 from credit_portal.notices import services as notices
 from credit_portal.outbox import services as outbox
 from credit_portal.text import invisible_error
@@ -60,7 +61,6 @@ MAX_IN_PREPARATION = 10
 # A report still in preparation this long after its request has lost its task: see
 # ``reports_requeue_stale``. It no longer counts against ``MAX_IN_PREPARATION`` either.
 STALE_AFTER = timedelta(minutes=10)
-_NUMBER_ATTEMPTS = 5
 RENDER_TASK = selectors.RENDER_TASK
 _NUL = "\x00"
 
@@ -112,7 +112,7 @@ def _clean_entity(actor: Actor, code: Any, errors: Errors) -> MarketEntity | Non
             errors.add("code", message)
         return None
     if actor.kind == "entity":
-        entity_for_member(actor, text)  # 404 unless the user acts for it
+        entity_for_member(actor, text)  # NotFound unless the user acts for it
     if not MarketEntity.objects.filter(code=text).exists():
         errors.add("code", _("No entity is registered under this unified social credit code."))
         return None
@@ -237,7 +237,7 @@ def report_request(
 ) -> CreditReport:  # fmt: skip
     """Queue a credit report on the entity with ``code``.
 
-    Raises ``PermissionDenied`` without the capability, ``Http404`` when a self-service user asks
+    Raises ``PermissionDenied`` without the capability, ``NotFound`` when a self-service user asks
     about an entity they do not act for, ``ValidationError`` with every field error (unknown code,
     period over 5 years, reversed or in the future, unknown sections or language, NUL bytes), or
     ``Conflict`` when the requester already has ``MAX_IN_PREPARATION`` reports in preparation.
@@ -270,18 +270,7 @@ def report_request(
         language=clean.language,
         status=Status.QUEUED,
     )
-    for attempt in range(_NUMBER_ATTEMPTS):
-        report.number = numbers.new_number(today)
-        try:
-            with transaction.atomic():
-                report.save(force_insert=True)
-            break
-        except IntegrityError:
-            if (
-                attempt == _NUMBER_ATTEMPTS - 1
-                or not CreditReport.objects.filter(number=report.number).exists()
-            ):
-                raise
+    reference_numbers.insert_numbered(report, field="number", new_number=lambda: numbers.new_number(today))
     audit.log(
         actor=actor,
         action="disclosure.report.requested",
@@ -478,9 +467,7 @@ def report_fail(*, report_id: int, reason: str) -> CreditReport | None:
 def _notify(actor: Actor, report: CreditReport, *, ready: bool) -> None:
     if report.requested_by is None:
         return  # an agency polls the API
-    link = (
-        reverse("my:report_list") if report.channel == Channel.SELF_SERVICE else reverse("staff:report_list")
-    )
+    link = Route("my:report_list") if report.channel == Channel.SELF_SERVICE else Route("staff:report_list")
     name = report.entity.name_zh
     if ready:
         subject_zh = f"信用报告 {report.number} 已生成"
@@ -510,12 +497,13 @@ def _notify(actor: Actor, report: CreditReport, *, ready: bool) -> None:
 
 @transaction.atomic
 def report_download(*, actor: Actor, number: str, fmt: str) -> tuple[CreditReport, bytes]:
-    """The PDF or the canonical JSON of a ready report the actor may see (else 404), audited."""
+    """The PDF or the canonical JSON of a ready report the actor may see (else ``NotFound``),
+    audited."""
     if fmt not in ("pdf", "json"):
-        raise Http404
+        raise NotFound
     report = selectors.report_for_actor(actor, number)
     if report.status != Status.READY:
-        raise Http404
+        raise NotFound
     if fmt == "pdf":
         with report.pdf.open("rb") as handle:
             content = handle.read()
@@ -628,7 +616,7 @@ def _agency_for(actor: Actor, agency_id: int | None):
     for agency in agencies:
         if agency.pk == agency_id:
             return agency
-    raise Http404
+    raise NotFound
 
 
 @transaction.atomic
@@ -638,7 +626,7 @@ def third_party_report_upload(
 ) -> ThirdPartyReport:  # fmt: skip
     """A registered, active credit service agency (through a user acting for it) registers its own
     report on an entity: title, summary, a PDF of at most 20 MB, issue date and validity.
-    Raises ``Http404`` when the user acts for no such agency, ``ValidationError`` with every field
+    Raises ``NotFound`` when the user acts for no such agency, ``ValidationError`` with every field
     error. Side effects: the stored file, audit event."""
     agency = _agency_for(actor, agency_id)
     today = today or timezone.localdate()
@@ -716,17 +704,14 @@ def third_party_report_upload(
 @transaction.atomic
 def third_party_report_withdraw(*, actor: Actor, report_id: int) -> ThirdPartyReport:
     """The agency withdraws its own report: it leaves the public pages at once (staff still see it,
-    marked). Idempotent. 404 for a report of another agency."""
+    marked). Idempotent. ``NotFound`` for a report of another agency."""
     actor.require(Cap.OWN_ENTITY)
     entity_ids = EntityMembership.objects.filter(user=actor.user).values("entity_id")
-    report = (
-        ThirdPartyReport.objects.select_for_update(of=("self",))
-        .select_related("agency__entity", "entity")
-        .filter(pk=report_id, agency__entity_id__in=entity_ids)
-        .first()
+    report = rows.locked_or_not_found(
+        ThirdPartyReport.objects.select_related("agency__entity", "entity"),
+        pk=report_id,
+        agency__entity_id__in=entity_ids,
     )
-    if report is None:
-        raise Http404
     if report.withdrawn_at is None:
         report.withdrawn_at = timezone.now()
         report.save(update_fields=["withdrawn_at"])
@@ -742,10 +727,10 @@ def third_party_report_withdraw(*, actor: Actor, report_id: int) -> ThirdPartyRe
 @transaction.atomic
 def third_party_report_download(*, actor: Actor, report_id: int) -> ThirdPartyReport:
     """A third-party report's file, as the public sees it (not withdrawn, agency active), or as its
-    own agency sees it; audited. 404 otherwise."""
-    report = ThirdPartyReport.objects.select_related("agency__entity", "entity").filter(pk=report_id).first()
-    if report is None:
-        raise Http404
+    own agency sees it; audited. ``NotFound`` otherwise."""
+    report = rows.one_or_not_found(
+        ThirdPartyReport.objects.select_related("agency__entity", "entity"), pk=report_id
+    )
     shown = report.withdrawn_at is None and report.agency.is_active
     own = (
         actor.kind == "entity"
@@ -753,7 +738,7 @@ def third_party_report_download(*, actor: Actor, report_id: int) -> ThirdPartyRe
     )
     staff = actor.kind == "staff" and actor.can(Cap.ENTITIES_READ)
     if not (shown or own or staff):
-        raise Http404
+        raise NotFound
     audit.log(
         actor=actor,
         action="disclosure.third_party_report.downloaded",

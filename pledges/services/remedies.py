@@ -22,6 +22,7 @@ from credit_portal.accounts.actors import Actor
 from credit_portal.accounts.capabilities import Cap
 from credit_portal.accounts.models import Department
 from credit_portal.audit import services as audit
+from credit_portal.workdays import rules
 from credit_portal.workdays import services as workdays
 from pledges.models import RemedyRule
 from pledges.services.common import text_into
@@ -30,7 +31,7 @@ from records.models import DisclosurePeriodRule
 from records.services.credit import add_months
 
 Kind = RemedyRule.Kind
-OBJECTION_ANSWER_RULE = "objection.answer"
+OBJECTION_ANSWER_RULE = rules.OBJECTION_ANSWER
 # The order the notice lists them in: the remedies against the finding, then restoration.
 REMEDIES = (Kind.OBJECTION, Kind.RECONSIDERATION, Kind.LITIGATION)
 _NUMERALS_ZH = "一二三四五六七八九"

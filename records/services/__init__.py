@@ -6,6 +6,8 @@ from records.services.credit import (
     record_confirm,
     record_correct,
     record_create,
+    record_end,
+    record_restore,
     record_revoke,
     records_import,
 )
@@ -19,6 +21,7 @@ from records.services.entities import (
     entity_update,
     person_identity_reveal,
 )
+from records.services.workflow import department_writer, workflow_record_create
 
 __all__ = [
     "EntityInput",
@@ -27,6 +30,7 @@ __all__ = [
     "claim_decide",
     "claim_submit",
     "claim_withdraw",
+    "department_writer",
     "entity_grant_department",
     "entity_person_add",
     "entity_person_end",
@@ -36,6 +40,9 @@ __all__ = [
     "record_confirm",
     "record_correct",
     "record_create",
+    "record_end",
+    "record_restore",
     "record_revoke",
     "records_import",
+    "workflow_record_create",
 ]
