@@ -489,7 +489,7 @@ def application_decide(
     reject). Approving grants the permit: ``permit`` carries what the permit decision says
     (decision number and title, category, certificate, content, validity), and the permit record
     (catalogue item ``admin_permit``) is written for the department by the deciding reviewer, in
-    this transaction, and disclosed within 7 working days like any permit. Every error is raised
+    this transaction, and disclosed by the publication deadline like any permit. Every error is raised
     at once (keys ``reason`` and those of ``PERMIT_KEYS``), and nothing is written then. The
     working days from submission to decision are recorded (the day of submission not counted).
     Deciding again the same way is harmless and writes nothing. Side effects: audit event, the

@@ -1,7 +1,7 @@
 """The administrative permit record (行政许可信息) an approval writes through ``records``.
 
 Approving an application grants a permit, and a permit is public credit information disclosed
-within 7 working days like any other (双公示). The permit officer enters on the approval form what
+by the publication deadline (``disclosure.publish``) like any other (双公示). The permit officer enters on the approval form what
 the permit decision says, as the national permit field standard records it: the decision
 document's number and title, the permit category, the certificate (if one is issued), the content
 and the validity. The record is the deciding department's, written by the reviewer who decides

@@ -1,7 +1,12 @@
-"""The deadline rules section of the staff calendar page.
+"""The deadline rules section of the staff calendar page, and the working days of a rule for the
+texts that state a deadline.
 
 The calendar view belongs to the web app; the rules are this app's, so the page pulls them in with
-``{% load workdays %}{% deadline_rules_section %}`` rather than the view passing them."""
+``{% load workdays %}{% deadline_rules_section %}`` rather than the view passing them.
+
+A page that states a deadline takes its number from the rule in force:
+``{% working_days "DISCLOSURE_PUBLISH" as days %}{% blocktranslate %}within {{ days }} working
+days{% endblocktranslate %}``, the rule named by its constant in ``credit_portal.workdays.rules``."""
 
 from __future__ import annotations
 
@@ -12,6 +17,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 
 from credit_portal.accounts.capabilities import Cap
+from credit_portal.workdays import rules
+from credit_portal.workdays import services as workdays
 from credit_portal.workdays.forms import DeadlineRuleForm
 from credit_portal.workdays.models import DeadlineRule
 
@@ -40,6 +47,19 @@ def rule_rows(today) -> list[RuleRow]:
             current_seen.add(rule.key)
         rows.append(RuleRow(rule, rule.basis_zh if zh else rule.basis_en, status))
     return rows
+
+
+@register.simple_tag
+def working_days(rule: str) -> int:
+    """The working days of the rule named ``rule`` (a constant of ``credit_portal.workdays.rules``,
+    e.g. ``"DISCLOSURE_PUBLISH"``) in force today. An unknown name fails the page: a misspelt rule
+    must not print a wrong deadline."""
+    key = getattr(rules, rule, None)
+    if not isinstance(key, str) or not rule.isupper():
+        raise template.TemplateSyntaxError(
+            f"no deadline rule constant {rule!r} in credit_portal.workdays.rules"
+        )
+    return workdays.days_in_force(key)
 
 
 @register.inclusion_tag("workdays/deadline_rules_section.html", takes_context=True)
