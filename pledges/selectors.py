@@ -17,14 +17,17 @@ from pledges import access
 from pledges.models import (
     BreachNotice,
     ComplianceMaterial,
+    MaterialSubmission,
     Matter,
     MatterMaterial,
     PermitApplication,
     Pledge,
     PledgeTemplate,
+    RemedyRule,
 )
+from records.catalogue_data import PERMIT_CATEGORIES
 from records.identifiers import normalise_uscc
-from records.models import EntityMembership, MarketEntity
+from records.models import CatalogueItem, DisclosurePeriodRule, EntityMembership, MarketEntity
 
 PLEDGE_LIST_RELATED = (
     "entity",
@@ -35,6 +38,8 @@ PLEDGE_LIST_RELATED = (
     "association__entity",
     "performance_record",
 )
+# The catalogue item of an administrative permit (``pledges.services.permits``).
+PERMIT_ITEM = "admin_permit"
 OPEN_APPLICATIONS = (
     PermitApplication.Status.SUBMITTED,
     PermitApplication.Status.ACCEPTED,
@@ -263,3 +268,52 @@ def pending_counts(actor: Actor) -> dict[str, int]:
         "overdue": access.staff_pledges(actor).filter(status=Pledge.Status.OVERDUE).count(),
         "noticed": access.staff_pledges(actor).filter(status=Pledge.Status.NOTICED).count(),
     }
+
+
+# --- what the services read ------------------------------------------------------------------
+
+
+def permit_categories() -> list[list[str]]:
+    """``[key, zh, en]`` of the permit categories, as the catalogue item defines them now (the
+    catalogue is data the credit office edits); the national list when the item has none."""
+    item = CatalogueItem.objects.filter(code=PERMIT_ITEM).only("fields").first()
+    for definition in item.fields if item is not None else []:
+        if definition.get("key") == "permit_category" and definition.get("choices"):
+            return [list(c) for c in definition["choices"]]
+    return [list(c) for c in PERMIT_CATEGORIES]
+
+
+def materials_outcome(pledge: Pledge) -> tuple[bool, date | None]:
+    """Whether every material the pledge stands in for has come in, and the day the last of them
+    came (None while one is missing, or when the pledge stands in for none)."""
+    application = pledge.application
+    if application is None:
+        return True, None
+    missing = set(application.missing_materials.values_list("pk", flat=True))
+    if not missing:
+        return True, None
+    supplied = dict(
+        MaterialSubmission.objects.filter(application=application, material_id__in=missing).values_list(
+            "material_id", "submitted_at"
+        )
+    )
+    if set(supplied) < missing:
+        return False, None
+    return True, max(timezone.localdate(at) for at in supplied.values())
+
+
+def remedy_rules_in_force(on: date) -> dict[str, RemedyRule]:
+    """The remedy rule of each kind in force on ``on`` (the latest ``effective_from`` not after it)."""
+    found: dict[str, RemedyRule] = {}
+    for rule in RemedyRule.objects.filter(effective_from__lte=on).order_by("kind", "-effective_from"):
+        found.setdefault(rule.kind, rule)
+    return found
+
+
+def period_rule(severity: str, on: date) -> DisclosurePeriodRule | None:
+    """The disclosure-period rule for ``severity`` in force on ``on``."""
+    return (
+        DisclosurePeriodRule.objects.filter(severity=severity, effective_from__lte=on)
+        .order_by("-effective_from")
+        .first()
+    )

@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING
 from django.db import connection, transaction
 from django.utils import timezone
 
-from credit_portal.accounts.capabilities import ROLE_CAPABILITIES, Cap
 from credit_portal.accounts.models import Department, User
 from credit_portal.audit import services as audit
 from credit_portal.links import Route, path_of
+from credit_portal.notices import selectors
 from credit_portal.notices.models import Notice
 from credit_portal.outbox import services as outbox
 
@@ -29,21 +29,6 @@ if TYPE_CHECKING:
 
 _INSERT_BATCH = 500
 EMAIL_TASK = "credit_portal.notices.tasks.email_notices"
-
-
-def recipients_for(department: Department, capability: str):
-    """The active staff of an active ``department`` whose role grants ``capability``."""
-    if capability not in Cap.values:
-        # A misspelt capability would otherwise notify nobody, silently.
-        raise ValueError(f"unknown capability: {capability!r}")
-    roles = [role for role, caps in ROLE_CAPABILITIES.items() if capability in caps]
-    return User.objects.filter(
-        kind=User.Kind.STAFF,
-        is_active=True,
-        department=department,
-        department__is_active=True,
-        staff_role__in=roles,
-    ).order_by("pk")
 
 
 @transaction.atomic
@@ -64,7 +49,7 @@ def notify_department(
 
     Returns the notices created by this call: recipients who already hold a notice with
     ``dedupe_key`` get nothing new."""
-    recipients = list(recipients_for(department, capability))
+    recipients = list(selectors.recipients_for(department, capability))
     return _notify(
         actor=actor,
         recipients=recipients,

@@ -21,7 +21,8 @@ from credit_portal.accounts.capabilities import Cap
 from credit_portal.audit import services as audit
 from credit_portal.links import Route
 from credit_portal.notices import services as notices
-from pledges.models import MaterialSubmission, PermitApplication, Pledge
+from pledges import selectors
+from pledges.models import PermitApplication, Pledge
 from pledges.services.common import PLEDGE_ITEM, department_writer, one_line, text_into
 from records import services as record_services
 from records.fields import Errors
@@ -108,25 +109,6 @@ def flag_overdue(*, actor: Actor, pledge: Pledge) -> bool:
     return True
 
 
-def materials_outcome(pledge: Pledge) -> tuple[bool, date | None]:
-    """Whether every material the pledge stands in for has come in, and the day the last of them
-    came (None while one is missing, or when the pledge stands in for none)."""
-    application = pledge.application
-    if application is None:
-        return True, None
-    missing = set(application.missing_materials.values_list("pk", flat=True))
-    if not missing:
-        return True, None
-    supplied = dict(
-        MaterialSubmission.objects.filter(application=application, material_id__in=missing).values_list(
-            "material_id", "submitted_at"
-        )
-    )
-    if set(supplied) < missing:
-        return False, None
-    return True, max(timezone.localdate(at) for at in supplied.values())
-
-
 def settle_by_materials(*, actor: Actor, pledge: Pledge, today: date) -> str:
     """Put a (locked) pledge in force where its materials say it stands — the completeness check
     that supplying the last material runs, run again after something held the pledge back (a
@@ -137,7 +119,7 @@ def settle_by_materials(*, actor: Actor, pledge: Pledge, today: date) -> str:
     status it ends in."""
     if pledge.status != PStatus.ACTIVE or pledge.application_id is None or pledge.materials_due_on is None:
         return pledge.status
-    complete, last_on = materials_outcome(pledge)
+    complete, last_on = selectors.materials_outcome(pledge)
     due = pledge.materials_due_on
     if complete and (last_on is None or last_on <= due):
         fulfil(actor=actor, pledge=pledge, writer=department_writer(pledge.department), late_reason="")
@@ -240,7 +222,7 @@ def pledge_accept_late(*, actor: Actor, number: str, reason: str) -> Pledge:
         )
     if pledge.status != PStatus.OVERDUE:
         raise ValidationError({"status": [str(_("Only a pledge flagged as overdue can be accepted late."))]})
-    complete, _last_on = materials_outcome(pledge)
+    complete, _last_on = selectors.materials_outcome(pledge)
     if not complete:
         raise ValidationError(
             {
