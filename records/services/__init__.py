@@ -6,11 +6,10 @@ from records.services.credit import (
     record_confirm,
     record_correct,
     record_create,
-    record_end,
-    record_restore,
     record_revoke,
     records_import,
 )
+from records.services.endings import record_end, record_restore
 from records.services.entities import (
     EntityInput,
     PersonInput,
