@@ -12,7 +12,7 @@ from credit_portal.accounts.actors import actor_for_user, system_actor
 from credit_portal.audit.models import AuditEvent
 from credit_portal.errors import NotFound
 from credit_portal.workdays import services as workdays
-from records import services
+from records import selectors, services
 from records.fields import RecordInput
 from records.models import CreditRecord, RecordChange, RecordVersion
 from records.services import publication
@@ -167,6 +167,9 @@ class TestRestore:
             "on": "2026-12-03",
         }
         assert not CreditRecord.objects.filter(disclosure=Disclosure.PUBLISHED).exists()
+        history = selectors.record_history(record)
+        assert [e.action for e in history["events"]] == ["records.record.created", "records.record.restored"]
+        assert [c.kind for c in history["changes"]] == ["created", "restored"]
         # Stop sharing: another department learns what became of it, not what it said.
         theirs = [c for c in feed(token_for(other_department, "records:read")) if c["record"] == record.pk]
         assert [c["kind"] for c in theirs] == ["created", "restored"]
@@ -273,6 +276,10 @@ class TestEndOfADesignation:
         assert feed_kinds(record) == ["created", "expired"]
         change = RecordChange.objects.filter(record=record).last()
         assert (change.payload["status"], change.payload["disclosure_ends_on"]) == ("expired", "2026-12-04")
+        assert [e.action for e in selectors.record_history(record)["events"]] == [
+            "records.record.created",
+            "records.record.ended",
+        ]
         (event,) = events(record, "records.record.ended")
         assert event.before == {"status": "effective", "disclosure": "published", "disclosure_ends_on": None}
         assert event.after == {
