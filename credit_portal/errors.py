@@ -33,3 +33,12 @@ def raise_errors(errors: Mapping[str, list], conflict: Conflict | None = None) -
         raise ValidationError(merged)
     if conflict is not None:
         raise conflict
+
+
+class NotFound(Exception):
+    """What was asked for does not exist, or is not the actor's to see or change: the two look the
+    same, so that a refusal never reveals whether something exists (HTTP 404, the portal's page).
+
+    Services and selectors raise this, never ``Http404``: the web doors answer it with the portal's
+    404 page (``credit_portal.web.errors.DomainErrorsMiddleware``), the API with its 404 body
+    (``credit_portal.api.errors``)."""

@@ -17,12 +17,16 @@ so, and the web server, the Celery worker and beat refuse to start without it
 (:func:`refuse_to_start_without_site_url`, called where the demo-account refusal is). A loopback
 address over http (a local run with production settings, the benchmark) only warns, ``web.W001``.
 See docs/adr/0010.
-"""
+
+A page of the portal is named by a :class:`Route` (its URL pattern and arguments) where a service
+says where a notice leads: services name the page, they never build its address; the address is
+made once, where the link is written (``credit_portal.notices``)."""
 
 from __future__ import annotations
 
 import ipaddress
-from urllib.parse import urlsplit
+from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -83,6 +87,44 @@ def absolute(path: str) -> str:
     if not path.startswith("/") or path.startswith("//") or "\\" in path:
         raise ValueError(f"not a path of this portal: {path!r}")
     return site_url() + path
+
+
+class Route:
+    """A page of the portal: ``Route("staff:complaint_detail", complaint.pk)``, with a query string
+    from ``query`` (``Route("staff:board_index", query={"department": 3})``). Its :meth:`path`
+    is ``reverse``'s, followed by the query."""
+
+    __slots__ = ("args", "name", "query")
+
+    def __init__(self, name: str, *args: Any, query: dict[str, Any] | None = None):
+        self.name = name
+        self.args = args
+        self.query = dict(query or {})
+
+    def path(self) -> str:
+        from django.urls import reverse  # not at import: the settings import this module
+
+        path = reverse(self.name, args=self.args)
+        return f"{path}?{urlencode(self.query)}" if self.query else path
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Route) and (self.name, self.args, self.query) == (
+            other.name,
+            other.args,
+            other.query,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.args, tuple(self.query.items())))
+
+    def __repr__(self) -> str:
+        return f"Route({self.name!r}, *{self.args!r}, query={self.query!r})"
+
+
+def path_of(link: str | Route) -> str:
+    """A notice's link as the path it is stored as: a :class:`Route` made into its path, a path
+    (or "") as it is."""
+    return link.path() if isinstance(link, Route) else link
 
 
 def is_loopback(host: str) -> bool:

@@ -40,10 +40,14 @@ def per_process(seconds: float) -> Callable[[Callable[[], T]], Callable[[], T]]:
                 kept[key] = (now + seconds, value)
             return value
 
-        def forget() -> None:
-            """Drop the active language's copy: the next call builds it again."""
+        def forget(*, every_language: bool = False) -> None:
+            """Drop the active language's copy (every language's, for a value that does not
+            depend on it): the next call builds it again."""
             with lock:
-                kept.pop(get_language() or "", None)
+                if every_language:
+                    kept.clear()
+                else:
+                    kept.pop(get_language() or "", None)
 
         memoised.forget = forget  # type: ignore[attr-defined]
         return memoised

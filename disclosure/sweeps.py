@@ -24,13 +24,15 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.db.models import Count, DateField, Func, IntegerField, Min, Q, Value
-from django.urls import reverse
 from django.utils import timezone
 
 from credit_portal.accounts.actors import Actor, system_actor
 from credit_portal.accounts.capabilities import Cap
 from credit_portal.accounts.models import Department
+from credit_portal.links import Route
 from credit_portal.notices import services as notices
+from credit_portal.workdays import rules
+from credit_portal.workdays import services as workdays
 from records.models import CreditRecord
 from records.services import publication
 
@@ -152,17 +154,19 @@ def escalate_pending(*, actor: Actor, today: date) -> dict:
     groups = pending_by_department(today)
     departments = Department.objects.in_bulk([g.department_id for g in groups])
     counts = {"at_risk": 0, "overdue": 0, "notices": 0}
+    # The notices state the deadline of the rule in force today.
+    days = workdays.deadline_days(rules.DISCLOSURE_PUBLISH, today) if groups else 0
     for group in groups:
         department = departments[group.department_id]
         counts["at_risk"] += group.at_risk
         counts["overdue"] += group.overdue
         if group.at_risk:
             counts["notices"] += _notify(
-                actor, department, KIND_AT_RISK, today, *_at_risk_text(group), anchor="at_risk"
+                actor, department, KIND_AT_RISK, today, *_at_risk_text(group, days), anchor="at_risk"
             )
         if group.overdue:
             counts["notices"] += _notify(
-                actor, department, KIND_OVERDUE, today, *_overdue_text(group), anchor="overdue"
+                actor, department, KIND_OVERDUE, today, *_overdue_text(group, days), anchor="overdue"
             )
     if counts["overdue"]:
         logger.warning("%d record(s) overdue for publication on %s", counts["overdue"], today)
@@ -183,6 +187,7 @@ def escalate_withdrawal_overdue(*, actor: Actor, today: date) -> dict:
     total = sum(groups.values())
     sent = 0
     if groups:
+        days = workdays.deadline_days(rules.DISCLOSURE_WITHDRAW, today)
         logger.error(
             "%d record(s) still published after their withdrawal deadline (departments %s)",
             total,
@@ -197,41 +202,42 @@ def escalate_withdrawal_overdue(*, actor: Actor, today: date) -> dict:
                 today,
                 "已撤销的信用记录超期仍在公示",
                 "Revoked records still published after their withdrawal deadline",
-                f"{n} 条已撤销的信用记录超过撤下期限（撤销之日起3个工作日）仍在公示，请立即处理并联系信用办。",
+                f"{n} 条已撤销的信用记录超过撤下期限（撤销之日起{days}个工作日）仍在公示，请立即处理并联系信用办。",
                 f"{n} revoked record(s) are still published after their withdrawal deadline "
-                "(3 working days after the revocation). Withdraw them now and tell the credit office.",
+                f"({days} working days after the revocation). Withdraw them now and tell the credit office.",
                 anchor="not_withdrawn",
             )
     return {"withdrawal_overdue": total, "withdrawal_notices": sent}
 
 
-def _at_risk_text(g: PendingCounts) -> tuple[str, str, str, str]:
+def _at_risk_text(g: PendingCounts, days: int) -> tuple[str, str, str, str]:
+    """``days``: the working days the publication rule in force allows."""
     subject_zh = f"{g.at_risk} 条信用记录即将超过公示期限"
     subject_en = f"{g.at_risk} credit record(s) due for publication within 1 working day"
     body_zh = (
         f"{g.at_risk} 条待公示的信用记录须在1个工作日内（含今天）上网公示，其中 {g.due_today} 条今天到期"
         f"（最早期限 {g.earliest_due.isoformat()}）。"
-        f"待审核的草稿共 {g.drafts} 条：请审核确认，以便按时公示（行政决定作出之日起7个工作日内）。"
+        f"待审核的草稿共 {g.drafts} 条：请审核确认，以便按时公示（行政决定作出之日起{days}个工作日内）。"
     )
     body_en = (
         f"{g.at_risk} credit record(s) awaiting publication are due within 1 working day (today "
         f"included), {g.due_today} of them today (earliest deadline {g.earliest_due.isoformat()}). "
         f"Drafts awaiting review: {g.drafts}. Review and confirm them so that they are published on "
-        "time (within 7 working days of the decision)."
+        f"time (within {days} working days of the decision)."
     )
     return subject_zh, subject_en, body_zh, body_en
 
 
-def _overdue_text(g: PendingCounts) -> tuple[str, str, str, str]:
+def _overdue_text(g: PendingCounts, days: int) -> tuple[str, str, str, str]:
     subject_zh = f"{g.overdue} 条信用记录已超过公示期限"
     subject_en = f"{g.overdue} credit record(s) overdue for publication"
     body_zh = (
-        f"{g.overdue} 条信用记录已超过公示期限（行政决定作出之日起7个工作日内）仍未公示"
+        f"{g.overdue} 条信用记录已超过公示期限（行政决定作出之日起{days}个工作日内）仍未公示"
         f"（最早期限 {g.earliest_due.isoformat()}）。待审核的草稿共 {g.drafts} 条。"
         "请尽快审核确认；公示时将记为逾期公示。"
     )
     body_en = (
-        f"{g.overdue} credit record(s) have passed their publication deadline (7 working days after "
+        f"{g.overdue} credit record(s) have passed their publication deadline ({days} working days after "
         f"the decision) and are not yet published (earliest deadline {g.earliest_due.isoformat()}). "
         f"Drafts awaiting review: {g.drafts}. Review them now; they will be recorded as published late."
     )
@@ -252,7 +258,7 @@ def _notify(
 ) -> int:
     """Notify the department's reviewers and administrators once per kind and day. Returns the
     number of notices created by this call (0 on every run after the first of the day)."""
-    link = f"{reverse('staff:board_index')}?department={department.pk}&section={anchor}"
+    link = Route("staff:board_index", query={"department": department.pk, "section": anchor})
     key = f"{kind}:{department.code}:{today.isoformat()}"
     created = 0
     for capability in RECIPIENT_CAPABILITIES:

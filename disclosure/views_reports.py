@@ -26,6 +26,7 @@ from credit_portal.web.decorators import entity_user_required, staff_required
 from credit_portal.web.submission import submit
 from disclosure.models import CreditReport
 from disclosure.reports import agencies, numbers, qr, selectors, services
+from disclosure.reports import verification as checks
 from disclosure.reports.forms import (
     AgencyForm,
     CappedMemoryUploadHandler,
@@ -304,14 +305,14 @@ def verify_report(request, number: str):
     JSON document, or this PDF file, the one issued? A malformed, unknown or unissued number gets
     the same page, with 404, revealing nothing else."""
     # Before anything reads the body: an uploaded PDF stays in memory, up to the cap, never on disk.
-    upload = CappedMemoryUploadHandler(request, max_bytes=services.PDF_CHECK_MAX_BYTES)
+    upload = CappedMemoryUploadHandler(request, max_bytes=checks.PDF_CHECK_MAX_BYTES)
     request.upload_handlers = [upload]
     return _verify_report(request, number, upload)
 
 
 @csrf_protect
 def _verify_report(request, number: str, upload: CappedMemoryUploadHandler):
-    verification = services.report_verify(number)
+    verification = checks.report_verify(number)
     if verification is None:
         return render(request, "reports/verify_missing.html", {"form": VerifyForm()}, status=404)
     posted = request.method == "POST"
@@ -323,14 +324,14 @@ def _verify_report(request, number: str, upload: CappedMemoryUploadHandler):
         if upload.too_large:
             pdf_form.is_valid()
             pdf_form.errors.pop("pdf", None)
-            pdf_form.add_error("pdf", services.pdf_too_large_message())
+            pdf_form.add_error("pdf", checks.pdf_too_large_message())
         elif pdf_form.is_valid():
             try:
-                pdf_matches = services.pdf_matches(verification.report, pdf_form.cleaned_data["pdf"])
+                pdf_matches = checks.pdf_matches(verification.report, pdf_form.cleaned_data["pdf"])
             except ValidationError as exc:
                 _add_errors(pdf_form, exc)
     elif posted and check_form.is_valid():
-        matches = services.document_matches(verification.report, check_form.cleaned_data["document"])
+        matches = checks.document_matches(verification.report, check_form.cleaned_data["document"])
         if matches is None:
             check_form.add_error("document", _("This is not a JSON document."))
     return render(

@@ -1,7 +1,7 @@
 """Object-level access for the pledge doors (Zulip's ``access_*`` helpers).
 
-The capability is checked first, before any look-up; then the object is returned, or a 404 that
-does not reveal whether it exists. Staff read their own department's matters, applications and
+The capability is checked first, before any look-up; then the object is returned, or ``NotFound``
+(a 404 at every door) that does not reveal whether it exists. Staff read their own department's matters, applications and
 pledges (the credit office reads every department's) and act only on their own department's:
 a decision, a breach and its negative credit record are the overseeing department's own acts.
 Self-service users see what belongs to the entities they act for."""
@@ -9,8 +9,8 @@ Self-service users see what belongs to the entities they act for."""
 from __future__ import annotations
 
 from django.db.models import QuerySet
-from django.http import Http404
 
+from credit_portal import rows
 from credit_portal.accounts.actors import Actor
 from credit_portal.accounts.capabilities import Cap
 from pledges.models import Matter, PermitApplication, Pledge
@@ -25,11 +25,7 @@ def member_entity_ids(actor: Actor) -> QuerySet:
 
 def _for_department(actor: Actor, qs: QuerySet, field: str, *, write: bool) -> QuerySet:
     actor.require(Cap.PLEDGES_MANAGE)
-    if write or not actor.can(Cap.ALL_DEPARTMENTS):
-        if actor.department_id is None:
-            return qs.none()
-        qs = qs.filter(**{field: actor.department_id})
-    return qs
+    return rows.of_department(qs, actor, field=field, credit_office=not write)
 
 
 def staff_matters(actor: Actor, *, write: bool = False) -> QuerySet[Matter]:
@@ -44,28 +40,21 @@ def staff_pledges(actor: Actor, *, write: bool = False) -> QuerySet[Pledge]:
     return _for_department(actor, Pledge.objects.all(), "department_id", write=write)
 
 
-def get_or_404(qs: QuerySet, **lookup):
-    obj = qs.filter(**lookup).first()
-    if obj is None:
-        raise Http404
-    return obj
-
-
 def application_for_staff(actor: Actor, number: str) -> PermitApplication:
     qs = staff_applications(actor).select_related("matter", "matter__department", "entity", "applicant")
-    return get_or_404(qs, number=number.upper())
+    return rows.one_or_not_found(qs, number=number.upper())
 
 
 def pledge_for_staff(actor: Actor, number: str) -> Pledge:
     qs = staff_pledges(actor).select_related(
         "entity", "department", "application", "application__matter", "template", "association__entity"
     )
-    return get_or_404(qs, number=number.upper())
+    return rows.one_or_not_found(qs, number=number.upper())
 
 
 def matter_for_staff(actor: Actor, pk: int) -> Matter:
     """A matter of the actor's own department (matters are edited only by their department)."""
-    return get_or_404(staff_matters(actor, write=True).select_related("department"), pk=pk)
+    return rows.one_or_not_found(staff_matters(actor, write=True).select_related("department"), pk=pk)
 
 
 def my_applications(actor: Actor) -> QuerySet[PermitApplication]:
@@ -78,16 +67,21 @@ def my_pledges(actor: Actor) -> QuerySet[Pledge]:
 
 def application_for_member(actor: Actor, number: str) -> PermitApplication:
     qs = my_applications(actor).select_related("matter", "matter__department", "entity")
-    return get_or_404(qs, number=number.upper())
+    return rows.one_or_not_found(qs, number=number.upper())
 
 
 def pledge_for_member(actor: Actor, number: str) -> Pledge:
     qs = my_pledges(actor).select_related(
         "entity", "department", "application", "application__matter", "template", "association__entity"
     )
-    return get_or_404(qs, number=number.upper())
+    return rows.one_or_not_found(qs, number=number.upper())
 
 
 def my_associations(actor: Actor) -> QuerySet[IndustryAssociation]:
     """The industry associations whose entity the self-service actor acts for."""
     return IndustryAssociation.objects.filter(entity_id__in=member_entity_ids(actor)).select_related("entity")
+
+
+def association_for_member(actor: Actor, association_id: int) -> IndustryAssociation:
+    """An association the self-service actor acts for, or ``NotFound``."""
+    return rows.one_or_not_found(my_associations(actor), pk=association_id)

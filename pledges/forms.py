@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from credit_portal.web.rendering import required_if
 from pledges.files import max_bytes
 from pledges.models import BreachNotice, Matter, PermitApplication, Pledge, RemedyRule
+from pledges.selectors import permit_categories
 from pledges.services import (
     BREACH_SEVERITIES,
     PERMIT_KEYS,
@@ -23,7 +24,6 @@ from pledges.services import (
     PermitInput,
     PledgeSigning,
     Signature,
-    permit_categories,
 )
 from records.models import Severity
 from records.services.credit import add_months

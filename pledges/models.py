@@ -189,7 +189,7 @@ class PermitApplication(models.Model):
     # twice (a double click, a resend after a dropped connection) makes one application.
     submission_key = models.UUIDField(_("submission key"), null=True, blank=True, editable=False)
     # Written with the approval, in the same transaction: the administrative permit itself, a
-    # record of the deciding department disclosed within 7 working days like any permit.
+    # record of the deciding department disclosed by the publication deadline like any permit.
     permit_record = models.ForeignKey(
         CreditRecord,
         null=True,

@@ -8,23 +8,26 @@ from datetime import date, datetime, time, timedelta
 
 from django.db.models import Case, Count, F, FloatField, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.db.models.aggregates import Aggregate
-from django.http import Http404
 from django.utils import timezone
 
 from credit_portal.accounts.actors import Actor
 from credit_portal.accounts.capabilities import Cap
+from credit_portal.errors import NotFound
 from pledges import access
 from pledges.models import (
     BreachNotice,
     ComplianceMaterial,
+    MaterialSubmission,
     Matter,
     MatterMaterial,
     PermitApplication,
     Pledge,
     PledgeTemplate,
+    RemedyRule,
 )
+from records.catalogue_data import PERMIT_CATEGORIES
 from records.identifiers import normalise_uscc
-from records.models import EntityMembership
+from records.models import CatalogueItem, DisclosurePeriodRule, EntityMembership, MarketEntity
 
 PLEDGE_LIST_RELATED = (
     "entity",
@@ -35,6 +38,8 @@ PLEDGE_LIST_RELATED = (
     "association__entity",
     "performance_record",
 )
+# The catalogue item of an administrative permit (``pledges.services.permits``).
+PERMIT_ITEM = "admin_permit"
 OPEN_APPLICATIONS = (
     PermitApplication.Status.SUBMITTED,
     PermitApplication.Status.ACCEPTED,
@@ -55,7 +60,7 @@ def published_matters() -> QuerySet[Matter]:
 
 
 def published_matter(department_code: str, code: str) -> Matter:
-    """A published matter with its materials, current template and education, or 404."""
+    """A published matter with its materials, current template and education, or ``NotFound``."""
     matter = (
         Matter.objects.filter(
             is_published=True, department__is_active=True, department__code=department_code.upper(), code=code
@@ -68,7 +73,7 @@ def published_matter(department_code: str, code: str) -> Matter:
         .first()
     )
     if matter is None:
-        raise Http404
+        raise NotFound
     matter.template = matter.current_template()
     return matter
 
@@ -110,7 +115,7 @@ def public_pledges(code: str = "") -> QuerySet[Pledge]:
 def public_pledge(number: str) -> Pledge:
     pledge = Pledge.objects.select_related(*PLEDGE_LIST_RELATED).filter(number=str(number).upper()).first()
     if pledge is None:
-        raise Http404
+        raise NotFound
     return pledge
 
 
@@ -152,6 +157,11 @@ def my_pledge_list(actor: Actor) -> QuerySet[Pledge]:
 
 
 # --- applications -------------------------------------------------------------------------------
+
+
+def entity_choices(actor: Actor) -> list[MarketEntity]:
+    """The entities the actor may apply for, for a form's choices."""
+    return list(MarketEntity.objects.filter(pk__in=access.member_entity_ids(actor)).order_by("code"))
 
 
 def staff_application_queue(actor: Actor, *, status: str = "") -> QuerySet[PermitApplication]:
@@ -258,3 +268,52 @@ def pending_counts(actor: Actor) -> dict[str, int]:
         "overdue": access.staff_pledges(actor).filter(status=Pledge.Status.OVERDUE).count(),
         "noticed": access.staff_pledges(actor).filter(status=Pledge.Status.NOTICED).count(),
     }
+
+
+# --- what the services read ------------------------------------------------------------------
+
+
+def permit_categories() -> list[list[str]]:
+    """``[key, zh, en]`` of the permit categories, as the catalogue item defines them now (the
+    catalogue is data the credit office edits); the national list when the item has none."""
+    item = CatalogueItem.objects.filter(code=PERMIT_ITEM).only("fields").first()
+    for definition in item.fields if item is not None else []:
+        if definition.get("key") == "permit_category" and definition.get("choices"):
+            return [list(c) for c in definition["choices"]]
+    return [list(c) for c in PERMIT_CATEGORIES]
+
+
+def materials_outcome(pledge: Pledge) -> tuple[bool, date | None]:
+    """Whether every material the pledge stands in for has come in, and the day the last of them
+    came (None while one is missing, or when the pledge stands in for none)."""
+    application = pledge.application
+    if application is None:
+        return True, None
+    missing = set(application.missing_materials.values_list("pk", flat=True))
+    if not missing:
+        return True, None
+    supplied = dict(
+        MaterialSubmission.objects.filter(application=application, material_id__in=missing).values_list(
+            "material_id", "submitted_at"
+        )
+    )
+    if set(supplied) < missing:
+        return False, None
+    return True, max(timezone.localdate(at) for at in supplied.values())
+
+
+def remedy_rules_in_force(on: date) -> dict[str, RemedyRule]:
+    """The remedy rule of each kind in force on ``on`` (the latest ``effective_from`` not after it)."""
+    found: dict[str, RemedyRule] = {}
+    for rule in RemedyRule.objects.filter(effective_from__lte=on).order_by("kind", "-effective_from"):
+        found.setdefault(rule.kind, rule)
+    return found
+
+
+def period_rule(severity: str, on: date) -> DisclosurePeriodRule | None:
+    """The disclosure-period rule for ``severity`` in force on ``on``."""
+    return (
+        DisclosurePeriodRule.objects.filter(severity=severity, effective_from__lte=on)
+        .order_by("-effective_from")
+        .first()
+    )

@@ -26,7 +26,6 @@ from pledges.forms import (
     PublicPledgeForm,
 )
 from pledges.models import BreachNotice, EducationAcknowledgement, MaterialSubmission, Pledge
-from pledges.services.applications import entity_choices
 
 RECENT = 50
 
@@ -39,7 +38,7 @@ def pledge_my_home(request):
         request,
         "pledges/my/home.html",
         {
-            "entities": entity_choices(actor),
+            "entities": selectors.entity_choices(actor),
             "applications": selectors.my_application_list(actor)[:RECENT],
             "pledges": selectors.my_pledge_list(actor)[:RECENT],
             "associations": list(access.my_associations(actor)),
@@ -85,7 +84,7 @@ def _application_page(request, matter, entity, entities, form, status=200):
 @require_http_methods(["GET", "POST"])
 def application_create(request, department: str, code: str):
     matter = selectors.published_matter(department, code)
-    entities = entity_choices(request.actor)
+    entities = selectors.entity_choices(request.actor)
     entity = _chosen_entity(request, entities)
     materials = list(matter.materials.all())
     form_kwargs = {"matter": matter, "materials": materials, "template": matter.template}
@@ -340,7 +339,7 @@ def pledge_my_defence_file(request, number: str, notice_id: int):
 @entity_user_required
 @require_http_methods(["GET", "POST"])
 def pledge_public_create(request):
-    entities = entity_choices(request.actor)
+    entities = selectors.entity_choices(request.actor)
     form = PublicPledgeForm(request.POST or None, entities=entities)
     if request.method == "POST":
         outcome = submit(

@@ -1,16 +1,16 @@
 """Object-level access to entities: who may edit an entity, who may act for it.
 
 Capabilities (``actor.require``) are checked first, for every kind of actor, before any look-up;
-then these helpers decide on the object and answer 404 for both "missing" and "not yours", so a
-refusal never reveals whether something exists."""
+then these helpers decide on the object and raise ``NotFound`` (a 404 at every door) for both
+"missing" and "not yours", so a refusal never reveals whether something exists."""
 
 from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, QuerySet
-from django.http import Http404
 
 from credit_portal.accounts.actors import Actor
 from credit_portal.accounts.capabilities import Cap
+from credit_portal.errors import NotFound
 from records.models import EntityMembership, MarketEntity, MarketEntityGroupObjectPermission
 
 CHANGE_ENTITY = "change_marketentity"
@@ -45,16 +45,16 @@ def annotate_editable(qs: QuerySet[MarketEntity], actor: Actor) -> QuerySet[Mark
 
 
 def entity_for_edit(actor: Actor, code: str) -> MarketEntity:
-    """The entity ``actor`` may edit, or 404 (missing and not-yours look the same)."""
+    """The entity ``actor`` may edit, or ``NotFound`` (missing and not-yours look the same)."""
     actor.require(Cap.ENTITIES_WRITE)
     entity = MarketEntity.objects.filter(code=code.upper()).first()
     if entity is None or not can_edit_entity(actor, entity):
-        raise Http404
+        raise NotFound
     return entity
 
 
 def entity_for_member(actor: Actor, code: str) -> tuple[MarketEntity, EntityMembership]:
-    """An entity the self-service user is a member of, or 404."""
+    """An entity the self-service user is a member of, or ``NotFound``."""
     actor.require(Cap.OWN_ENTITY)
     membership = (
         EntityMembership.objects.select_related("entity", "entity__division")
@@ -62,5 +62,5 @@ def entity_for_member(actor: Actor, code: str) -> tuple[MarketEntity, EntityMemb
         .first()
     )
     if membership is None:
-        raise Http404
+        raise NotFound
     return membership.entity, membership

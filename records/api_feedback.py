@@ -13,6 +13,7 @@ from credit_portal.api.validation import validated
 from credit_portal.api.views import ThrottleFirstMixin
 from credit_portal.idempotency.api import idempotent
 from credit_portal.workdays import services as workdays
+from records import selectors
 from records.models import Complaint
 from records.services import complaints as complaint_services
 
@@ -114,5 +115,5 @@ class ComplaintDetail(ThrottleFirstMixin, APIView):
 
     @extend_schema(responses={200: ComplaintSerializer})
     def get(self, request, tracking_number: str):
-        complaint = complaint_services.complaint_for_hotline(actor_for_request(request), tracking_number)
+        complaint = selectors.complaint_for_hotline(actor_for_request(request), tracking_number)
         return Response(ComplaintSerializer(complaint).data)

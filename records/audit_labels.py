@@ -49,7 +49,9 @@ action_labels.update(
         "records.record.corrected": _("Record corrected"),
         "records.record.created": _("Record created"),
         "records.record.discarded": _("Draft record discarded"),
+        "records.record.ended": _("Designation ended"),
         "records.record.imported": _("Records imported"),
+        "records.record.restored": _("Credit restored"),
         "records.record.revoked": _("Record revoked"),
     }
 )

@@ -135,6 +135,9 @@ FIELDS_BY_LAYOUT = {"punishment": PUNISHMENT_FIELDS, "permit": PERMIT_FIELDS, "g
 # Items that only their procedure writes (a designation with its notice and defence window, a
 # pledge and its performance): the record form, files and the records API refuse them.
 WORKFLOW_ONLY = ["abnormal_list", "serious_list", "pledge_performance", "pledge_breach"]
+# Items whose records are designations (list entries): they stand until the designation ends
+# (``records.services.record_end``), not until a disclosure period runs out.
+DESIGNATION_ITEMS = ("abnormal_list", "serious_list")
 
 # Disclosure periods by severity (months from the decision date), entered as data so that the next
 # rule is an edit, not a release. A decision follows the rule in force on its date; no rule covers

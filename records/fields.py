@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from credit_portal import i18n, personal_data
 from credit_portal.i18n import either, interpolate
 from credit_portal.text import refuse_invisible
+from credit_portal.workdays import rules
 from records.identifiers import mask_identity_number, normalise_uscc, validate_resident_id, validate_uscc
 from records.models import CatalogueItem, Severity
 
@@ -37,7 +38,7 @@ SEVERITY_WORDS = {
 EARLIEST_DECISION = date(1949, 10, 1)
 # ``CreditRecord.disclosure_months`` is a PositiveSmallIntegerField.
 MAX_DISCLOSURE_MONTHS_COLUMN = 32767
-PUBLISH_RULE = "disclosure.publish"
+PUBLISH_RULE = rules.DISCLOSURE_PUBLISH
 
 
 @dataclass

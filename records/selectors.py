@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
-from django.db.models import F, Prefetch, Q, QuerySet
-from django.db.models.functions import Length
-from django.http import Http404
+from typing import Any
 
+from django.db.models import Case, Exists, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Value, When
+from django.db.models.functions import Length
+
+from credit_portal import rows
 from credit_portal.accounts.actors import Actor
 from credit_portal.accounts.capabilities import Cap
+from credit_portal.accounts.models import Department
+from credit_portal.errors import NotFound
+from credit_portal.numbers import normalise_reference
 from records import search
 from records.access import annotate_editable, department_grants
 from records.models import (
     CatalogueItem,
+    Complaint,
     CreditRecord,
     EntityClaim,
     EntityMembership,
     EntityPerson,
     MarketEntity,
+    Objection,
     RecordChange,
 )
 
@@ -127,7 +134,7 @@ def records_for_staff(
 
 def record_for_staff(actor: Actor, record_id: int) -> CreditRecord:
     """A record as staff may see it: any department's public or shared record; an authorised-use
-    record only by its department (and the credit office). 404 otherwise."""
+    record only by its department (and the credit office). ``NotFound`` otherwise."""
     actor.require(Cap.RECORDS_READ)
     record = (
         CreditRecord.objects.select_related("entity", "item", "department", "entity__division")
@@ -135,10 +142,10 @@ def record_for_staff(actor: Actor, record_id: int) -> CreditRecord:
         .first()
     )
     if record is None:
-        raise Http404
+        raise NotFound
     own = actor.can(Cap.ALL_DEPARTMENTS) or record.department_id == actor.department_id
     if not own and record.item.use_scope == CatalogueItem.UseScope.AUTHORISED:
-        raise Http404
+        raise NotFound
     return record
 
 
@@ -174,9 +181,7 @@ def records_visible_to_agencies(actor: Actor) -> QuerySet[CreditRecord]:
 
 
 def _department_scope(actor: Actor, qs: QuerySet) -> QuerySet:
-    if actor.can(Cap.ALL_DEPARTMENTS):
-        return qs
-    return qs.filter(department_id=actor.department_id)
+    return rows.of_department(qs, actor)
 
 
 def review_queue(actor: Actor) -> dict:
@@ -237,7 +242,7 @@ def pending_proposal(record: CreditRecord):
 
 
 def proposal_record_id(actor: Actor, proposal_id: int) -> int:
-    """The record a proposal of the actor's department is about; 404 for any other."""
+    """The record a proposal of the actor's department is about; ``NotFound`` for any other."""
     from records.models import RecordProposal
 
     record_id = (
@@ -246,7 +251,7 @@ def proposal_record_id(actor: Actor, proposal_id: int) -> int:
         .first()
     )
     if record_id is None:
-        raise Http404
+        raise NotFound
     return record_id
 
 
@@ -308,3 +313,157 @@ def proposal_changes(proposal) -> list[tuple[str, str, str]]:
         if str(current.get(key, "")) != str(value):
             rows.append((label, str(current.get(key, "")), str(value)))
     return rows
+
+
+# --- objections and complaints ---------------------------------------------------------------------
+
+# Records that can be objected to: those that stand and are not already contested.
+OBJECTABLE = (CreditRecord.Status.EFFECTIVE, CreditRecord.Status.CORRECTED)
+
+
+def parse_record_id(value: Any) -> int | None:
+    """A record number as a person gives it (a form field, a query parameter); None for anything
+    that cannot be one."""
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number < 2**63 else None
+
+
+def member_records(actor: Actor) -> QuerySet[CreditRecord]:
+    """Every record (all statuses) of the entities the self-service user acts for, each marked
+    ``has_pending_objection``."""
+    actor.require(Cap.OWN_ENTITY)
+    entities = EntityMembership.objects.filter(user=actor.user).values("entity_id")
+    pending = Objection.objects.filter(record=OuterRef("pk"), status=Objection.Status.PENDING)
+    return (
+        CreditRecord.objects.filter(entity_id__in=entities)
+        .select_related("entity", "item", "department")
+        .annotate(has_pending_objection=Exists(pending))
+        .order_by("-decision_date", "-id")
+    )
+
+
+def member_record(actor: Actor, record_id: int) -> CreditRecord:
+    """One record of an entity the user acts for, or ``NotFound`` (missing and not-yours look the
+    same)."""
+    return rows.one_or_not_found(member_records(actor), pk=record_id)
+
+
+def public_record(record_id: Any) -> CreditRecord | None:
+    """A published record, as the public may see it (None for anything else)."""
+    pk = parse_record_id(record_id)
+    if pk is None:
+        return None
+    return (
+        CreditRecord.objects.select_related("entity", "item", "department")
+        .filter(pk=pk, disclosure=CreditRecord.Disclosure.PUBLISHED)
+        .first()
+    )
+
+
+def my_objections(actor: Actor) -> QuerySet[Objection]:
+    """Objections made through ``/my/`` on records of the entities the user acts for."""
+    actor.require(Cap.OWN_ENTITY)
+    entities = EntityMembership.objects.filter(user=actor.user).values("entity_id")
+    return (
+        Objection.objects.filter(record__entity_id__in=entities, submitted_by__isnull=False)
+        .select_related("record", "record__entity", "record__department", "submitted_by")
+        .order_by("-submitted_at", "-id")
+    )
+
+
+def objections_for_department(actor: Actor, *, status: str = "") -> QuerySet[Objection]:
+    """The department's queue (every department's for the credit office): pending first, the
+    earliest due first."""
+    actor.require(Cap.OBJECTIONS_ANSWER)
+    qs = Objection.objects.select_related("record", "record__entity", "record__department")
+    qs = rows.of_department(qs, actor, field="record__department_id")
+    if status:
+        qs = qs.filter(status=status)
+    return qs.annotate(
+        pending_first=Case(
+            When(status=Objection.Status.PENDING, then=Value(0)),
+            default=Value(1),
+            output_field=IntegerField(),
+        )
+    ).order_by("pending_first", "answer_due_on", "-submitted_at", "-id")
+
+
+def objection_for_staff(actor: Actor, objection_id: int) -> Objection:
+    return rows.one_or_not_found(
+        objections_for_department(actor).select_related("record__item"), pk=objection_id
+    )
+
+
+def objection_by_reference(reference: Any) -> Objection | None:
+    """For the public tracking page: the objection with this reference, if any."""
+    text = normalise_reference(reference, Objection.REFERENCE_PREFIX)
+    if len(text) != len(Objection.REFERENCE_PREFIX) + Objection.REFERENCE_LENGTH:
+        return None
+    return Objection.objects.filter(reference=text).first()
+
+
+def active_departments() -> QuerySet[Department]:
+    return Department.objects.filter(is_active=True).order_by("code")
+
+
+def complaints_for_department(actor: Actor, *, status: str = "") -> QuerySet[Complaint]:
+    """The department's queue (every department's for the credit office): open ones first, the
+    earliest due first."""
+    actor.require(Cap.COMPLAINTS_HANDLE)
+    qs = rows.of_department(Complaint.objects.select_related("department", "entity"), actor)
+    if status:
+        qs = qs.filter(status=status)
+    return qs.annotate(
+        open_first=Case(
+            When(status=Complaint.Status.RECEIVED, then=Value(0)),
+            default=Value(1),
+            output_field=IntegerField(),
+        )
+    ).order_by("open_first", "answer_due_on", "-submitted_at", "-id")
+
+
+def complaint_for_staff(actor: Actor, complaint_id: int) -> Complaint:
+    return rows.one_or_not_found(complaints_for_department(actor), pk=complaint_id)
+
+
+def complaint_by_tracking_number(value: Any) -> Complaint | None:
+    """For the public tracking page: the complaint with this tracking number, if any."""
+    text = normalise_reference(value, Complaint.TRACKING_PREFIX)
+    if len(text) != len(Complaint.TRACKING_PREFIX) + Complaint.TRACKING_LENGTH:
+        return None
+    return Complaint.objects.select_related("department").filter(tracking_number=text).first()
+
+
+def complaint_for_hotline(actor: Actor, tracking_number: str) -> Complaint:
+    """A complaint the actor's department submitted through the API, by tracking number; else
+    ``NotFound``."""
+    actor.require(Cap.COMPLAINTS_SUBMIT)
+    complaint = (
+        Complaint.objects.select_related("department", "entity")
+        .filter(
+            tracking_number=normalise_reference(tracking_number, Complaint.TRACKING_PREFIX),
+            channel=Complaint.Channel.API,
+        )
+        .first()
+    )
+    department_id = actor.department_id
+    if complaint is None or department_id is None or complaint.submitted_by_id != department_id:
+        raise NotFound
+    return complaint
+
+
+def objection_received(objection_id: int | None) -> Objection | None:
+    """For the result page of a public objection (its session only): the objection just made."""
+    if objection_id is None:
+        return None
+    return Objection.objects.filter(pk=objection_id).first()
+
+
+def complaint_received(complaint_id: int | None) -> Complaint | None:
+    """For the result page of a public submission (its session only): the complaint just filed."""
+    if complaint_id is None:
+        return None
+    return Complaint.objects.select_related("department").filter(pk=complaint_id).first()

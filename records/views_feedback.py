@@ -31,6 +31,7 @@ from credit_portal.web.registry import DashboardPanel, NavItem, dashboard_panels
 from credit_portal.web.rendering import required_if
 from credit_portal.web.submission import submit
 from credit_portal.workdays import services as workdays
+from records import selectors
 from records.fields import public_fields
 from records.models import Complaint, CreditRecord, Objection, Severity
 from records.services import complaints as complaint_services
@@ -225,7 +226,7 @@ class ComplaintForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["department"].choices = [("", "—")] + [
-            (d.code, d.name) for d in complaint_services.active_departments()
+            (d.code, d.name) for d in selectors.active_departments()
         ]
 
 
@@ -249,8 +250,7 @@ class ComplaintTransferForm(forms.Form):
     def __init__(self, *args, current_department_id: int | None = None, **kwargs):
         super().__init__(*args, prefix="transfer", **kwargs)
         self.fields["department"].choices = [("", "—")] + [
-            (d.code, d.name)
-            for d in complaint_services.active_departments().exclude(pk=current_department_id)
+            (d.code, d.name) for d in selectors.active_departments().exclude(pk=current_department_id)
         ]
 
 
@@ -264,7 +264,7 @@ def objection_create(request):
     if request.method == "GET":
         record = None
         if request.GET.get("record"):
-            record = objection_services.public_record(request.GET["record"])
+            record = selectors.public_record(request.GET["record"])
             if record is None:
                 raise Http404
         form = PublicObjectionForm(initial={"record": record.pk if record else None})
@@ -276,7 +276,7 @@ def objection_create(request):
     key = once.posted_key(form)
     if key is not None and submission_result(key) is not None:
         return _received(request, key, "public:objection_received")
-    record = objection_services.public_record(request.POST.get("record"))
+    record = selectors.public_record(request.POST.get("record"))
     context = _public_objection_context(form, record)
     if over_limit(request, "objection"):
         return _no_store(_too_many(request, form, "public/objections/new.html", context))
@@ -311,7 +311,7 @@ def _received(request, key, url_name: str):
 def objection_received(request):
     """The result of this session's objection: its reference, status and due date. Reloading it
     files nothing; another session sees nothing here."""
-    objection = objection_services.objection_received(once.remembered(request, PUBLIC_OBJECTION))
+    objection = selectors.objection_received(once.remembered(request, PUBLIC_OBJECTION))
     if objection is None:
         return redirect("public:objection_track")
     return _no_store(render(request, "public/objections/submitted.html", {"objection": objection}))
@@ -325,7 +325,7 @@ def _public_objection_context(form, record: CreditRecord | None) -> dict:
         "structured": public_fields(record.item, without_identity(record.item, record.fields))
         if record
         else [],
-        "objectable": record is not None and record.status in objection_services.OBJECTABLE,
+        "objectable": record is not None and record.status in selectors.OBJECTABLE,
     }
 
 
@@ -338,7 +338,7 @@ def objection_track(request):
         if over_limit(request, "track"):
             return _no_store(_too_many(request, form, "public/objections/track.html", {}, lookups=True))
         if form.is_valid():
-            objection = objection_services.objection_by_reference(form.cleaned_data["reference"])
+            objection = selectors.objection_by_reference(form.cleaned_data["reference"])
             if objection is None:
                 form.add_error("reference", _("No objection has this reference. Check it and try again."))
     return _no_store(render(request, "public/objections/track.html", {"form": form, "objection": objection}))
@@ -378,7 +378,7 @@ def complaint_create(request):
 def complaint_received(request):
     """The result of this session's complaint: its tracking number, department and due date.
     Reloading it files nothing; another session sees nothing here."""
-    complaint = complaint_services.complaint_received(once.remembered(request, PUBLIC_COMPLAINT))
+    complaint = selectors.complaint_received(once.remembered(request, PUBLIC_COMPLAINT))
     if complaint is None:
         return redirect("public:complaint_track")
     return _no_store(render(request, "public/complaints/submitted.html", {"complaint": complaint}))
@@ -395,7 +395,7 @@ def complaint_track(request):
         if over_limit(request, "track"):
             return _no_store(_too_many(request, form, "public/complaints/track.html", {}, lookups=True))
         if form.is_valid():
-            complaint = complaint_services.complaint_by_tracking_number(form.cleaned_data["reference"])
+            complaint = selectors.complaint_by_tracking_number(form.cleaned_data["reference"])
             if complaint is None:
                 form.add_error(
                     "reference", _("No complaint has this tracking number. Check it and try again.")
@@ -409,17 +409,17 @@ def complaint_track(request):
 @entity_user_required
 @require_GET
 def my_records(request):
-    qs = objection_services.member_records(request.actor)
+    qs = selectors.member_records(request.actor)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
-        request, "my/objections/records.html", {"page_obj": page, "objectable": objection_services.OBJECTABLE}
+        request, "my/objections/records.html", {"page_obj": page, "objectable": selectors.OBJECTABLE}
     )
 
 
 @entity_user_required
 @require_http_methods(["GET", "POST"])
 def my_objection_create(request, record_id: int):
-    record = objection_services.member_record(request.actor, record_id)
+    record = selectors.member_record(request.actor, record_id)
     form = MyObjectionForm(request.POST or None)
     if request.method == "POST":
         key = once.posted_key(form)
@@ -448,7 +448,7 @@ def my_objection_create(request, record_id: int):
             "form": form,
             "record": record,
             "structured": public_fields(record.item, record.fields),
-            "objectable": record.status in objection_services.OBJECTABLE and not record.has_pending_objection,
+            "objectable": record.status in selectors.OBJECTABLE and not record.has_pending_objection,
         },
     )
     return _no_store(response)
@@ -465,7 +465,7 @@ def _objection_sent(request):
 @entity_user_required
 @require_GET
 def my_objection_list(request):
-    qs = objection_services.my_objections(request.actor)
+    qs = selectors.my_objections(request.actor)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "my/objections/list.html", {"page_obj": page})
 
@@ -494,7 +494,7 @@ def _status_filter(request, choices) -> str:
 @require_GET
 def staff_objection_list(request):
     status = _status_filter(request, Objection.Status.choices)
-    qs = objection_services.objections_for_department(request.actor, status=status)
+    qs = selectors.objections_for_department(request.actor, status=status)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -532,7 +532,7 @@ def _objection_page(request, objection: Objection, form=None, revealed: str | No
 @require_http_methods(["GET", "POST"])
 def staff_objection_detail(request, pk: int):
     actor: Actor = request.actor
-    objection = objection_services.objection_for_staff(actor, pk)
+    objection = selectors.objection_for_staff(actor, pk)
     if request.method == "GET":
         return _objection_page(request, objection)
     form = ObjectionAnswerForm(request.POST)
@@ -568,7 +568,7 @@ def staff_objection_detail(request, pk: int):
 @staff_required(Cap.OBJECTIONS_ANSWER)
 @require_POST
 def staff_objection_contact(request, pk: int):
-    objection = objection_services.objection_for_staff(request.actor, pk)
+    objection = selectors.objection_for_staff(request.actor, pk)
     number = objection_services.objection_contact_reveal(actor=request.actor, objection_id=objection.pk)
     return _no_store(_objection_page(request, objection, revealed=number))
 
@@ -580,7 +580,7 @@ def staff_objection_contact(request, pk: int):
 @require_GET
 def staff_complaint_list(request):
     status = _status_filter(request, Complaint.Status.choices)
-    qs = complaint_services.complaints_for_department(request.actor, status=status)
+    qs = selectors.complaints_for_department(request.actor, status=status)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -610,7 +610,7 @@ def _complaint_page(request, complaint: Complaint, *, answer_form=None, transfer
 @staff_required(Cap.COMPLAINTS_HANDLE)
 @require_http_methods(["GET", "POST"])
 def staff_complaint_detail(request, pk: int):
-    complaint = complaint_services.complaint_for_staff(request.actor, pk)
+    complaint = selectors.complaint_for_staff(request.actor, pk)
     if request.method == "GET":
         return _complaint_page(request, complaint)
     form = ComplaintAnswerForm(request.POST)
@@ -634,7 +634,7 @@ def staff_complaint_detail(request, pk: int):
 @staff_required(Cap.COMPLAINTS_HANDLE)
 @require_POST
 def staff_complaint_transfer(request, pk: int):
-    complaint = complaint_services.complaint_for_staff(request.actor, pk)
+    complaint = selectors.complaint_for_staff(request.actor, pk)
     form = ComplaintTransferForm(request.POST, current_department_id=complaint.department_id)
     outcome = submit(
         form,
@@ -657,7 +657,7 @@ def staff_complaint_transfer(request, pk: int):
 @staff_required(Cap.COMPLAINTS_HANDLE)
 @require_POST
 def staff_complaint_contact(request, pk: int):
-    complaint = complaint_services.complaint_for_staff(request.actor, pk)
+    complaint = selectors.complaint_for_staff(request.actor, pk)
     contact = complaint_services.complaint_contact_reveal(actor=request.actor, complaint_id=complaint.pk)
     return _no_store(_complaint_page(request, complaint, revealed=contact))
 
@@ -666,7 +666,7 @@ def staff_complaint_contact(request, pk: int):
 
 
 def _objections_panel(actor: Actor) -> dict:
-    pending = objection_services.objections_for_department(actor, status=Objection.Status.PENDING)
+    pending = selectors.objections_for_department(actor, status=Objection.Status.PENDING)
     return {
         "pending": pending.count(),
         "overdue": pending.filter(answer_due_on__lt=timezone.localdate()).count(),
@@ -674,7 +674,7 @@ def _objections_panel(actor: Actor) -> dict:
 
 
 def _complaints_panel(actor: Actor) -> dict:
-    open_ = complaint_services.complaints_for_department(actor, status=Complaint.Status.RECEIVED)
+    open_ = selectors.complaints_for_department(actor, status=Complaint.Status.RECEIVED)
     return {"open": open_.count(), "overdue": open_.filter(answer_due_on__lt=timezone.localdate()).count()}
 
 

@@ -8,12 +8,12 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.http import Http404
 from django.utils import timezone
 
 from credit_portal import personal_data
 from credit_portal.accounts.actors import PUBLIC, actor_for_user, system_actor
 from credit_portal.audit.models import AuditEvent
+from credit_portal.errors import NotFound
 from credit_portal.idempotency.services import submission_key_issue
 from credit_portal.notices.models import Notice
 from credit_portal.workdays import services as workdays
@@ -494,9 +494,9 @@ def test_other_department_cannot_act_through_the_services(
 ):
     actor = actor_for_user(other_department_reviewer)
     before = counts()
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         complaints.complaint_answer(actor=actor, complaint_id=complaint.pk, answer="x")
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         complaints.complaint_transfer(
             actor=actor, complaint_id=complaint.pk, department=other_department.code, reason="x"
         )

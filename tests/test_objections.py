@@ -7,13 +7,12 @@ from datetime import date, timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
 from django.utils import timezone
 
 from credit_portal import personal_data
 from credit_portal.accounts.actors import PUBLIC, actor_for_user, system_actor
 from credit_portal.audit.models import AuditEvent
-from credit_portal.errors import Conflict
+from credit_portal.errors import Conflict, NotFound
 from credit_portal.idempotency.services import submission_key_issue
 from credit_portal.notices.models import Notice
 from credit_portal.workdays import services as workdays
@@ -537,7 +536,7 @@ def test_other_entitys_user_sees_nothing_of_the_record_and_cannot_touch_it(
     assert client.post(f"/my/objections/{objection.pk}/withdraw/").status_code == 404
     assert counts() == before
     assert state(record) == record_state
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         objections.objection_submit(actor=actor_for_user(other_entity_user), record_id=record.pk, grounds="x")
 
 
@@ -623,7 +622,7 @@ def test_other_department_reviewer_cannot_answer_through_the_service(
     objection, other_department_reviewer, record
 ):
     before = counts()
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         objections.objection_answer(
             actor=actor_for_user(other_department_reviewer),
             objection_id=objection.pk,

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from credit_portal.accounts.actors import actor_for_user, system_actor
 from credit_portal.accounts.capabilities import StaffRole
 from credit_portal.audit.models import AuditEvent
-from credit_portal.errors import Conflict
+from credit_portal.errors import Conflict, NotFound
 from records import services
 from records.fields import RecordInput
 from records.models import CreditRecord, RecordChange, RecordVersion
@@ -241,11 +241,9 @@ class TestCorrectAndRevoke:
         assert (change.kind, change.version, change.payload["content"]) == ("corrected", 2, "罚款3万元")
 
     def test_other_department_cannot_touch_the_record(self, reviewer_actor, other_department, entity):
-        from django.http import Http404
-
         record = services.record_create(actor=reviewer_actor, data=punishment(entity), provenance="api")
         outsider = actor_for_user(f.staff(other_department, StaffRole.REVIEWER))
-        with pytest.raises(Http404):
+        with pytest.raises(NotFound):
             services.record_revoke(actor=outsider, record_id=record.pk, reason="x")
         record.refresh_from_db()
         assert record.status == "effective"

@@ -28,7 +28,7 @@ from credit_portal.accounts.capabilities import StaffRole
 from credit_portal.accounts.services import token_issue
 from credit_portal.audit.models import AuditEvent
 from disclosure.models import CreditReport
-from disclosure.reports import numbers, services
+from disclosure.reports import numbers, services, verification
 from records import services as record_services
 from records.fields import RecordInput
 from records.models import CatalogueItem, CreditRecord, Person
@@ -330,7 +330,7 @@ def test_a_pdf_with_one_byte_changed_is_not_the_report(issued):
         (b"GIF89a not a pdf at all", "The file is not a PDF."),
         (b"%PDF", "The file is not a PDF."),
         (b"", "The submitted file is empty."),
-        (b"%PDF-1.7\n" + b"0" * (services.PDF_CHECK_MAX_BYTES), "The file is larger than 5 MB"),
+        (b"%PDF-1.7\n" + b"0" * (verification.PDF_CHECK_MAX_BYTES), "The file is larger than 5 MB"),
     ],
     ids=["not-pdf", "short", "empty", "oversized"],
 )

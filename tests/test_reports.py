@@ -15,7 +15,6 @@ import pytest
 import tinycss2
 import zxingcpp
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
 from django.template.loader import render_to_string
 from django.test import Client
 from django.utils import timezone
@@ -24,11 +23,12 @@ from pypdf import PdfReader
 
 from credit_portal.accounts.actors import PUBLIC, actor_for_user, system_actor
 from credit_portal.audit.models import AuditEvent
+from credit_portal.errors import NotFound
 from credit_portal.notices.models import Notice
 from credit_portal.outbox.models import OutboxTask
 from disclosure import tasks
 from disclosure.models import CreditReport
-from disclosure.reports import document, numbers, render, schema, selectors, services
+from disclosure.reports import document, numbers, render, schema, selectors, services, verification
 from records import services as record_services
 from records.fields import RecordInput
 from records.models import CreditRecord, Person
@@ -489,7 +489,7 @@ class TestPdf:
 class TestVerification:
     def test_a_genuine_report_is_authentic_valid_and_current(self, full_record, entity, clerk):
         report = issue(actor_for_user(clerk), entity)
-        result = services.report_verify(report.number)
+        result = verification.report_verify(report.number)
         assert (result.report, result.expired, result.superseded, result.valid) == (
             report,
             False,
@@ -502,15 +502,15 @@ class TestVerification:
         assert report.sha256 in body and "Authentic and current." in body
         # Typed by a person: lower case, with spaces; and the trailing-slash form.
         sloppy = report.number.lower()[:10] + " " + report.number.lower()[10:]
-        assert services.report_verify(sloppy).report == report
+        assert verification.report_verify(sloppy).report == report
         assert Client().get(f"/verify/{report.number}/").status_code == 200
 
     def test_an_expired_report_says_so(self, entity, clerk):
         issued = timezone.now() - timedelta(days=40)
         report = issue(actor_for_user(clerk), entity, now=issued)
         assert report.valid_until == timezone.localdate(issued) + timedelta(days=30)
-        assert services.report_verify(report.number, today=report.valid_until).expired is False
-        later = services.report_verify(report.number, today=report.valid_until + timedelta(days=1))
+        assert verification.report_verify(report.number, today=report.valid_until).expired is False
+        later = verification.report_verify(report.number, today=report.valid_until + timedelta(days=1))
         # (Superseded too: the entity was registered after this back-dated issue.)
         assert (later.expired, later.valid) == (True, False)
         response = Client().get(f"/verify/{report.number}")
@@ -520,9 +520,9 @@ class TestVerification:
         self, full_record, entity, clerk, reviewer_actor
     ):
         report = issue(actor_for_user(clerk), entity)
-        assert services.report_verify(report.number).superseded is False
+        assert verification.report_verify(report.number).superseded is False
         record_services.record_revoke(actor=reviewer_actor, record_id=full_record["pledge"].pk, reason="错误")
-        result = services.report_verify(report.number)
+        result = verification.report_verify(report.number)
         assert (result.superseded, result.expired, result.valid) == (True, False, False)
         assert "it has been superseded" in Client().get(f"/verify/{report.number}").content.decode()
 
@@ -539,11 +539,11 @@ class TestVerification:
                 address="新地址",
             ),
         )
-        assert services.report_verify(report.number).superseded is True
+        assert verification.report_verify(report.number).superseded is True
 
     def test_a_report_is_superseded_when_a_person_behind_the_entity_changes(self, entity, clerk):
         report = issue(actor_for_user(clerk), entity)
-        assert services.report_verify(report.number).superseded is False
+        assert verification.report_verify(report.number).superseded is False
         record_services.entity_person_add(
             actor=actor_for_user(clerk),
             code=entity.code,
@@ -552,7 +552,7 @@ class TestVerification:
                 role="actual_controller",
             ),
         )  # fmt: skip
-        assert services.report_verify(report.number).superseded is True
+        assert verification.report_verify(report.number).superseded is True
 
     def test_forged_tampered_malformed_and_unissued_numbers_get_the_same_404(self, entity, clerk):
         report = issue(actor_for_user(clerk), entity)
@@ -562,7 +562,7 @@ class TestVerification:
         tampered = report.number[:-2] + last + report.number[-1]
         assert not numbers.is_well_formed(tampered)
         for number in (forged, tampered, queued.number, "CR123", "x" * 300, "CR20261340ABCDEFGHJK0"):
-            assert services.report_verify(number) is None
+            assert verification.report_verify(number) is None
             response = Client().get(f"/verify/{number}")
             assert response.status_code == 404, number
             body = response.content.decode()
@@ -698,7 +698,7 @@ class TestBadRequests:
 
     def test_a_self_service_user_cannot_ask_about_another_entity(self, entity, other_entity, entity_user):
         before = nothing_written()
-        with pytest.raises(Http404):
+        with pytest.raises(NotFound):
             services.report_request(actor=actor_for_user(entity_user), code=other_entity.code)
         with pytest.raises(PermissionDenied):
             services.report_request(actor=PUBLIC, code=entity.code)

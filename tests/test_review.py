@@ -8,12 +8,11 @@ from datetime import date
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.http import Http404
 from django.urls import reverse
 
 from credit_portal.accounts.actors import actor_for_user
 from credit_portal.audit.models import AuditEvent
-from credit_portal.errors import Conflict
+from credit_portal.errors import Conflict, NotFound
 from credit_portal.notices.models import Notice
 from records import services
 from records.fields import RecordInput
@@ -123,7 +122,7 @@ class TestImportReview:
         job = import_file(clerk_actor, entity, ["L-1"])
         with pytest.raises(PermissionDenied):
             review.import_job_confirm(actor=clerk_actor, job_id=job.pk)
-        with pytest.raises(Http404):
+        with pytest.raises(NotFound):
             review.import_job_confirm(actor=actor_for_user(other_department_reviewer), job_id=job.pk)
         assert CreditRecord.objects.get(import_job=job).status == "draft"
 
@@ -267,7 +266,7 @@ class TestProposals:
         other_clerk = actor_for_user(f.staff(department, "clerk", "second_clerk"))
         with pytest.raises(PermissionDenied):
             review.proposal_withdraw(actor=other_clerk, proposal_id=proposal.pk)
-        with pytest.raises(Http404):
+        with pytest.raises(NotFound):
             review.proposal_confirm(actor=actor_for_user(other_department_reviewer), proposal_id=proposal.pk)
         with pytest.raises(PermissionDenied):
             review.proposal_confirm(actor=clerk_actor, proposal_id=proposal.pk)

@@ -22,10 +22,9 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.db import transaction
 from django.db.models import Max, Q, QuerySet
-from django.http import Http404
 from django.utils import timezone
 
-from credit_portal import ratelimit
+from credit_portal import ratelimit, rows
 from credit_portal.accounts.actors import Actor, system_actor
 from credit_portal.accounts.capabilities import Cap
 from credit_portal.accounts.models import SignInLockout, User
@@ -163,12 +162,10 @@ def lockouts_in_force(actor: Actor) -> QuerySet[SignInLockout]:
 def signin_lockout_lift(*, actor: Actor, lockout_id: int) -> SignInLockout:
     """Open sign-in again before the lockout ends. A lockout already over is left as it is.
     Side effects: audit event ``accounts.signin.lockout_lifted``; the failure counter starts again.
-    Raises PermissionDenied without the capability, Http404 for a lockout the actor may not see."""
+    Raises PermissionDenied without the capability, ``NotFound`` for a lockout the actor may not see."""
     if not _is_superuser(actor):
         actor.require(Cap.SIGNIN_UNLOCK)
-    lockout = lockouts_visible_to(actor).select_for_update(of=("self",)).filter(pk=lockout_id).first()
-    if lockout is None:
-        raise Http404
+    lockout = rows.locked_or_not_found(lockouts_visible_to(actor), pk=lockout_id)
     now = timezone.now()
     if not lockout.is_active(now):
         return lockout

@@ -1,7 +1,8 @@
 """One error format for the agency API: ``{"detail": ..., "errors": {field: [messages]}}``.
 
 Validation errors from services (Django's ``ValidationError``) become 400 with per-field messages;
-a duplicate becomes 409; a denial becomes 403/404 without saying whether the object exists; a body
+a duplicate becomes 409; a denial becomes 403/404 without saying whether the object exists (a
+service's ``NotFound`` and Django's ``Http404`` alike); a body
 over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` becomes 413. ``errors`` is flat: a nested field is named by
 its path, as the services name them (``persons.0.id_number``, ``fields.facts``). The OpenAPI
 schema documents this body on every operation (``credit_portal.api.schema``)."""
@@ -16,7 +17,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from credit_portal.errors import Conflict
+from credit_portal.errors import Conflict, NotFound
 
 
 def _field_errors(error: DjangoValidationError) -> dict[str, list[str]]:
@@ -63,7 +64,7 @@ def exception_handler(exc, context):
             {"detail": _("The request has invalid fields."), "errors": _field_errors(exc)},
             status=status.HTTP_400_BAD_REQUEST,
         )
-    if isinstance(exc, Http404):
+    if isinstance(exc, Http404 | NotFound):
         exc = exceptions.NotFound(_("Not found."))
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()

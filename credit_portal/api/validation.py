@@ -20,7 +20,7 @@ from rest_framework import exceptions, serializers
 from rest_framework.fields import SkipField
 
 from credit_portal.api.errors import _field_errors, flatten_errors
-from credit_portal.errors import Conflict
+from credit_portal.errors import Conflict, NotFound
 
 
 def parsed_data(serializer: serializers.Serializer) -> dict[str, Any]:
@@ -83,6 +83,6 @@ def validated(
                     transaction.set_rollback(True)
         except (DjangoValidationError, Conflict) as exc:
             merge_errors(errors, service_errors(exc))
-        except Http404:
+        except (Http404, NotFound):
             pass  # nothing found under a value that did not parse: the serializer's errors stand
     raise exceptions.ValidationError(errors)

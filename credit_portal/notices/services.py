@@ -4,6 +4,9 @@ A notify call inserts the notices that do not exist yet (one per recipient and `
 records one audit event for the call and, in the same transaction, the ``email_notices`` task for
 the new notices in the outbox (handed to the broker on commit, or by the outbox sweep). A sweep that runs every few minutes may therefore call ``notify_*`` with
 the same key each time: the recipients are notified, and emailed, once.
+
+A notice's ``link`` is a path of this portal, given as a ``credit_portal.links.Route`` (the page
+it leads to) by the services, which never build addresses themselves.
 """
 
 from __future__ import annotations
@@ -14,9 +17,10 @@ from typing import TYPE_CHECKING
 from django.db import connection, transaction
 from django.utils import timezone
 
-from credit_portal.accounts.capabilities import ROLE_CAPABILITIES, Cap
 from credit_portal.accounts.models import Department, User
 from credit_portal.audit import services as audit
+from credit_portal.links import Route, path_of
+from credit_portal.notices import selectors
 from credit_portal.notices.models import Notice
 from credit_portal.outbox import services as outbox
 
@@ -25,21 +29,6 @@ if TYPE_CHECKING:
 
 _INSERT_BATCH = 500
 EMAIL_TASK = "credit_portal.notices.tasks.email_notices"
-
-
-def recipients_for(department: Department, capability: str):
-    """The active staff of an active ``department`` whose role grants ``capability``."""
-    if capability not in Cap.values:
-        # A misspelt capability would otherwise notify nobody, silently.
-        raise ValueError(f"unknown capability: {capability!r}")
-    roles = [role for role, caps in ROLE_CAPABILITIES.items() if capability in caps]
-    return User.objects.filter(
-        kind=User.Kind.STAFF,
-        is_active=True,
-        department=department,
-        department__is_active=True,
-        staff_role__in=roles,
-    ).order_by("pk")
 
 
 @transaction.atomic
@@ -53,14 +42,14 @@ def notify_department(
     subject_en: str,
     body_zh: str,
     body_en: str,
-    link: str,
+    link: str | Route,
     dedupe_key: str,
 ) -> list[Notice]:
     """Notify every active staff member of ``department`` whose role grants ``capability``.
 
     Returns the notices created by this call: recipients who already hold a notice with
     ``dedupe_key`` get nothing new."""
-    recipients = list(recipients_for(department, capability))
+    recipients = list(selectors.recipients_for(department, capability))
     return _notify(
         actor=actor,
         recipients=recipients,
@@ -87,7 +76,7 @@ def notify_user(
     subject_en: str,
     body_zh: str,
     body_en: str,
-    link: str,
+    link: str | Route,
     dedupe_key: str,
 ) -> list[Notice]:
     """Notify one user (staff or entity). An inactive user gets nothing. Returns the notice created
@@ -132,7 +121,7 @@ def _notify(
     subject_en: str,
     body_zh: str,
     body_en: str,
-    link: str,
+    link: str | Route,
     dedupe_key: str,
 ) -> list[Notice]:
     now = timezone.now()
@@ -143,7 +132,7 @@ def _notify(
         "subject_en": subject_en,
         "body_zh": body_zh,
         "body_en": body_en,
-        "link": link,
+        "link": path_of(link),
         "dedupe_key": dedupe_key,
         "created_at": now,
     }

@@ -187,6 +187,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "credit_portal.web.headers.PermissionsPolicyMiddleware",
+    # Last, so that it sees a view's exception first: a service's NotFound is the portal's 404.
+    "credit_portal.web.errors.DomainErrorsMiddleware",
 ]
 
 ROOT_URLCONF = "credit_portal.urls"

@@ -7,6 +7,11 @@ sees it (PostgreSQL cannot compare a string holding one, so each view would othe
 own): 404 in a path segment (nothing can be named that way), 400 naming the query parameter.
 The ``handler400``/``403``/``404``/``500`` views of ``credit_portal.urls`` are below.
 
+``DomainErrorsMiddleware`` answers the services' ``NotFound`` (``credit_portal.errors``) as Django
+answers ``Http404``: the portal's 404 page, the same for a missing row and for one that is not the
+reader's, and the API's 404 body under ``/api/`` (DRF views answer through ``credit_portal.api.errors``
+before it is reached).
+
 ``InternalTechnicalPagesMiddleware``: with ``DEBUG`` on (``make run``), Django answers an unknown
 address and an uncaught exception with its technical pages, which list the URL patterns, the
 settings and the source around the failing line. Only a browser on the machine itself
@@ -22,7 +27,9 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views import defaults
-from django.views.debug import ExceptionReporter
+from django.views.debug import ExceptionReporter, technical_404_response
+
+from credit_portal.errors import NotFound
 
 API_PREFIX = "/api/"
 _NUL = "\x00"
@@ -128,6 +135,25 @@ def server_error(request: HttpRequest, template_name: str = "500.html") -> HttpR
         logger.exception("The server error page could not be rendered: the minimal page is sent instead.")
         body = MINIMAL_SERVER_ERROR_PAGE
     return HttpResponse(body, status=500)
+
+
+class DomainErrorsMiddleware:
+    """The services' ``NotFound``, raised in any view, answered as ``Http404`` is: the one place
+    where the web doors translate it (last in ``MIDDLEWARE``, so that it sees the exception first)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception):
+        if not isinstance(exception, NotFound):
+            return None
+        not_found = Http404(str(exception))
+        if settings.DEBUG and is_internal(request):
+            return technical_404_response(request, not_found)
+        return page_not_found(request, not_found)
 
 
 # --- Django's technical pages, for the machine itself only ------------------------------------

@@ -21,7 +21,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.http import Http404
 
-from credit_portal.errors import Conflict
+from credit_portal.errors import Conflict, NotFound
 
 NON_FIELD_KEYS = {NON_FIELD_ERRORS, "non_field_errors", None, ""}
 
@@ -135,7 +135,7 @@ def validate_only(action: Callable[[], Any]) -> None:
                 action()
             finally:
                 transaction.set_rollback(True)
-    except Http404:
+    except (Http404, NotFound):
         pass
 
 

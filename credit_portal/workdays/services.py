@@ -38,7 +38,9 @@ import chinese_calendar
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.utils import timezone
 
+from credit_portal import memo
 from credit_portal.accounts.capabilities import Cap
 from credit_portal.audit import services as audit
 from credit_portal.cache import shared_cache_available
@@ -280,6 +282,36 @@ def deadline_days(key: str, on: date) -> int:
     return days
 
 
+# How long a process keeps the rules in force for the texts that state them (a changed regulation
+# is a new rule, entered a few times a year; the deadlines themselves always read the table).
+RULES_SHOWN_SECONDS = 600
+
+
+@memo.per_process(RULES_SHOWN_SECONDS)
+def _days_in_force_today() -> dict[str, int]:
+    """Every rule's working days in force today, in one query."""
+    today = timezone.localdate()
+    days: dict[str, int] = {}
+    for key, working_days in (
+        DeadlineRule.objects.filter(effective_from__lte=today)
+        .order_by("key", "-effective_from")
+        .values_list("key", "working_days")
+    ):
+        days.setdefault(key, working_days)
+    return days
+
+
+def days_in_force(key: str) -> int:
+    """The working days the rule ``key`` in force today allows, for a text that states the
+    deadline ("within 7 working days of the decision"): every page and notice says what the rule
+    says, without a query per page (kept per process for ``RULES_SHOWN_SECONDS``). A deadline is
+    counted with ``deadline(key, start)``, never with this."""
+    try:
+        return _days_in_force_today()[key]
+    except KeyError:
+        raise LookupError(f"no deadline rule {key!r} is in force today") from None
+
+
 def earliest_rule_date(key: str) -> date | None:
     """The first day any version of the rule ``key`` is in force (None for an unknown rule): a
     deadline that starts earlier has no rule, and the door refuses it naming this date rather
@@ -351,6 +383,7 @@ def deadline_rule_set(
     if validate_only:
         return None
     rule.save()
+    transaction.on_commit(lambda: _days_in_force_today.forget(every_language=True))
     audit.log(
         actor=actor,
         action="workdays.deadline_rule.set",

@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
+from credit_portal import rows
 from credit_portal.accounts.actors import Actor
 from credit_portal.accounts.capabilities import Cap
 from credit_portal.audit import services as audit
@@ -75,14 +75,7 @@ def agency_register(
 def agency_set_active(*, actor: Actor, agency_id: int, active: bool) -> CreditServiceAgency:
     """Suspend an agency (its reports leave the public pages) or reinstate it. Idempotent."""
     actor.require(Cap.ORGANISATIONS_MANAGE)
-    agency = (
-        CreditServiceAgency.objects.select_for_update(of=("self",))
-        .select_related("entity")
-        .filter(pk=agency_id)
-        .first()
-    )
-    if agency is None:
-        raise Http404
+    agency = rows.locked_or_not_found(CreditServiceAgency.objects.select_related("entity"), pk=agency_id)
     if agency.is_active != active:
         agency.is_active = active
         agency.save(update_fields=["is_active"])

@@ -8,7 +8,6 @@ import base64
 import io
 
 import qrcode
-from django.urls import reverse
 from qrcode.image.pil import PilImage
 
 from credit_portal import links
@@ -18,7 +17,7 @@ BORDER = 2  # modules of quiet zone around the code
 
 def verify_path(number: str) -> str:
     """The verification page's path, for links inside the portal."""
-    return reverse("public:verify_report", args=[number])
+    return links.Route("public:verify_report", number).path()
 
 
 def verify_url(number: str) -> str:

@@ -1,7 +1,7 @@
 """Reads for credit reports: what a report on an entity contains, and who may see which report.
 
-Scoping to the actor happens here, not in the views: a report that is not the actor's is a 404 that
-does not say whether the number exists."""
+Scoping to the actor happens here, not in the views: a report that is not the actor's is
+``NotFound`` (a 404 at every door), which does not say whether the number exists."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.http import Http404
 from django.utils import timezone
 
 from credit_portal.accounts.actors import Actor
 from credit_portal.accounts.capabilities import Cap
+from credit_portal.errors import NotFound
 from credit_portal.outbox import selectors as outbox_selectors
 from disclosure import search
 from disclosure.models import CreditReport, ThirdPartyReport
@@ -153,10 +153,10 @@ def reports_for_actor(actor: Actor) -> QuerySet[CreditReport]:
 def report_for_actor(actor: Actor, number: str) -> CreditReport:
     number = numbers.normalise(number)
     if not numbers.is_well_formed(number):
-        raise Http404
+        raise NotFound
     report = reports_for_actor(actor).filter(number=number).first()
     if report is None:
-        raise Http404
+        raise NotFound
     return report
 
 

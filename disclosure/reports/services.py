@@ -1,5 +1,6 @@
-"""Credit reports: requesting one, rendering it (the Celery task's work), downloading it, verifying
-it; third-party reports by registered credit service agencies.
+"""Credit reports: requesting one, rendering it (the Celery task's work), downloading it;
+third-party reports by registered credit service agencies. What the verification page reads is
+``disclosure.reports.verification``.
 
 Who may request a report: a self-service user for an entity they act for (``my:entity``), staff and
 agency tokens holding ``reports:request`` for any entity. Every request and every download is
@@ -9,8 +10,6 @@ audited; rendering happens after commit, on the ``pdf`` queue, through the outbo
 from __future__ import annotations
 
 import hashlib
-import hmac
-import json
 import logging
 import time
 from dataclasses import dataclass
@@ -20,22 +19,23 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
-from django.http import Http404
-from django.urls import reverse
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from credit_portal import numbers as reference_numbers
+from credit_portal import rows
 from credit_portal.accounts.actors import Actor, actor_for_user, system_actor
 from credit_portal.accounts.capabilities import Cap
 from credit_portal.audit import services as audit
-from credit_portal.errors import Conflict, raise_errors
+from credit_portal.errors import Conflict, NotFound, raise_errors
+from credit_portal.links import Route
 from credit_portal.notices import services as notices
 from credit_portal.outbox import services as outbox
 from credit_portal.text import invisible_error
 from disclosure.models import CreditReport, ThirdPartyReport
 from disclosure.reports import document as documents
-from disclosure.reports import numbers, qr, render, schema, selectors, verification
+from disclosure.reports import numbers, qr, render, schema, selectors
 from records.access import entity_for_member
 from records.fields import Errors
 from records.identifiers import normalise_uscc, validate_uscc
@@ -60,7 +60,6 @@ MAX_IN_PREPARATION = 10
 # A report still in preparation this long after its request has lost its task: see
 # ``reports_requeue_stale``. It no longer counts against ``MAX_IN_PREPARATION`` either.
 STALE_AFTER = timedelta(minutes=10)
-_NUMBER_ATTEMPTS = 5
 RENDER_TASK = selectors.RENDER_TASK
 _NUL = "\x00"
 
@@ -112,7 +111,7 @@ def _clean_entity(actor: Actor, code: Any, errors: Errors) -> MarketEntity | Non
             errors.add("code", message)
         return None
     if actor.kind == "entity":
-        entity_for_member(actor, text)  # 404 unless the user acts for it
+        entity_for_member(actor, text)  # NotFound unless the user acts for it
     if not MarketEntity.objects.filter(code=text).exists():
         errors.add("code", _("No entity is registered under this unified social credit code."))
         return None
@@ -237,7 +236,7 @@ def report_request(
 ) -> CreditReport | None:  # fmt: skip
     """Queue a credit report on the entity with ``code``.
 
-    Raises ``PermissionDenied`` without the capability, ``Http404`` when a self-service user asks
+    Raises ``PermissionDenied`` without the capability, ``NotFound`` when a self-service user asks
     about an entity they do not act for, ``ValidationError`` with every field error (unknown code,
     period over 5 years, reversed or in the future, unknown sections or language, NUL bytes), or
     ``Conflict`` when the requester already has ``MAX_IN_PREPARATION`` reports in preparation (among
@@ -279,18 +278,7 @@ def report_request(
         language=clean.language,
         status=Status.QUEUED,
     )
-    for attempt in range(_NUMBER_ATTEMPTS):
-        report.number = numbers.new_number(today)
-        try:
-            with transaction.atomic():
-                report.save(force_insert=True)
-            break
-        except IntegrityError:
-            if (
-                attempt == _NUMBER_ATTEMPTS - 1
-                or not CreditReport.objects.filter(number=report.number).exists()
-            ):
-                raise
+    reference_numbers.insert_numbered(report, field="number", new_number=lambda: numbers.new_number(today))
     audit.log(
         actor=actor,
         action="disclosure.report.requested",
@@ -487,9 +475,7 @@ def report_fail(*, report_id: int, reason: str) -> CreditReport | None:
 def _notify(actor: Actor, report: CreditReport, *, ready: bool) -> None:
     if report.requested_by is None:
         return  # an agency polls the API
-    link = (
-        reverse("my:report_list") if report.channel == Channel.SELF_SERVICE else reverse("staff:report_list")
-    )
+    link = Route("my:report_list") if report.channel == Channel.SELF_SERVICE else Route("staff:report_list")
     name = report.entity.name_zh
     if ready:
         subject_zh = f"信用报告 {report.number} 已生成"
@@ -519,12 +505,13 @@ def _notify(actor: Actor, report: CreditReport, *, ready: bool) -> None:
 
 @transaction.atomic
 def report_download(*, actor: Actor, number: str, fmt: str) -> tuple[CreditReport, bytes]:
-    """The PDF or the canonical JSON of a ready report the actor may see (else 404), audited."""
+    """The PDF or the canonical JSON of a ready report the actor may see (else ``NotFound``),
+    audited."""
     if fmt not in ("pdf", "json"):
-        raise Http404
+        raise NotFound
     report = selectors.report_for_actor(actor, number)
     if report.status != Status.READY:
-        raise Http404
+        raise NotFound
     if fmt == "pdf":
         with report.pdf.open("rb") as handle:
             content = handle.read()
@@ -537,91 +524,6 @@ def report_download(*, actor: Actor, number: str, fmt: str) -> tuple[CreditRepor
         data={"format": fmt, "entity": report.entity.code},
     )
     return report, content
-
-
-# --- verification ---------------------------------------------------------------------------------
-
-
-# An issued report's PDF is well under 1 MB (two pages hold 50 records); a file above this is not one.
-PDF_CHECK_MAX_BYTES = 5 * 1024 * 1024
-PDF_MAGIC = b"%PDF-"
-
-
-@dataclass(frozen=True)
-class Verification:
-    report: CreditReport
-    expired: bool
-    superseded: bool
-    content: verification.IssuedContent
-
-    @property
-    def valid(self) -> bool:
-        return not self.expired and not self.superseded
-
-    @property
-    def pdf_check_available(self) -> bool:
-        """False for a report issued before the PDF's SHA-256 was kept whose file was gone then."""
-        return bool(self.report.pdf_sha256)
-
-
-def report_verify(number: str, *, today: date | None = None) -> Verification | None:
-    """What anyone may learn about a report number: None for a malformed, unknown or not yet issued
-    one; else the report (authentic), whether it expired, whether it was superseded because the
-    entity's record changed after issue (computed now), and its key content as issued, in the
-    active language (``verification.issued_content``: only what is safe for anyone holding the
-    number)."""
-    report = selectors.issued_report(number)
-    if report is None:
-        return None
-    today = today or timezone.localdate()
-    return Verification(
-        report=report,
-        expired=today > report.valid_until,
-        superseded=selectors.changed_since(report.entity, report.issued_at),
-        content=verification.issued_content(
-            report.document, entity=report.entity, issued_at=report.issued_at
-        ),
-    )
-
-
-def pdf_matches(report: CreditReport, upload) -> bool | None:
-    """Whether an uploaded file is, byte for byte, the PDF issued under the report's number: the
-    SHA-256 of its bytes is the one stored when the report was rendered. None when that check is
-    unavailable for this report. Raises ``ValidationError`` (key ``pdf``) for a file larger than
-    ``PDF_CHECK_MAX_BYTES`` or one that is not a PDF. Reads the file; keeps nothing of it."""
-    if not report.pdf_sha256:
-        return None
-    if upload.size > PDF_CHECK_MAX_BYTES:
-        raise ValidationError({"pdf": pdf_too_large_message()})
-    upload.seek(0)
-    head = upload.read(len(PDF_MAGIC))
-    if head != PDF_MAGIC:
-        raise ValidationError({"pdf": _("The file is not a PDF.")})
-    digest = hashlib.sha256(head)
-    for chunk in iter(lambda: upload.read(1024 * 1024), b""):
-        digest.update(chunk)
-    return hmac.compare_digest(digest.hexdigest(), report.pdf_sha256)
-
-
-def pdf_too_large_message() -> str:
-    return _("The file is larger than %(mb)d MB: an issued report is much smaller.") % {
-        "mb": PDF_CHECK_MAX_BYTES // (1024 * 1024)
-    }
-
-
-def document_matches(report: CreditReport, pasted: str) -> bool | None:
-    """Whether a pasted JSON document is this report's: its canonical form hashes to the report's
-    fingerprint. None when the text is not a JSON object."""
-    try:
-        value = json.loads(pasted)
-    except (ValueError, RecursionError):
-        return None
-    if not isinstance(value, dict):
-        return None
-    try:
-        return documents.fingerprint(value) == report.sha256
-    except (ValueError, TypeError):
-        return None
 
 
 # --- third-party reports ------------------------------------------------------------------------------
@@ -637,7 +539,7 @@ def _agency_for(actor: Actor, agency_id: int | None):
     for agency in agencies:
         if agency.pk == agency_id:
             return agency
-    raise Http404
+    raise NotFound
 
 
 @transaction.atomic
@@ -647,7 +549,7 @@ def third_party_report_upload(
 ) -> ThirdPartyReport | None:  # fmt: skip
     """A registered, active credit service agency (through a user acting for it) registers its own
     report on an entity: title, summary, a PDF of at most 20 MB, issue date and validity.
-    Raises ``Http404`` when the user acts for no such agency, ``ValidationError`` with every field
+    Raises ``NotFound`` when the user acts for no such agency, ``ValidationError`` with every field
     error. ``validate_only``: check, write nothing, return None. Side effects: the stored file,
     audit event."""
     agency = _agency_for(actor, agency_id)
@@ -728,17 +630,14 @@ def third_party_report_upload(
 @transaction.atomic
 def third_party_report_withdraw(*, actor: Actor, report_id: int) -> ThirdPartyReport:
     """The agency withdraws its own report: it leaves the public pages at once (staff still see it,
-    marked). Idempotent. 404 for a report of another agency."""
+    marked). Idempotent. ``NotFound`` for a report of another agency."""
     actor.require(Cap.OWN_ENTITY)
     entity_ids = EntityMembership.objects.filter(user=actor.user).values("entity_id")
-    report = (
-        ThirdPartyReport.objects.select_for_update(of=("self",))
-        .select_related("agency__entity", "entity")
-        .filter(pk=report_id, agency__entity_id__in=entity_ids)
-        .first()
+    report = rows.locked_or_not_found(
+        ThirdPartyReport.objects.select_related("agency__entity", "entity"),
+        pk=report_id,
+        agency__entity_id__in=entity_ids,
     )
-    if report is None:
-        raise Http404
     if report.withdrawn_at is None:
         report.withdrawn_at = timezone.now()
         report.save(update_fields=["withdrawn_at"])
@@ -754,10 +653,10 @@ def third_party_report_withdraw(*, actor: Actor, report_id: int) -> ThirdPartyRe
 @transaction.atomic
 def third_party_report_download(*, actor: Actor, report_id: int) -> ThirdPartyReport:
     """A third-party report's file, as the public sees it (not withdrawn, agency active), or as its
-    own agency sees it; audited. 404 otherwise."""
-    report = ThirdPartyReport.objects.select_related("agency__entity", "entity").filter(pk=report_id).first()
-    if report is None:
-        raise Http404
+    own agency sees it; audited. ``NotFound`` otherwise."""
+    report = rows.one_or_not_found(
+        ThirdPartyReport.objects.select_related("agency__entity", "entity"), pk=report_id
+    )
     shown = report.withdrawn_at is None and report.agency.is_active
     own = (
         actor.kind == "entity"
@@ -765,7 +664,7 @@ def third_party_report_download(*, actor: Actor, report_id: int) -> ThirdPartyRe
     )
     staff = actor.kind == "staff" and actor.can(Cap.ENTITIES_READ)
     if not (shown or own or staff):
-        raise Http404
+        raise NotFound
     audit.log(
         actor=actor,
         action="disclosure.third_party_report.downloaded",

@@ -18,17 +18,27 @@ know anyway, and nothing that has since left public view:
 - of the complaints section, nothing (complaints are not public);
 - never who requested the report, the records' contents, legal bases, facts or fields.
 
-A shown line is marked when its record changed after issue; the whole report is then superseded."""
+A shown line is marked when its record changed after issue; the whole report is then superseded.
+
+Checking a report (``report_verify``, ``pdf_matches``, ``document_matches``) only reads: the
+report, the entity's records, and what the reader uploads or pastes, which is kept nowhere."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from disclosure.models import CreditReport
+from disclosure.reports import document as documents
 from disclosure.reports import render, selectors
 from disclosure.reports.document import SECTION_ITEMS, Section
 from records.models import CreditRecord, EntityType, MarketEntity
@@ -179,3 +189,86 @@ def issued_content(document: dict[str, Any], *, entity: MarketEntity, issued_at:
         language=language,
         sections=shown,
     )
+
+
+# --- checking a report: its number, its PDF, its document ------------------------------------------
+
+
+# An issued report's PDF is well under 1 MB (two pages hold 50 records); a file above this is not one.
+PDF_CHECK_MAX_BYTES = 5 * 1024 * 1024
+PDF_MAGIC = b"%PDF-"
+
+
+@dataclass(frozen=True)
+class Verification:
+    report: CreditReport
+    expired: bool
+    superseded: bool
+    content: IssuedContent
+
+    @property
+    def valid(self) -> bool:
+        return not self.expired and not self.superseded
+
+    @property
+    def pdf_check_available(self) -> bool:
+        """False for a report issued before the PDF's SHA-256 was kept whose file was gone then."""
+        return bool(self.report.pdf_sha256)
+
+
+def report_verify(number: str, *, today: date | None = None) -> Verification | None:
+    """What anyone may learn about a report number: None for a malformed, unknown or not yet issued
+    one; else the report (authentic), whether it expired, whether it was superseded because the
+    entity's record changed after issue (computed now), and its key content as issued, in the
+    active language (``issued_content``: only what is safe for anyone holding the
+    number)."""
+    report = selectors.issued_report(number)
+    if report is None:
+        return None
+    today = today or timezone.localdate()
+    return Verification(
+        report=report,
+        expired=today > report.valid_until,
+        superseded=selectors.changed_since(report.entity, report.issued_at),
+        content=issued_content(report.document, entity=report.entity, issued_at=report.issued_at),
+    )
+
+
+def pdf_matches(report: CreditReport, upload) -> bool | None:
+    """Whether an uploaded file is, byte for byte, the PDF issued under the report's number: the
+    SHA-256 of its bytes is the one stored when the report was rendered. None when that check is
+    unavailable for this report. Raises ``ValidationError`` (key ``pdf``) for a file larger than
+    ``PDF_CHECK_MAX_BYTES`` or one that is not a PDF. Reads the file; keeps nothing of it."""
+    if not report.pdf_sha256:
+        return None
+    if upload.size > PDF_CHECK_MAX_BYTES:
+        raise ValidationError({"pdf": pdf_too_large_message()})
+    upload.seek(0)
+    head = upload.read(len(PDF_MAGIC))
+    if head != PDF_MAGIC:
+        raise ValidationError({"pdf": _("The file is not a PDF.")})
+    digest = hashlib.sha256(head)
+    for chunk in iter(lambda: upload.read(1024 * 1024), b""):
+        digest.update(chunk)
+    return hmac.compare_digest(digest.hexdigest(), report.pdf_sha256)
+
+
+def pdf_too_large_message() -> str:
+    return _("The file is larger than %(mb)d MB: an issued report is much smaller.") % {
+        "mb": PDF_CHECK_MAX_BYTES // (1024 * 1024)
+    }
+
+
+def document_matches(report: CreditReport, pasted: str) -> bool | None:
+    """Whether a pasted JSON document is this report's: its canonical form hashes to the report's
+    fingerprint. None when the text is not a JSON object."""
+    try:
+        value = json.loads(pasted)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(value, dict):
+        return None
+    try:
+        return documents.fingerprint(value) == report.sha256
+    except (ValueError, TypeError):
+        return None

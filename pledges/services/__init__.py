@@ -33,7 +33,7 @@ from pledges.services.performance import (
     pledges_flag_overdue,
     pledges_lapse_expired,
 )
-from pledges.services.permits import PERMIT_KEYS, PermitInput, permit_categories
+from pledges.services.permits import PERMIT_KEYS, PermitInput
 from pledges.services.public import association_pledge_register, public_pledge_publish
 from pledges.services.remedies import decision_remedies, remedy_rule_set
 
@@ -59,7 +59,6 @@ __all__ = [
     "material_download",
     "material_supply",
     "matter_save",
-    "permit_categories",
     "pledge_accept_late",
     "pledge_breach_answer",
     "pledge_breach_drop",

@@ -14,15 +14,15 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import Http404
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from credit_portal import rows
 from credit_portal.accounts.actors import Actor
 from credit_portal.accounts.capabilities import Cap
 from credit_portal.audit import services as audit
 from credit_portal.errors import Conflict
+from credit_portal.links import Route
 from credit_portal.notices import services as notices
 from credit_portal.workdays import services as workdays
 from pledges import files
@@ -30,6 +30,7 @@ from pledges.access import member_entity_ids
 from pledges.models import MaterialSubmission, Matter, PermitApplication, Pledge, PledgeTemplate
 from pledges.services.common import (
     APPLICATION_PREFIX,
+    PLEDGE_ITEM,
     PLEDGE_PREFIX,
     Signature,
     department_writer,
@@ -37,13 +38,12 @@ from pledges.services.common import (
     one_line,
     signature_into,
     text_into,
-    write_pledge_record,
 )
 from pledges.services.performance import lapse, settle_by_materials
 from pledges.services.permits import PermitInput, permit_into, write_permit_record
+from records import services as record_services
 from records.access import entity_for_member
 from records.fields import Errors
-from records.models import MarketEntity
 
 Status = PermitApplication.Status
 OPEN = (Status.SUBMITTED, Status.ACCEPTED, Status.ACCEPTED_PENDING_MATERIALS)
@@ -119,8 +119,9 @@ def _make_permit_pledge(
     if missing:
         content += f"容缺材料：{'、'.join(missing)}，承诺于{due_on:%Y-%m-%d}前补齐。"
     # The record is Chinese data and its content says it all: no remarks.
-    pledge.record = write_pledge_record(
+    pledge.record = record_services.workflow_record_create(
         actor=department_writer(matter.department),
+        item=PLEDGE_ITEM,
         entity_code=application.entity.code,
         decision_number=pledge.number,
         content=content,
@@ -224,9 +225,9 @@ def _application_submit(
     validate_only: bool = False,
 ) -> PermitApplication | None:
     entity, _membership = entity_for_member(actor, entity_code)
-    matter = Matter.objects.select_related("department").filter(pk=matter_id, is_published=True).first()
-    if matter is None:
-        raise Http404
+    matter = rows.one_or_not_found(
+        Matter.objects.select_related("department"), pk=matter_id, is_published=True
+    )
     earlier = _earlier_submission(actor, matter, entity, submission_key)
     if earlier is not None:
         return None if validate_only else earlier
@@ -349,23 +350,19 @@ def _notify_department(actor: Actor, application: PermitApplication) -> None:
         ),
         body_zh=f"{application.entity.name_zh}（{application.entity.code}），状态：{application.get_status_display()}",
         body_en=f"{application.entity.name_en or application.entity.name_zh} ({application.entity.code})",
-        link=reverse("staff:application_staff_detail", args=[application.number]),
+        link=Route("staff:application_staff_detail", application.number),
         dedupe_key=f"pledges.application:{application.pk}",
     )
 
 
 def _member_application(actor: Actor, number: str) -> PermitApplication:
-    """The application, locked, if the actor acts for its entity; else 404."""
+    """The application, locked, if the actor acts for its entity; else ``NotFound``."""
     entity_ids = member_entity_ids(actor)
-    application = (
-        PermitApplication.objects.select_for_update(of=("self",))
-        .select_related("matter", "matter__department", "entity")
-        .filter(number=str(number).upper(), entity_id__in=entity_ids)
-        .first()
+    return rows.locked_or_not_found(
+        PermitApplication.objects.select_related("matter", "matter__department", "entity"),
+        number=str(number).upper(),
+        entity_id__in=entity_ids,
     )
-    if application is None:
-        raise Http404
-    return application
 
 
 @transaction.atomic
@@ -527,7 +524,7 @@ def application_decide(
     reject). Approving grants the permit: ``permit`` carries what the permit decision says
     (decision number and title, category, certificate, content, validity), and the permit record
     (catalogue item ``admin_permit``) is written for the department by the deciding reviewer, in
-    this transaction, and disclosed within 7 working days like any permit. Every error is raised
+    this transaction, and disclosed by the publication deadline like any permit. Every error is raised
     at once (keys ``reason`` and those of ``PERMIT_KEYS``), and nothing is written then. The
     working days from submission to decision are recorded (the day of submission not counted).
     Deciding again the same way is harmless and writes nothing. Side effects: audit event, the
@@ -536,16 +533,13 @@ def application_decide(
     actor.require(Cap.PLEDGES_MANAGE)
     if approve:
         actor.require(Cap.RECORDS_WRITE)
-    application = (
-        PermitApplication.objects.select_for_update(of=("self",))
-        .select_related("matter", "matter__department", "entity")
-        .filter(number=str(number).upper(), matter__department_id=actor.department_id)
-        .first()
-        if actor.department_id
-        else None
+    application = rows.locked_department_row(
+        PermitApplication.objects.select_related("matter", "matter__department", "entity"),
+        actor=actor,
+        field="matter__department_id",
+        credit_office=False,
+        number=str(number).upper(),
     )
-    if application is None:
-        raise Http404
     target = Status.APPROVED if approve else Status.REJECTED
     if application.status == target:
         return None if validate_only else application
@@ -628,12 +622,7 @@ def application_decide(
         subject_en=one_line(f"Permit application {application.number} {verdict_en}"),
         body_zh=body_zh.strip(),
         body_en=body_en.strip(),
-        link=reverse("my:application_my_detail", args=[application.number]),
+        link=Route("my:application_my_detail", application.number),
         dedupe_key=f"pledges.decided:{application.pk}",
     )
     return application
-
-
-def entity_choices(actor: Actor) -> list[MarketEntity]:
-    """The entities the actor may apply for, for a form's choices."""
-    return list(MarketEntity.objects.filter(pk__in=member_entity_ids(actor)).order_by("code"))

@@ -24,20 +24,21 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import Http404
-from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from credit_portal import rows
 from credit_portal.accounts.actors import Actor
 from credit_portal.accounts.capabilities import Cap
 from credit_portal.audit import services as audit
+from credit_portal.links import Route
 from credit_portal.notices import services as notices
+from credit_portal.workdays import rules
 from credit_portal.workdays import services as workdays
 from pledges import files
 from pledges.access import member_entity_ids
 from pledges.models import BreachNotice, PermitApplication, Pledge
-from pledges.services.common import BREACH_ITEM, one_line, text_into, write_pledge_record
+from pledges.services.common import BREACH_ITEM, one_line, text_into
 from pledges.services.performance import (
     BREACH_SEVERITIES,
     UNSETTLED,
@@ -47,13 +48,14 @@ from pledges.services.performance import (
     settle_by_materials,
 )
 from pledges.services.remedies import decision_remedies
+from records import services as record_services
 from records.fields import Errors, parse_date
 from records.models import EntityMembership, Severity
 
 PStatus = Pledge.Status
 NStatus = BreachNotice.Status
 Channel = BreachNotice.Channel
-DEFENCE_RULE = "pledges.breach_defence"
+DEFENCE_RULE = rules.PLEDGE_BREACH_DEFENCE
 _SEVERITY_RANK = {Severity.GENERAL: 1, Severity.SERIOUS: 2}
 SWEEP_BATCH = 500
 # The record's remarks field holds at most this much (records.fields).
@@ -110,7 +112,7 @@ def _notify_entity(
     actor: Actor, pledge: Pledge, *, kind: str, subject_zh, subject_en, body_zh, body_en, key, users=None
 ) -> int:
     """Tell the entity's portal users (in ``/my/`` and by email). Returns how many were told."""
-    link = reverse("my:pledge_my_detail", args=[pledge.number])
+    link = Route("my:pledge_my_detail", pledge.number)
     users = _entity_users(pledge) if users is None else users
     for user in users:
         notices.notify_user(
@@ -395,14 +397,11 @@ def _pledge_breach_answer(
     *, actor: Actor, number: str, defence: str, upload: Any, stored: list[str], validate_only: bool = False
 ):
     entity_ids = member_entity_ids(actor)
-    pledge = (
-        Pledge.objects.select_for_update(of=("self",))
-        .select_related("entity", "department")
-        .filter(number=str(number).upper(), entity_id__in=entity_ids)
-        .first()
+    pledge = rows.locked_or_not_found(
+        Pledge.objects.select_related("entity", "department"),
+        number=str(number).upper(),
+        entity_id__in=entity_ids,
     )
-    if pledge is None:
-        raise Http404
     errors = Errors()
     text = text_into(errors, "defence", defence, max_length=4000, required=True)
     latest = (
@@ -473,7 +472,7 @@ def _pledge_breach_answer(
         subject_en=one_line(f"Pledge {pledge.number}: the entity stated its defence"),
         body_zh=f"{entity.name_zh}（{entity.code}）对拟认定违背信用承诺提出陈述申辩。请审查后作出决定。",
         body_en=f"{entity.name_en or entity.name_zh} ({entity.code}) answered the intended breach finding. Review it and decide.",
-        link=reverse("staff:pledge_staff_detail", args=[pledge.number]),
+        link=Route("staff:pledge_staff_detail", pledge.number),
         dedupe_key=f"pledges.breach_answered:{latest.pk}",
     )
     return latest
@@ -582,7 +581,7 @@ def pledge_confirm_breach(
         remarks = "救济途径及信用修复告知已随认定决定一并送达当事人。" + (
             f"自{remedies.restoration_from:%Y-%m-%d}起可以申请信用修复。" if remedies.restoration_from else ""
         )
-    record = write_pledge_record(
+    record = record_services.workflow_record_create(
         actor=actor,
         entity_code=entity.code,
         decision_number=f"{pledge.number}-SX",
@@ -765,7 +764,7 @@ def breach_windows_closed(*, actor: Actor, today: date | None = None, batch: int
                     ),
                     body_zh=f"{entity.name_zh}（{entity.code}）未在 {notice.defence_due_on:%Y-%m-%d} 前陈述申辩。请确认或撤回拟认定。",
                     body_en=f"{entity.name_en or entity.name_zh} ({entity.code}) stated no defence by {notice.defence_due_on:%Y-%m-%d}. Confirm or drop the intended finding.",
-                    link=reverse("staff:pledge_staff_detail", args=[pledge.number]),
+                    link=Route("staff:pledge_staff_detail", pledge.number),
                     dedupe_key=f"pledges.breach_window_closed:{notice.pk}",
                 )
                 if sent:

@@ -1,35 +1,33 @@
-"""What every pledge service shares: numbers, signatures, text checks, and writing the pledge's
-credit records through ``records``: catalogue item "credit pledges and their performance" for a
-pledge and its keeping, its negative sibling "... : breaches" for a pledge broken."""
+"""What every pledge service shares: numbers, signatures, text checks, and the items of the pledge's
+credit records (written through ``records.services.workflow_record_create``): catalogue item
+"credit pledges and their performance" for a pledge and its keeping, its negative sibling
+"... : breaches" for a pledge broken."""
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from credit_portal import numbers
 from credit_portal.accounts.actors import Actor
-from credit_portal.accounts.capabilities import Cap
 from credit_portal.accounts.models import Department
-from records.fields import Errors, RecordInput, clean_text
-from records.models import CreditRecord
-from records.services import record_create
+from records import services as record_services
+from records.fields import Errors, clean_text
 
 PLEDGE_ITEM = "pledge_performance"
 BREACH_ITEM = "pledge_breach"
-# Unambiguous when read aloud or copied by hand: no 0/O, no 1/I.
-NUMBER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 NUMBER_LENGTH = 8
 APPLICATION_PREFIX = "SQ"
 PLEDGE_PREFIX = "CN"
-_ATTEMPTS = 5
+# How the procedure is named in the audit trail when it writes a record for a department.
+SYSTEM_NAME = "pledges"
 
 M = TypeVar("M", bound=models.Model)
 
@@ -37,25 +35,15 @@ M = TypeVar("M", bound=models.Model)
 def new_number(prefix: str, today: date | None = None) -> str:
     """``CN-2026-7K3QZP9A``: prefix, year, eight random characters (16 in all)."""
     year = (today or timezone.localdate()).year
-    return f"{prefix}-{year}-" + "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(NUMBER_LENGTH))
+    return f"{prefix}-{year}-" + numbers.random_characters(NUMBER_LENGTH)
 
 
 def insert_numbered(obj: M, prefix: str, on_conflict: Callable[[], None] | None = None) -> M:
     """Insert ``obj`` under a fresh random ``number``, drawing again on the (rare) collision.
     ``on_conflict`` is called on any other integrity error (to raise a clearer ``Conflict``)."""
-    for attempt in range(_ATTEMPTS):
-        obj.number = new_number(prefix)
-        try:
-            with transaction.atomic():
-                obj.save(force_insert=True)
-        except IntegrityError:
-            if on_conflict is not None:
-                on_conflict()
-            if attempt + 1 < _ATTEMPTS and type(obj).objects.filter(number=obj.number).exists():
-                continue
-            raise
-        return obj
-    raise AssertionError("unreachable")  # pragma: no cover
+    return numbers.insert_numbered(
+        obj, field="number", new_number=lambda: new_number(prefix), on_conflict=on_conflict
+    )
 
 
 def text_into(
@@ -110,46 +98,7 @@ def department_writer(department: Department) -> Actor:
     """The portal writing a pledge's record for ``department``, when an entity's act (making or
     keeping a pledge) is what produces the record: the record is the department's, as the pledge
     is overseen by it, and no staff member took a decision."""
-    return Actor(
-        kind="system",
-        capabilities=frozenset({Cap.RECORDS_WRITE}),
-        department=department,
-        system_name="pledges",
-    )
-
-
-def write_pledge_record(
-    *,
-    actor: Actor,
-    entity_code: str,
-    decision_number: str,
-    content: str,
-    remarks: str = "",
-    legal_basis: str = "",
-    valid_from: date | None = None,
-    valid_to: date | None = None,
-    item: str = PLEDGE_ITEM,
-    severity: str = "",
-) -> CreditRecord:
-    """One record of a pledge item for the actor's department, dated today. Decision numbers are
-    the pledge's number (the pledge itself) or it with a suffix (its performance), so they are
-    unique per department as ``records`` requires."""
-    return record_create(
-        actor=actor,
-        data=RecordInput(
-            item=item,
-            severity=severity,
-            code=entity_code,
-            decision_number=decision_number,
-            decision_date=timezone.localdate(),
-            legal_basis=legal_basis[:2000],
-            content=content[:4000],
-            remarks=remarks[:2000],
-            valid_from=valid_from,
-            valid_to=valid_to,
-        ),
-        provenance=CreditRecord.Provenance.SYSTEM,
-    )
+    return record_services.department_writer(department, system_name=SYSTEM_NAME)
 
 
 def one_line(text: str, limit: int = 200) -> str:

@@ -12,13 +12,13 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 from django.db.models import Max
-from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
+from credit_portal import rows
 from credit_portal.accounts.actors import Actor
 from credit_portal.accounts.capabilities import Cap
 from credit_portal.audit import services as audit
-from credit_portal.errors import Conflict, raise_errors
+from credit_portal.errors import Conflict, NotFound, raise_errors
 from pledges.models import (
     ComplianceMaterial,
     EducationAcknowledgement,
@@ -110,15 +110,10 @@ def _matter_values(errors: Errors, data: MatterInput) -> dict[str, Any]:
 
 
 def _own_matter(actor: Actor, matter_id: int) -> Matter:
+    """The matter, locked, if it is the actor's own department's (matters are edited only by their
+    department); else ``NotFound``."""
     actor.require(Cap.PLEDGES_MANAGE)
-    matter = (
-        Matter.objects.select_for_update().filter(pk=matter_id, department_id=actor.department_id).first()
-        if actor.department_id
-        else None
-    )
-    if matter is None:
-        raise Http404
-    return matter
+    return rows.locked_department_row(Matter.objects.all(), actor=actor, credit_office=False, pk=matter_id)
 
 
 def _materials_snapshot(matter: Matter) -> list[dict[str, Any]]:
@@ -147,7 +142,7 @@ def matter_save(
     ``validate_only``: check, write nothing, return None."""
     actor.require(Cap.PLEDGES_MANAGE)
     if actor.department is None:
-        raise Http404
+        raise NotFound
     matter = _own_matter(actor, matter_id) if matter_id is not None else None
     errors = Errors()
     values = _matter_values(errors, data)
@@ -338,9 +333,7 @@ def compliance_material_save(
     matter = _own_matter(actor, matter_id)
     item = None
     if item_id is not None:
-        item = matter.education.filter(pk=item_id).first()
-        if item is None:
-            raise Http404
+        item = rows.one_or_not_found(matter.education.all(), pk=item_id)
     errors = Errors()
     order = 0
     try:
@@ -386,9 +379,7 @@ def education_acknowledge(*, actor: Actor, matter_id: int, entity_code: str) -> 
     Free, and never required by anything. Acknowledging again changes nothing. Side effect: audit
     event (the first time)."""
     entity, _membership = entity_for_member(actor, entity_code)
-    matter = Matter.objects.filter(pk=matter_id, is_published=True).first()
-    if matter is None:
-        raise Http404
+    matter = rows.one_or_not_found(Matter.objects.all(), pk=matter_id, is_published=True)
     ack, created = EducationAcknowledgement.objects.get_or_create(
         matter=matter, entity=entity, user=actor.user
     )

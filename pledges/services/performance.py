@@ -12,17 +12,19 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import Http404
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from credit_portal import rows
 from credit_portal.accounts.actors import Actor
 from credit_portal.accounts.capabilities import Cap
 from credit_portal.audit import services as audit
+from credit_portal.links import Route
 from credit_portal.notices import services as notices
-from pledges.models import MaterialSubmission, PermitApplication, Pledge
-from pledges.services.common import department_writer, one_line, text_into, write_pledge_record
+from pledges import selectors
+from pledges.models import PermitApplication, Pledge
+from pledges.services.common import PLEDGE_ITEM, department_writer, one_line, text_into
+from records import services as record_services
 from records.fields import Errors
 from records.models import Severity
 
@@ -59,8 +61,9 @@ def fulfil(*, actor: Actor, pledge: Pledge, writer: Actor, late_reason: str) -> 
     else:
         content = f"{pledge.entity.name_zh}就{about_zh}作出的信用承诺（{pledge.number}）已按期履行，容缺材料已补齐。"
     # The record is Chinese data and its content says it all: no remarks.
-    pledge.performance_record = write_pledge_record(
+    pledge.performance_record = record_services.workflow_record_create(
         actor=writer,
+        item=PLEDGE_ITEM,
         entity_code=pledge.entity.code,
         decision_number=f"{pledge.number}-LY",
         content=content,
@@ -100,29 +103,10 @@ def flag_overdue(*, actor: Actor, pledge: Pledge) -> bool:
         subject_en=one_line(f"Pledge {pledge.number}: materials overdue, please check"),
         body_zh=f"{entity.name_zh}（{entity.code}）承诺于 {pledge.materials_due_on:%Y-%m-%d} 前补齐材料，至今未补齐。核查后确认是否失信。",
         body_en=f"{entity.name_en or entity.name_zh} ({entity.code}) pledged to supply materials by {pledge.materials_due_on:%Y-%m-%d}. Check, then confirm a breach or accept.",
-        link=reverse("staff:pledge_staff_detail", args=[pledge.number]),
+        link=Route("staff:pledge_staff_detail", pledge.number),
         dedupe_key=f"pledges.overdue:{pledge.pk}",
     )
     return True
-
-
-def materials_outcome(pledge: Pledge) -> tuple[bool, date | None]:
-    """Whether every material the pledge stands in for has come in, and the day the last of them
-    came (None while one is missing, or when the pledge stands in for none)."""
-    application = pledge.application
-    if application is None:
-        return True, None
-    missing = set(application.missing_materials.values_list("pk", flat=True))
-    if not missing:
-        return True, None
-    supplied = dict(
-        MaterialSubmission.objects.filter(application=application, material_id__in=missing).values_list(
-            "material_id", "submitted_at"
-        )
-    )
-    if set(supplied) < missing:
-        return False, None
-    return True, max(timezone.localdate(at) for at in supplied.values())
 
 
 def settle_by_materials(*, actor: Actor, pledge: Pledge, today: date) -> str:
@@ -135,7 +119,7 @@ def settle_by_materials(*, actor: Actor, pledge: Pledge, today: date) -> str:
     status it ends in."""
     if pledge.status != PStatus.ACTIVE or pledge.application_id is None or pledge.materials_due_on is None:
         return pledge.status
-    complete, last_on = materials_outcome(pledge)
+    complete, last_on = selectors.materials_outcome(pledge)
     due = pledge.materials_due_on
     if complete and (last_on is None or last_on <= due):
         fulfil(actor=actor, pledge=pledge, writer=department_writer(pledge.department), late_reason="")
@@ -206,19 +190,14 @@ def pledges_lapse_expired(*, actor: Actor, today: date | None = None) -> list[in
 
 
 def pledge_to_settle(actor: Actor, number: str) -> Pledge:
-    """The pledge, locked, if the actor's own department oversees it; else 404."""
+    """The pledge, locked, if the actor's own department oversees it; else ``NotFound``."""
     actor.require(Cap.PLEDGES_MANAGE)
-    pledge = (
-        Pledge.objects.select_for_update(of=("self",))
-        .select_related("entity", "department")
-        .filter(number=str(number).upper(), department_id=actor.department_id)
-        .first()
-        if actor.department_id
-        else None
+    return rows.locked_department_row(
+        Pledge.objects.select_related("entity", "department"),
+        actor=actor,
+        credit_office=False,
+        number=str(number).upper(),
     )
-    if pledge is None:
-        raise Http404
-    return pledge
 
 
 @transaction.atomic
@@ -246,7 +225,7 @@ def pledge_accept_late(
         )
     if pledge.status != PStatus.OVERDUE:
         raise ValidationError({"status": [str(_("Only a pledge flagged as overdue can be accepted late."))]})
-    complete, _last_on = materials_outcome(pledge)
+    complete, _last_on = selectors.materials_outcome(pledge)
     if not complete:
         raise ValidationError(
             {

@@ -1,7 +1,7 @@
 """The administrative permit record (行政许可信息) an approval writes through ``records``.
 
 Approving an application grants a permit, and a permit is public credit information disclosed
-within 7 working days like any other (双公示). The permit officer enters on the approval form what
+by the publication deadline (``disclosure.publish``) like any other (双公示). The permit officer enters on the approval form what
 the permit decision says, as the national permit field standard records it: the decision
 document's number and title, the permit category, the certificate (if one is issued), the content
 and the validity. The record is the deciding department's, written by the reviewer who decides
@@ -18,13 +18,13 @@ from django.utils.translation import gettext_lazy as _
 
 from credit_portal.accounts.actors import Actor
 from credit_portal.errors import Conflict
+from pledges import selectors
 from pledges.services.common import text_into
-from records.catalogue_data import PERMIT_CATEGORIES
 from records.fields import Errors, RecordInput, parse_date
-from records.models import CatalogueItem, CreditRecord, EntityPerson, EntityType
+from records.models import CreditRecord, EntityPerson, EntityType
 from records.services import record_create
 
-PERMIT_ITEM = "admin_permit"
+PERMIT_ITEM = selectors.PERMIT_ITEM
 # The keys of the approval form, in its order. The service reports its errors under these keys.
 PERMIT_KEYS = (
     "decision_number",
@@ -64,16 +64,6 @@ class CleanPermit:
     content: str
 
 
-def permit_categories() -> list[list[str]]:
-    """``[key, zh, en]`` of the permit categories, as the catalogue item defines them now (the
-    catalogue is data the credit office edits); the national list when the item has none."""
-    item = CatalogueItem.objects.filter(code=PERMIT_ITEM).only("fields").first()
-    for definition in item.fields if item is not None else []:
-        if definition.get("key") == "permit_category" and definition.get("choices"):
-            return [list(c) for c in definition["choices"]]
-    return [list(c) for c in PERMIT_CATEGORIES]
-
-
 def _date_into(errors: Errors, key: str, value: Any) -> date | None:
     try:
         parsed = parse_date(value)
@@ -99,7 +89,7 @@ def permit_into(errors: Errors, permit: PermitInput | None, *, department, today
         errors, "decision_doc_name", permit.decision_doc_name, max_length=200, required=True, single_line=True
     )
     category = str(permit.permit_category or "").strip()
-    allowed = permit_categories()
+    allowed = selectors.permit_categories()
     if not category:
         errors.add("permit_category", _("This field is required."))
     elif category not in {c[0] for c in allowed}:

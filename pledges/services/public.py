@@ -10,17 +10,17 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import Http404
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from credit_portal.accounts.actors import Actor
 from credit_portal.audit import services as audit
+from credit_portal.links import Route
 from credit_portal.notices import services as notices
-from pledges.access import my_associations
+from pledges.access import association_for_member
 from pledges.models import Pledge
 from pledges.services.common import (
+    PLEDGE_ITEM,
     PLEDGE_PREFIX,
     Signature,
     department_writer,
@@ -28,8 +28,8 @@ from pledges.services.common import (
     one_line,
     signature_into,
     text_into,
-    write_pledge_record,
 )
+from records import services as record_services
 from records.access import entity_for_member
 from records.fields import Errors, parse_date
 from records.identifiers import normalise_uscc
@@ -85,8 +85,9 @@ def _create(
     else:
         head_zh = f"{entity.name_zh}向社会公开作出信用承诺（{pledge.number}）："
     # The record is Chinese data and its content says it all: no remarks.
-    pledge.record = write_pledge_record(
+    pledge.record = record_services.workflow_record_create(
         actor=department_writer(department),
+        item=PLEDGE_ITEM,
         entity_code=entity.code,
         decision_number=pledge.number,
         content=head_zh + text,
@@ -143,14 +144,6 @@ def public_pledge_publish(
     )
 
 
-def association_for_member(actor: Actor, association_id: int) -> IndustryAssociation:
-    """An association the self-service actor acts for, or 404."""
-    association = my_associations(actor).filter(pk=association_id).first()
-    if association is None:
-        raise Http404
-    return association
-
-
 @transaction.atomic
 def association_pledge_register(
     *,
@@ -187,7 +180,7 @@ def association_pledge_register(
         signer_name=signer_name,
         association=association,
     )
-    link = reverse("my:pledge_my_detail", args=[pledge.number])
+    link = Route("my:pledge_my_detail", pledge.number)
     for membership in (
         EntityMembership.objects.select_related("user").filter(entity=member).order_by("user_id")
     ):

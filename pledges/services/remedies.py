@@ -22,15 +22,16 @@ from credit_portal.accounts.actors import Actor
 from credit_portal.accounts.capabilities import Cap
 from credit_portal.accounts.models import Department
 from credit_portal.audit import services as audit
+from credit_portal.workdays import rules
 from credit_portal.workdays import services as workdays
+from pledges import selectors
 from pledges.models import RemedyRule
 from pledges.services.common import text_into
 from records.fields import Errors
-from records.models import DisclosurePeriodRule
 from records.services.credit import add_months
 
 Kind = RemedyRule.Kind
-OBJECTION_ANSWER_RULE = "objection.answer"
+OBJECTION_ANSWER_RULE = rules.OBJECTION_ANSWER
 # The order the notice lists them in: the remedies against the finding, then restoration.
 REMEDIES = (Kind.OBJECTION, Kind.RECONSIDERATION, Kind.LITIGATION)
 _NUMERALS_ZH = "一二三四五六七八九"
@@ -46,23 +47,6 @@ class DecisionRemedies:
     text_en: str
     restoration_from: date | None
     rules: dict[str, int]
-
-
-def rules_in_force(on: date) -> dict[str, RemedyRule]:
-    """The remedy rule of each kind in force on ``on`` (the latest ``effective_from`` not after it)."""
-    found: dict[str, RemedyRule] = {}
-    for rule in RemedyRule.objects.filter(effective_from__lte=on).order_by("kind", "-effective_from"):
-        found.setdefault(rule.kind, rule)
-    return found
-
-
-def period_rule(severity: str, on: date) -> DisclosurePeriodRule | None:
-    """The disclosure-period rule for ``severity`` in force on ``on``."""
-    return (
-        DisclosurePeriodRule.objects.filter(severity=severity, effective_from__lte=on)
-        .order_by("-effective_from")
-        .first()
-    )
 
 
 class _Missing(dict):
@@ -81,9 +65,9 @@ def decision_remedies(*, severity: str, decided_on: date, department: Department
     """The remedies and the restoration notice of a breach finding of ``severity`` decided on
     ``decided_on`` by ``department``. Refused (key ``remedies``) when a rule they need is not in
     force on that day: a decision is not served without them."""
-    rules = rules_in_force(decided_on)
+    rules = selectors.remedy_rules_in_force(decided_on)
     missing = [kind for kind in (*REMEDIES, Kind.RESTORATION) if kind not in rules]
-    period = period_rule(severity, decided_on)
+    period = selectors.period_rule(severity, decided_on)
     if missing or period is None:
         names = ", ".join(str(Kind(kind).label) for kind in missing)
         if period is None:

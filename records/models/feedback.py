@@ -29,6 +29,10 @@ class Objection(models.Model):
         CORRECTED = "corrected", _("Record corrected")
         REVOKED = "revoked", _("Record revoked")
 
+    # ``YY-`` and ten random characters (``credit_portal.numbers``).
+    REFERENCE_PREFIX = "YY-"
+    REFERENCE_LENGTH = 10
+
     reference = models.CharField(_("reference"), max_length=20, unique=True)
     record = models.ForeignKey(CreditRecord, on_delete=models.PROTECT, related_name="objections")
     submitted_by = models.ForeignKey(
@@ -87,6 +91,10 @@ class Complaint(models.Model):
     class Status(models.TextChoices):
         RECEIVED = "received", _("Received, being handled")
         ANSWERED = "answered", _("Answered")
+
+    # ``TS`` and twelve random characters (``credit_portal.numbers``).
+    TRACKING_PREFIX = "TS"
+    TRACKING_LENGTH = 12
 
     tracking_number = models.CharField(_("tracking number"), max_length=20, unique=True)
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)

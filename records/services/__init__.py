@@ -9,6 +9,7 @@ from records.services.credit import (
     record_revoke,
     records_import,
 )
+from records.services.endings import record_end, record_restore
 from records.services.entities import (
     EntityInput,
     PersonInput,
@@ -19,6 +20,7 @@ from records.services.entities import (
     entity_update,
     person_identity_reveal,
 )
+from records.services.workflow import department_writer, workflow_record_create
 
 __all__ = [
     "EntityInput",
@@ -27,6 +29,7 @@ __all__ = [
     "claim_decide",
     "claim_submit",
     "claim_withdraw",
+    "department_writer",
     "entity_grant_department",
     "entity_person_add",
     "entity_person_end",
@@ -36,6 +39,9 @@ __all__ = [
     "record_confirm",
     "record_correct",
     "record_create",
+    "record_end",
+    "record_restore",
     "record_revoke",
     "records_import",
+    "workflow_record_create",
 ]

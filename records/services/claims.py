@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from credit_portal import rows
 from credit_portal.accounts.actors import Actor
 from credit_portal.accounts.capabilities import Cap
 from credit_portal.audit import services as audit
@@ -69,14 +69,13 @@ def claim_submit(
 
 
 def _reviewable(actor: Actor, claim_id: int) -> EntityClaim:
+    """The claim, locked, if it is on an entity the actor's department maintains (any, for the
+    credit office); else ``NotFound``."""
     actor.require(Cap.CLAIMS_REVIEW)
-    qs = EntityClaim.objects.select_for_update().filter(pk=claim_id)
+    qs = EntityClaim.objects.all()
     if not actor.can(Cap.ALL_DEPARTMENTS):
         qs = qs.filter(entity_id__in=department_grants(actor).values("content_object_id"))
-    claim = qs.first()
-    if claim is None:
-        raise Http404
-    return claim
+    return rows.locked_or_not_found(qs, pk=claim_id)
 
 
 @transaction.atomic
@@ -125,9 +124,7 @@ def claim_decide(
 @transaction.atomic
 def claim_withdraw(*, actor: Actor, claim_id: int) -> EntityClaim:
     actor.require(Cap.OWN_ENTITY)
-    claim = EntityClaim.objects.select_for_update().filter(pk=claim_id, user=actor.user).first()
-    if claim is None:
-        raise Http404
+    claim = rows.locked_or_not_found(EntityClaim.objects.all(), pk=claim_id, user=actor.user)
     if claim.status == EntityClaim.Status.WITHDRAWN:
         return claim
     if claim.status != EntityClaim.Status.PENDING:

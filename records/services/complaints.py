@@ -3,37 +3,35 @@ hotline system through the API.
 
 A complaint goes to the department that registered the entity when its unified social credit code
 matches a registered entity, else to the department the submitter chose. It is answered within the
-working-day deadline ``complaint.answer`` (a transfer to another department keeps the deadline)
+working-day deadline ``complaint.answer`` (``credit_portal.workdays.rules``) (a transfer to another department keeps the deadline)
 and followed by its tracking number, which shows its progress but never its content."""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import Case, IntegerField, QuerySet, Value, When
-from django.http import Http404
-from django.urls import reverse
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from credit_portal import personal_data
+from credit_portal import numbers, personal_data, rows
 from credit_portal.accounts.actors import Actor
 from credit_portal.accounts.capabilities import Cap
 from credit_portal.accounts.models import Department
 from credit_portal.audit import services as audit
+from credit_portal.links import Route
 from credit_portal.notices import services as notices
+from credit_portal.workdays import rules
 from credit_portal.workdays import services as workdays
 from records.fields import Errors
 from records.identifiers import normalise_uscc, validate_uscc
 from records.models import Complaint, MarketEntity
+from records.selectors import active_departments
 from records.services.objections import (
     clean_into,
     contact_into,
     escalate_answer_deadlines,
-    normalise_code,
     one_line,
     random_code,
 )
@@ -41,73 +39,9 @@ from records.services.objections import (
 Status = Complaint.Status
 Channel = Complaint.Channel
 
-TRACKING_PREFIX = "TS"
-TRACKING_LENGTH = 12
-_ATTEMPTS = 5
+TRACKING_PREFIX = Complaint.TRACKING_PREFIX
+TRACKING_LENGTH = Complaint.TRACKING_LENGTH
 SUBMITTED = "records.complaint.submitted"
-
-
-def active_departments() -> QuerySet[Department]:
-    return Department.objects.filter(is_active=True).order_by("code")
-
-
-# --- reads --------------------------------------------------------------------------------------
-
-
-def complaints_for_department(actor: Actor, *, status: str = "") -> QuerySet[Complaint]:
-    """The department's queue (every department's for the credit office): open ones first, the
-    earliest due first."""
-    actor.require(Cap.COMPLAINTS_HANDLE)
-    qs = Complaint.objects.select_related("department", "entity")
-    if not actor.can(Cap.ALL_DEPARTMENTS):
-        qs = qs.filter(department_id=actor.department_id)
-    if status:
-        qs = qs.filter(status=status)
-    return qs.annotate(
-        open_first=Case(
-            When(status=Status.RECEIVED, then=Value(0)), default=Value(1), output_field=IntegerField()
-        )
-    ).order_by("open_first", "answer_due_on", "-submitted_at", "-id")
-
-
-def complaint_for_staff(actor: Actor, complaint_id: int) -> Complaint:
-    complaint = complaints_for_department(actor).filter(pk=complaint_id).first()
-    if complaint is None:
-        raise Http404
-    return complaint
-
-
-def complaint_by_tracking_number(value: Any) -> Complaint | None:
-    """For the public tracking page: the complaint with this tracking number, if any."""
-    text = normalise_code(value, TRACKING_PREFIX)
-    if len(text) != len(TRACKING_PREFIX) + TRACKING_LENGTH:
-        return None
-    return Complaint.objects.select_related("department").filter(tracking_number=text).first()
-
-
-def complaint_received(complaint_id: int | None) -> Complaint | None:
-    """For the result page of a public submission (its session only): the complaint just filed."""
-    if complaint_id is None:
-        return None
-    return Complaint.objects.select_related("department").filter(pk=complaint_id).first()
-
-
-def _submitted_by_department(complaint: Complaint, department_id: int | None) -> bool:
-    """Whether a token of ``department_id`` submitted ``complaint``."""
-    return department_id is not None and complaint.submitted_by_id == department_id
-
-
-def complaint_for_hotline(actor: Actor, tracking_number: str) -> Complaint:
-    """A complaint the actor's department submitted through the API, by tracking number; else 404."""
-    actor.require(Cap.COMPLAINTS_SUBMIT)
-    complaint = (
-        Complaint.objects.select_related("department", "entity")
-        .filter(tracking_number=normalise_code(tracking_number, TRACKING_PREFIX), channel=Channel.API)
-        .first()
-    )
-    if complaint is None or not _submitted_by_department(complaint, actor.department_id):
-        raise Http404
-    return complaint
 
 
 # --- writes -------------------------------------------------------------------------------------
@@ -133,7 +67,7 @@ def _notify(actor: Actor, complaint: Complaint, department: Department, *, trans
         subject_en=one_line(subject_en),
         body_zh=f"请于 {due_on} 前答复。",
         body_en=f"To be answered by {due_on}.",
-        link=reverse("staff:complaint_detail", args=[complaint.pk]),
+        link=Route("staff:complaint_detail", complaint.pk),
         dedupe_key=key,
     )
 
@@ -232,30 +166,25 @@ def complaint_submit(
         contact_masked=reached.masked,
         department=responsible,
         status=Status.RECEIVED,
-        answer_due_on=workdays.deadline("complaint.answer", timezone.localdate()),
+        answer_due_on=workdays.deadline(rules.COMPLAINT_ANSWER, timezone.localdate()),
     )
-    for attempt in range(_ATTEMPTS):
-        complaint.tracking_number = random_code(TRACKING_PREFIX, TRACKING_LENGTH)
-        try:
-            with transaction.atomic():
-                complaint.save(force_insert=True)
-        except IntegrityError:
-            if external_reference:
-                # The same ticket posted twice at once: the other request recorded it.
-                existing = Complaint.objects.filter(
-                    channel=channel,
-                    submitted_by_id=actor.department_id,
-                    external_reference=external_reference,
-                ).first()
-                if existing is not None:
-                    return existing, False
-            if (
-                attempt + 1 < _ATTEMPTS
-                and Complaint.objects.filter(tracking_number=complaint.tracking_number).exists()
-            ):
-                continue
-            raise
-        break
+
+    def posted_meanwhile() -> Complaint | None:
+        if not external_reference:
+            return None
+        # The same ticket posted twice at once: the other request recorded it.
+        return Complaint.objects.filter(
+            channel=channel, submitted_by_id=actor.department_id, external_reference=external_reference
+        ).first()
+
+    saved = numbers.insert_numbered(
+        complaint,
+        field="tracking_number",
+        new_number=lambda: random_code(TRACKING_PREFIX, TRACKING_LENGTH),
+        on_conflict=posted_meanwhile,
+    )
+    if saved is not complaint:
+        return saved, False
     audit.log(
         actor=actor,
         action=SUBMITTED,
@@ -278,17 +207,11 @@ def complaint_submit(
 
 def _handleable(actor: Actor, complaint_id: int) -> Complaint:
     """The complaint, locked, if the actor's department is responsible for it (or the actor is the
-    credit office); else 404."""
+    credit office); else ``NotFound``."""
     actor.require(Cap.COMPLAINTS_HANDLE)
-    qs = (
-        Complaint.objects.select_for_update(of=("self",)).select_related("department").filter(pk=complaint_id)
+    return rows.locked_department_row(
+        Complaint.objects.select_related("department"), actor=actor, pk=complaint_id
     )
-    if not actor.can(Cap.ALL_DEPARTMENTS):
-        qs = qs.filter(department_id=actor.department_id)
-    complaint = qs.first()
-    if complaint is None:
-        raise Http404
-    return complaint
 
 
 def _still_open(complaint: Complaint) -> None:
@@ -397,7 +320,7 @@ def complaints_escalate(*, actor: Actor, today: date) -> dict[str, int]:
             "subject_en": one_line(subject_en),
             "body_zh": f"答复期限 {due_on}。",
             "body_en": f"To be answered by {due_on}.",
-            "link": reverse("staff:complaint_detail", args=[complaint.pk]),
+            "link": Route("staff:complaint_detail", complaint.pk),
             "dedupe_key": f"complaint.escalated:{complaint.pk}:{today.isoformat()}",
         }
 

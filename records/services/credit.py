@@ -1,5 +1,6 @@
 """Writing credit records: one at a time (staff form, API) or a file's rows at once (set-based),
-reviewing drafts, correcting and revoking. Every write has its version row, its audit event and,
+reviewing drafts, correcting and revoking (the ends that other procedures decide, credit restored
+and a designation ended, are ``records.services.endings``). Every write has its version row, its audit event and,
 where other systems must follow, its change-feed entry."""
 
 from __future__ import annotations
@@ -11,10 +12,10 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from credit_portal import rows
 from credit_portal.accounts.actors import Actor
 from credit_portal.accounts.capabilities import Cap
 from credit_portal.accounts.models import Department
@@ -27,7 +28,7 @@ from records.fields import CleanRecord, Errors, RecordInput, RecordValidator, pu
 from records.identifiers import normalise_uscc
 from records.models import CreditRecord, ImportJob, MarketEntity, RecordChange, RecordVersion
 from records.services import planning
-from records.services.planning import WITHDRAW_RULE, add_months
+from records.services.planning import PUBLISH_RULE, WITHDRAW_RULE, add_months
 
 __all__ = ["add_months"]  # re-exported: the date arithmetic of disclosure periods
 
@@ -155,7 +156,7 @@ def needs_review(actor: Actor) -> bool:
 
 
 def _publish_days(decided: date) -> int:
-    return workdays.deadline_days("disclosure.publish", decided)
+    return workdays.deadline_days(PUBLISH_RULE, decided)
 
 
 DUPLICATE_NUMBER = _(
@@ -360,19 +361,11 @@ def records_import(
 
 def _record_for_department(actor: Actor, record_id: int, capability: str) -> CreditRecord:
     """The record, locked, if the actor's department recorded it (or the actor is the credit
-    office); else 404 — other departments' records are not theirs to change."""
+    office); else ``NotFound`` — other departments' records are not theirs to change."""
     actor.require(capability)
-    qs = (
-        CreditRecord.objects.select_for_update(of=("self",))
-        .select_related("item", "entity", "department")
-        .filter(pk=record_id)
+    return rows.locked_department_row(
+        CreditRecord.objects.select_related("item", "entity", "department"), actor=actor, pk=record_id
     )
-    if not actor.can(Cap.ALL_DEPARTMENTS):
-        qs = qs.filter(department_id=actor.department_id)
-    record = qs.first()
-    if record is None:
-        raise Http404
-    return record
 
 
 @transaction.atomic

@@ -8,16 +8,15 @@ from datetime import date
 from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from credit_portal import personal_data
+from credit_portal import personal_data, rows
 from credit_portal.accounts.actors import Actor
 from credit_portal.accounts.capabilities import Cap
 from credit_portal.accounts.models import Department, Division
 from credit_portal.audit import services as audit
-from credit_portal.errors import Conflict, raise_errors
+from credit_portal.errors import Conflict, NotFound, raise_errors
 from credit_portal.text import refuse_invisible_in_name
 from records.access import CHANGE_ENTITY, can_edit_entity
 from records.identifiers import entity_type_of, mask_identity_number, normalise_uscc, validate_resident_id
@@ -228,6 +227,14 @@ def entity_register(
     return entity
 
 
+def _entity_to_edit(actor: Actor, code: str) -> MarketEntity:
+    """The entity, locked, if the actor may edit it; else ``NotFound``."""
+    entity = rows.locked_or_not_found(MarketEntity.objects.all(), code=normalise_uscc(code))
+    if not can_edit_entity(actor, entity):
+        raise NotFound
+    return entity
+
+
 @transaction.atomic
 def entity_update(
     *, actor: Actor, code: str, data: EntityInput, validate_only: bool = False
@@ -235,9 +242,7 @@ def entity_update(
     """Change an entity's registry data (never its code). Only departments granted the entity may.
     ``validate_only``: check, write nothing, return None."""
     actor.require(Cap.ENTITIES_WRITE)
-    entity = MarketEntity.objects.select_for_update().filter(code=normalise_uscc(code)).first()
-    if entity is None or not can_edit_entity(actor, entity):
-        raise Http404
+    entity = _entity_to_edit(actor, code)
     before = audit.snapshot(entity, ENTITY_AUDIT_FIELDS)
     errors = _build(data, entity, exclude=("code",))
     persons = _validated_persons(data, errors)
@@ -275,9 +280,7 @@ def entity_person_add(
     """Link a legal representative, actual controller or responsible person to an entity.
     ``validate_only``: check, write nothing, return None."""
     actor.require(Cap.ENTITIES_WRITE)
-    entity = MarketEntity.objects.select_for_update().filter(code=normalise_uscc(code)).first()
-    if entity is None or not can_edit_entity(actor, entity):
-        raise Http404
+    entity = _entity_to_edit(actor, code)
     errors: dict[str, list[str]] = {}
     clean = _validated_person(person, errors, "person")
     if errors:
@@ -299,14 +302,11 @@ def entity_person_add(
 def entity_person_end(*, actor: Actor, code: str, link_id: int) -> EntityPerson:
     """End a person's current role in an entity (the history is kept)."""
     actor.require(Cap.ENTITIES_WRITE)
-    link = (
-        EntityPerson.objects.select_for_update(of=("self",))
-        .select_related("entity")
-        .filter(pk=link_id, entity__code=normalise_uscc(code))
-        .first()
+    link = rows.locked_or_not_found(
+        EntityPerson.objects.select_related("entity"), pk=link_id, entity__code=normalise_uscc(code)
     )
-    if link is None or not can_edit_entity(actor, link.entity):
-        raise Http404
+    if not can_edit_entity(actor, link.entity):
+        raise NotFound
     if link.until is None:
         link.until = timezone.localdate()
         link.save(update_fields=["until"])
@@ -346,7 +346,7 @@ def person_identity_reveal(*, actor: Actor, entity: MarketEntity, person_id: int
         else None
     )
     if link is None:
-        raise Http404
+        raise NotFound
     audit.log(
         actor=actor,
         action="records.person.identity_viewed",

@@ -10,7 +10,6 @@ feed follow); a rejected or withdrawn one puts the record back as it was."""
 from __future__ import annotations
 
 import re
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -18,23 +17,23 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import EmailValidator
-from django.db import IntegrityError, transaction
-from django.db.models import Case, Exists, IntegerField, OuterRef, QuerySet, Value, When
-from django.http import Http404
-from django.urls import reverse
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from credit_portal import personal_data
+from credit_portal import numbers, personal_data, rows
 from credit_portal.accounts.actors import Actor
 from credit_portal.accounts.capabilities import Cap
 from credit_portal.audit import services as audit
-from credit_portal.errors import Conflict, raise_errors
+from credit_portal.errors import Conflict, NotFound, raise_errors
+from credit_portal.links import Route
 from credit_portal.notices import services as notices
+from credit_portal.workdays import rules
 from credit_portal.workdays import services as workdays
 from records.fields import Errors, RecordInput, clean_text
 from records.identifiers import mask_identity_number, validate_resident_id
 from records.models import CreditRecord, EntityMembership, Objection, RecordChange
+from records.selectors import OBJECTABLE, parse_record_id
 from records.services.credit import (
     _emit,
     is_unchanged,
@@ -47,13 +46,8 @@ from records.services.credit import (
 Status = Objection.Status
 RecordStatus = CreditRecord.Status
 
-# Records that can be objected to: those that stand and are not already contested.
-OBJECTABLE = (RecordStatus.EFFECTIVE, RecordStatus.CORRECTED)
-# Unambiguous when read aloud or copied by hand: no 0/O, no 1/I.
-REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
-REFERENCE_PREFIX = "YY-"
-REFERENCE_LENGTH = 10
-_ATTEMPTS = 5
+REFERENCE_PREFIX = Objection.REFERENCE_PREFIX
+REFERENCE_LENGTH = Objection.REFERENCE_LENGTH
 
 _NOT_OBJECTABLE = {
     RecordStatus.DRAFT: _(
@@ -73,16 +67,8 @@ PENDING_OBJECTION = _("This record already has an objection awaiting the departm
 
 
 def random_code(prefix: str, length: int) -> str:
-    return prefix + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(length))
-
-
-def normalise_code(value: Any, prefix: str) -> str:
-    """A reference as typed by a person: any case, spaces, with or without the prefix's hyphen."""
-    text = re.sub(r"[\s\-_]", "", str(value or "")).upper()
-    bare = prefix.replace("-", "")
-    if text.startswith(bare):
-        text = text[len(bare) :]
-    return prefix + text
+    """``prefix`` and ``length`` readable random characters (``credit_portal.numbers``)."""
+    return prefix + numbers.random_characters(length)
 
 
 def clean_into(
@@ -154,100 +140,7 @@ def one_line(text: str, limit: int = 200) -> str:
     return " ".join(str(text).split())[:limit]
 
 
-def _record_id(value: Any) -> int | None:
-    try:
-        number = int(str(value).strip())
-    except (TypeError, ValueError):
-        return None
-    return number if 0 < number < 2**63 else None
-
-
-# --- reads --------------------------------------------------------------------------------------
-
-
-def member_records(actor: Actor) -> QuerySet[CreditRecord]:
-    """Every record (all statuses) of the entities the self-service user acts for, each marked
-    ``has_pending_objection``."""
-    actor.require(Cap.OWN_ENTITY)
-    entities = EntityMembership.objects.filter(user=actor.user).values("entity_id")
-    pending = Objection.objects.filter(record=OuterRef("pk"), status=Status.PENDING)
-    return (
-        CreditRecord.objects.filter(entity_id__in=entities)
-        .select_related("entity", "item", "department")
-        .annotate(has_pending_objection=Exists(pending))
-        .order_by("-decision_date", "-id")
-    )
-
-
-def member_record(actor: Actor, record_id: int) -> CreditRecord:
-    """One record of an entity the user acts for, or 404 (missing and not-yours look the same)."""
-    record = member_records(actor).filter(pk=record_id).first()
-    if record is None:
-        raise Http404
-    return record
-
-
-def public_record(record_id: Any) -> CreditRecord | None:
-    """A published record, as the public may see it (None for anything else)."""
-    pk = _record_id(record_id)
-    if pk is None:
-        return None
-    return (
-        CreditRecord.objects.select_related("entity", "item", "department")
-        .filter(pk=pk, disclosure=CreditRecord.Disclosure.PUBLISHED)
-        .first()
-    )
-
-
-def my_objections(actor: Actor) -> QuerySet[Objection]:
-    """Objections made through ``/my/`` on records of the entities the user acts for."""
-    actor.require(Cap.OWN_ENTITY)
-    entities = EntityMembership.objects.filter(user=actor.user).values("entity_id")
-    return (
-        Objection.objects.filter(record__entity_id__in=entities, submitted_by__isnull=False)
-        .select_related("record", "record__entity", "record__department", "submitted_by")
-        .order_by("-submitted_at", "-id")
-    )
-
-
-def objections_for_department(actor: Actor, *, status: str = "") -> QuerySet[Objection]:
-    """The department's queue (every department's for the credit office): pending first, the
-    earliest due first."""
-    actor.require(Cap.OBJECTIONS_ANSWER)
-    qs = Objection.objects.select_related("record", "record__entity", "record__department")
-    if not actor.can(Cap.ALL_DEPARTMENTS):
-        qs = qs.filter(record__department_id=actor.department_id)
-    if status:
-        qs = qs.filter(status=status)
-    return qs.annotate(
-        pending_first=Case(
-            When(status=Status.PENDING, then=Value(0)), default=Value(1), output_field=IntegerField()
-        )
-    ).order_by("pending_first", "answer_due_on", "-submitted_at", "-id")
-
-
-def objection_for_staff(actor: Actor, objection_id: int) -> Objection:
-    objection = (
-        objections_for_department(actor).select_related("record__item").filter(pk=objection_id).first()
-    )
-    if objection is None:
-        raise Http404
-    return objection
-
-
-def objection_by_reference(reference: Any) -> Objection | None:
-    """For the public tracking page: the objection with this reference, if any."""
-    text = normalise_code(reference, REFERENCE_PREFIX)
-    if len(text) != len(REFERENCE_PREFIX) + REFERENCE_LENGTH:
-        return None
-    return Objection.objects.filter(reference=text).first()
-
-
-def objection_received(objection_id: int | None) -> Objection | None:
-    """For the result page of a public objection (its session only): the objection just made."""
-    if objection_id is None:
-        return None
-    return Objection.objects.filter(pk=objection_id).first()
+# --- writes -------------------------------------------------------------------------------------
 
 
 def correction_input(record: CreditRecord, **changes: Any) -> RecordInput:
@@ -280,9 +173,6 @@ def correction_input(record: CreditRecord, **changes: Any) -> RecordInput:
     return data
 
 
-# --- writes -------------------------------------------------------------------------------------
-
-
 def _locked_record(**filters) -> CreditRecord | None:
     return (
         CreditRecord.objects.select_for_update(of=("self",))
@@ -303,7 +193,7 @@ def _notify_received(actor: Actor, objection: Objection, record: CreditRecord) -
         subject_en=one_line(f"New objection to record {number}"),
         body_zh=f"异议编号 {objection.reference}，请于 {objection.answer_due_on:%Y-%m-%d} 前处理并答复。",
         body_en=f"Objection {objection.reference}: answer by {objection.answer_due_on:%Y-%m-%d}.",
-        link=reverse("staff:objection_detail", args=[objection.pk]),
+        link=Route("staff:objection_detail", objection.pk),
         dedupe_key=f"objection.received:{objection.pk}",
     )
 
@@ -321,7 +211,7 @@ def objection_submit(
 ) -> Objection | None:
     """Object to a record.
 
-    An entity user (``my:entity``) objects for an entity they act for (another record: 404); the
+    An entity user (``my:entity``) objects for an entity they act for (another record: ``NotFound``); the
     public objects to a published record as a named person with a resident identity number (kept
     as keyed hash and masked) and a contact (encrypted and masked). Only an effective or corrected
     record can be objected to, and only one objection per record may be pending (``Conflict`` when
@@ -331,16 +221,16 @@ def objection_submit(
     errors = Errors()
     if actor.kind == "entity":
         actor.require(Cap.OWN_ENTITY)
-        pk = _record_id(record_id)
+        pk = parse_record_id(record_id)
         entities = EntityMembership.objects.filter(user=actor.user).values("entity_id")
         record = _locked_record(pk=pk, entity_id__in=entities) if pk else None
         if record is None:
-            raise Http404
+            raise NotFound
         objector = one_line(actor.user.full_name or actor.user.username, 100)
         id_hash = id_masked = ""
         reached = Contact("", "")
     elif actor.kind == "public":
-        pk = _record_id(record_id)
+        pk = parse_record_id(record_id)
         record = _locked_record(pk=pk, disclosure=CreditRecord.Disclosure.PUBLISHED) if pk else None
         if record is None:
             errors.add(
@@ -382,20 +272,19 @@ def objection_submit(
         grounds=grounds,
         status=Status.PENDING,
         record_status_before=record.status,
-        answer_due_on=workdays.deadline("objection.answer", timezone.localdate()),
+        answer_due_on=workdays.deadline(rules.OBJECTION_ANSWER, timezone.localdate()),
     )
-    for attempt in range(_ATTEMPTS):
-        objection.reference = random_code(REFERENCE_PREFIX, REFERENCE_LENGTH)
-        try:
-            with transaction.atomic():
-                objection.save(force_insert=True)
-        except IntegrityError as exc:
-            if Objection.objects.filter(record=record, status=Status.PENDING).exists():
-                raise Conflict(PENDING_OBJECTION, field="record") from exc
-            if attempt + 1 < _ATTEMPTS and Objection.objects.filter(reference=objection.reference).exists():
-                continue
-            raise
-        break
+
+    def pending_meanwhile() -> None:
+        if Objection.objects.filter(record=record, status=Status.PENDING).exists():
+            raise Conflict(PENDING_OBJECTION, field="record")
+
+    numbers.insert_numbered(
+        objection,
+        field="reference",
+        new_number=lambda: random_code(REFERENCE_PREFIX, REFERENCE_LENGTH),
+        on_conflict=pending_meanwhile,
+    )
 
     record.status = RecordStatus.UNDER_OBJECTION
     record.save(update_fields=["status", "updated_at"])
@@ -417,15 +306,11 @@ def objection_submit(
 
 def _answerable(actor: Actor, objection_id: int) -> Objection:
     """The objection, locked, if the actor answers objections for its record's department (or is
-    the credit office); else 404."""
+    the credit office); else ``NotFound``."""
     actor.require(Cap.OBJECTIONS_ANSWER)
-    qs = Objection.objects.select_for_update(of=("self",)).filter(pk=objection_id)
-    if not actor.can(Cap.ALL_DEPARTMENTS):
-        qs = qs.filter(record__department_id=actor.department_id)
-    objection = qs.first()
-    if objection is None:
-        raise Http404
-    return objection
+    return rows.locked_department_row(
+        Objection.objects.all(), actor=actor, field="record__department_id", pk=objection_id
+    )
 
 
 def _restore(objection: Objection, record: CreditRecord) -> bool:
@@ -555,7 +440,7 @@ def objection_answer(
             subject_en=one_line(f"Objection {objection.reference} answered: {verdict_en}"),
             body_zh=answer,
             body_en=answer,
-            link=reverse("my:objection_list"),
+            link=Route("my:objection_list"),
             dedupe_key=f"objection.answered:{objection.pk}",
         )
     return objection
@@ -567,13 +452,9 @@ def objection_withdraw(*, actor: Actor, objection_id: int) -> Objection:
     returns to its status before. Withdrawing twice is harmless. Side effects: audit, feed entry."""
     actor.require(Cap.OWN_ENTITY)
     entities = EntityMembership.objects.filter(user=actor.user).values("entity_id")
-    objection = (
-        Objection.objects.select_for_update(of=("self",))
-        .filter(pk=objection_id, submitted_by__isnull=False, record__entity_id__in=entities)
-        .first()
+    objection = rows.locked_or_not_found(
+        Objection.objects.all(), pk=objection_id, submitted_by__isnull=False, record__entity_id__in=entities
     )
-    if objection is None:
-        raise Http404
     if objection.status == Status.WITHDRAWN:
         return objection
     if objection.status != Status.PENDING:
@@ -658,7 +539,7 @@ def objections_escalate(*, actor: Actor, today: date) -> dict[str, int]:
             "subject_en": one_line(subject_en),
             "body_zh": f"异议编号 {objection.reference}，答复期限 {due_on}。",
             "body_en": f"Objection {objection.reference}, to be answered by {due_on}.",
-            "link": reverse("staff:objection_detail", args=[objection.pk]),
+            "link": Route("staff:objection_detail", objection.pk),
             "dedupe_key": f"objection.escalated:{objection.pk}:{today.isoformat()}",
         }
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
+from credit_portal import rows
 from credit_portal.accounts.actors import Actor
 from credit_portal.accounts.capabilities import Cap
 from credit_portal.audit import services as audit
@@ -39,15 +39,7 @@ def _texts(errors: Errors, pledge_system_zh, pledge_system_en) -> tuple[str, str
 
 def _association(actor: Actor, association_id: int) -> IndustryAssociation:
     actor.require(Cap.ORGANISATIONS_MANAGE)
-    association = (
-        IndustryAssociation.objects.select_for_update(of=("self",))
-        .select_related("entity")
-        .filter(pk=association_id)
-        .first()
-    )
-    if association is None:
-        raise Http404
-    return association
+    return rows.locked_or_not_found(IndustryAssociation.objects.select_related("entity"), pk=association_id)
 
 
 ALREADY_ASSOCIATION = _("This entity is already registered as an industry association.")

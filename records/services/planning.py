@@ -16,13 +16,14 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
+from credit_portal.workdays import rules
 from credit_portal.workdays import services as workdays
 from records.models import CatalogueItem, CreditRecord
 
 Status = CreditRecord.Status
 Disclosure = CreditRecord.Disclosure
-PUBLISH_RULE = "disclosure.publish"
-WITHDRAW_RULE = "disclosure.withdraw"
+PUBLISH_RULE = rules.DISCLOSURE_PUBLISH
+WITHDRAW_RULE = rules.DISCLOSURE_WITHDRAW
 
 
 def add_months(start: date, months: int) -> date:

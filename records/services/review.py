@@ -15,15 +15,15 @@ from datetime import date
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.http import Http404
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from credit_portal import rows
 from credit_portal.accounts.actors import Actor
 from credit_portal.accounts.capabilities import Cap
 from credit_portal.audit import services as audit
 from credit_portal.errors import Conflict
+from credit_portal.links import Route
 from credit_portal.notices import services as notices
 from credit_portal.text import invisible_error
 from records.fields import CleanRecord, RecordInput, RecordValidator
@@ -58,7 +58,7 @@ def _notify(*, actor: Actor, department, kind: str, subject_zh: str, subject_en:
         subject_en=subject_en,
         body_zh=body_zh,
         body_en=body_en,
-        link=reverse("staff:review_queue"),
+        link=Route("staff:review_queue"),
         dedupe_key=key,
     )
 
@@ -119,12 +119,7 @@ def import_job_confirm(*, actor: Actor, job_id: int) -> list[int]:
     effective (the disclosure sweep may publish them) and reach the change feed. Idempotent: a
     second call confirms nothing more. Returns the ids confirmed."""
     actor.require(Cap.RECORDS_CONFIRM)
-    jobs = ImportJob.objects.select_for_update().filter(pk=job_id)
-    if not actor.can(Cap.ALL_DEPARTMENTS):
-        jobs = jobs.filter(department_id=actor.department_id)
-    job = jobs.first()
-    if job is None:
-        raise Http404
+    job = rows.locked_department_row(ImportJob.objects.all(), actor=actor, pk=job_id)
     if job.status != ImportJob.Status.DONE:
         raise ValidationError(
             {"job": [str(_("The import has not finished yet: confirm it when it is done."))]}
@@ -156,12 +151,7 @@ def import_job_reject(*, actor: Actor, job_id: int, reason: str) -> list[int]:
     """A reviewer rejects a reviewed import: every draft it produced is discarded (never effective,
     never published, never sent to connected systems). Returns the ids discarded."""
     actor.require(Cap.RECORDS_CONFIRM)
-    jobs = ImportJob.objects.select_for_update().filter(pk=job_id)
-    if not actor.can(Cap.ALL_DEPARTMENTS):
-        jobs = jobs.filter(department_id=actor.department_id)
-    job = jobs.first()
-    if job is None:
-        raise Http404
+    job = rows.locked_department_row(ImportJob.objects.all(), actor=actor, pk=job_id)
     drafts = list(
         CreditRecord.objects.select_for_update()
         .filter(import_job=job, department_id=job.department_id, status=Status.DRAFT)
@@ -290,15 +280,9 @@ def record_change_propose(
 
 def _pending_proposal(actor: Actor, proposal_id: int, capability: str) -> RecordProposal:
     actor.require(capability)
-    qs = (
-        RecordProposal.objects.select_for_update(of=("self",)).select_related("record").filter(pk=proposal_id)
+    return rows.locked_department_row(
+        RecordProposal.objects.select_related("record"), actor=actor, pk=proposal_id
     )
-    if not actor.can(Cap.ALL_DEPARTMENTS):
-        qs = qs.filter(department_id=actor.department_id)
-    proposal = qs.first()
-    if proposal is None:
-        raise Http404
-    return proposal
 
 
 def _decide(actor: Actor, proposal: RecordProposal, status: str, note: str) -> None:

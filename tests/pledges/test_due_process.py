@@ -8,11 +8,11 @@ from datetime import date, timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
 from django.utils import timezone
 
 from credit_portal.accounts.actors import actor_for_user
 from credit_portal.audit.models import AuditEvent
+from credit_portal.errors import NotFound
 from credit_portal.notices import tasks as notice_tasks
 from credit_portal.notices.models import Notice
 from credit_portal.workdays.models import DeadlineRule, HolidayNotice
@@ -604,7 +604,7 @@ class TestBreachNotice:
         pledge = pledged.pledge
         notice = _notify(reviewer_actor, pledge)
         before = state()
-        with pytest.raises(Http404):
+        with pytest.raises(NotFound):
             services.pledge_breach_answer(
                 actor=actor_for_user(other_entity_user), number=pledge.number, defence="冒名申辩"
             )
@@ -648,7 +648,7 @@ class TestBreachNotice:
         services.pledge_breach_answer(actor=entity_actor, number=pledge.number, defence="不同意")
         before = state()
         for call in (services.pledge_confirm_breach, services.pledge_breach_drop):
-            with pytest.raises(Http404):
+            with pytest.raises(NotFound):
                 call(actor=actor_for_user(other_department_reviewer), number=pledge.number, reason="x")
         assert state() == before
 

@@ -9,12 +9,11 @@ from datetime import date, datetime, timedelta
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.http import Http404
 from django.utils import timezone
 
 from credit_portal.accounts.actors import actor_for_user
 from credit_portal.audit.models import AuditEvent
-from credit_portal.errors import Conflict
+from credit_portal.errors import Conflict, NotFound
 from credit_portal.notices.models import Notice
 from credit_portal.workdays import services as workdays
 from pledges import selectors, services, tasks
@@ -82,7 +81,7 @@ class TestMatters:
 
     def test_staff_edit_only_their_own_departments_matters(self, matter, other_department_reviewer, clerk):
         before = counts()
-        with pytest.raises(Http404):
+        with pytest.raises(NotFound):
             services.pledge_template_publish(
                 actor=actor_for_user(other_department_reviewer),
                 matter_id=matter.pk,
@@ -257,9 +256,9 @@ class TestApplications:
         application = apply(entity_actor, matter, entity)
         other = actor_for_user(other_entity_user)
         before = counts()
-        with pytest.raises(Http404):
+        with pytest.raises(NotFound):
             services.application_pledge_sign(actor=other, number=application.number, signing=sign())
-        with pytest.raises(Http404):
+        with pytest.raises(NotFound):
             apply(other, matter, entity)  # applying for an entity one does not act for
         assert counts() == before
 
@@ -365,7 +364,7 @@ class TestApplications:
         application = apply(entity_actor, matter, entity)
         before = counts()
         for user in (other_department_reviewer, credit_officer):
-            with pytest.raises(Http404):
+            with pytest.raises(NotFound):
                 services.application_decide(
                     actor=actor_for_user(user), number=application.number, approve=True
                 )
@@ -589,7 +588,7 @@ class TestLifecycle:
         pledge = apply(entity_actor, matter, entity, pledge=sign()).pledge
         before = counts()
         for user in (other_department_reviewer, credit_officer):
-            with pytest.raises(Http404):
+            with pytest.raises(NotFound):
                 services.pledge_confirm_breach(actor=actor_for_user(user), number=pledge.number, reason="x")
         for actor in (actor_for_user(clerk), entity_actor):
             with pytest.raises(PermissionDenied):
@@ -639,7 +638,7 @@ class TestEducation:
         assert AuditEvent.objects.filter(action="pledges.education.acknowledged").count() == 1
 
     def test_one_acknowledges_only_for_ones_own_entity(self, matter, other_entity_user, entity):
-        with pytest.raises(Http404):
+        with pytest.raises(NotFound):
             services.education_acknowledge(
                 actor=actor_for_user(other_entity_user), matter_id=matter.pk, entity_code=entity.code
             )
@@ -722,7 +721,7 @@ class TestPublicPledges:
                 signature=services.Signature(signer_name=SIGNER, confirmed=True),
             )
         assert "member" in exc.value.message_dict
-        with pytest.raises(Http404):  # a member's own user is not the association
+        with pytest.raises(NotFound):  # a member's own user is not the association
             services.association_pledge_register(
                 actor=entity_actor,
                 association_id=association.pk,

@@ -4,6 +4,10 @@
 falls in a year whose official holidays are not entered yet (``services.is_provisional``), with
 ``explain=True`` a sentence saying why; nothing otherwise. ``{{ day|provisional }}`` is the test.
 
+``{% working_days "DISCLOSURE_PUBLISH" as days %}``: the working days of the rule in force, for a
+page that states a deadline (``{% blocktranslate %}within {{ days }} working days{% endblocktranslate %}``),
+the rule named by its constant in ``credit_portal.workdays.rules``.
+
 ``{% deadline_rules_section %}``: the deadline rules section of the staff calendar page. The
 calendar view belongs to the web app; the rules are this app's, so the page pulls them in rather
 than the view passing them."""
@@ -20,7 +24,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from credit_portal.accounts.capabilities import Cap
-from credit_portal.workdays import services
+from credit_portal.workdays import rules, services
 from credit_portal.workdays.forms import DeadlineRuleForm
 from credit_portal.workdays.models import DeadlineRule
 
@@ -68,6 +72,19 @@ def rule_rows(today) -> list[RuleRow]:
             current_seen.add(rule.key)
         rows.append(RuleRow(rule, rule.basis_zh if zh else rule.basis_en, status))
     return rows
+
+
+@register.simple_tag
+def working_days(rule: str) -> int:
+    """The working days of the rule named ``rule`` (a constant of ``credit_portal.workdays.rules``,
+    e.g. ``"DISCLOSURE_PUBLISH"``) in force today. An unknown name fails the page: a misspelt rule
+    must not print a wrong deadline."""
+    key = getattr(rules, rule, None)
+    if not isinstance(key, str) or not rule.isupper():
+        raise template.TemplateSyntaxError(
+            f"no deadline rule constant {rule!r} in credit_portal.workdays.rules"
+        )
+    return services.days_in_force(key)
 
 
 @register.inclusion_tag("workdays/deadline_rules_section.html", takes_context=True)
