@@ -2,8 +2,8 @@
 
 Validation errors from services (Django's ``ValidationError``) become 400 with per-field messages;
 a duplicate becomes 409; a denial becomes 403/404 without saying whether the object exists (a
-service's ``NotFound`` and Django's ``Http404`` alike); a body
-over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` becomes 413. ``errors`` is flat: a nested field is named by
+service's ``NotFound`` and Django's ``Http404`` alike); a body over ``DATA_UPLOAD_MAX_MEMORY_SIZE``
+becomes 413. ``errors`` is flat: a nested field is named by
 its path, as the services name them (``persons.0.id_number``, ``fields.facts``). The OpenAPI
 schema documents this body on every operation (``credit_portal.api.schema``)."""
 
