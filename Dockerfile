@@ -32,7 +32,8 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
  && pip install -r /tmp/requirements.txt \
  && rm /tmp/requirements.txt
 
-# Then the project itself (no dev or embedded extras: PostgreSQL and Redis are separate services).
+# Then the project itself (no dev or embedded extras: PostgreSQL and Redis are separate services;
+# .dockerignore leaves out the tests, the docs and the development tools in devtools/).
 COPY . .
 RUN pip install --no-deps . \
  && rm -rf build ./*.egg-info

@@ -20,7 +20,7 @@ venv: $(STAMP)
 DEMO ?=
 DEMO_FLAG = $(if $(filter 1 true yes,$(DEMO)),--demo,$(if $(filter 0 false no,$(DEMO)),--no-demo,))
 run: $(STAMP)
-	$(PY) -m credit_portal.devstack run $(DEMO_FLAG)
+	$(PY) -m devtools.devstack run $(DEMO_FLAG)
 
 ## A manage.py command, e.g. make manage ARGS='issue_api_token --department SZ-AMR --scopes entities:read'.
 ## Beside a running `make run` it works on that portal (its database, Redis and keys: .local/run.env).
@@ -33,12 +33,12 @@ test: $(STAMP)
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(PY) -m credit_portal.devstack test $(PYTEST_ARGS)
+	$(PY) -m devtools.devstack test $(PYTEST_ARGS)
 
 ## Performance benchmark of the public search and the disclosure sweep on its own database
 ## (credit_portal_bench: generated once, kept). Arguments: make bench BENCH_ARGS='--records 200000'.
 bench: $(STAMP)
-	$(PY) -m credit_portal.devstack bench $(BENCH_ARGS)
+	$(PY) -m devtools.devstack bench $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/lint-imports

@@ -1,6 +1,6 @@
 """What `make run` decided for the processes it starts, kept for the commands run beside it.
 
-`make run` (credit_portal/devstack.py) knows things no other terminal does: the address of the
+`make run` (devtools/devstack/) knows things no other terminal does: the address of the
 embedded PostgreSQL (a unix socket under `.local/`) and Redis (a free port), the development keys
 it keeps in `.local/dev-secrets.env`, ``DJANGO_DEBUG``, the ``SITE_URL`` it serves. Once the portal
 serves, it writes them to `.local/run.env` (mode 0600) and removes the file when it stops.

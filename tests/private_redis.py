@@ -18,7 +18,7 @@ def _binary() -> str:
     found = shutil.which("redis-server")
     if found:
         return found
-    from credit_portal.devstack import _redis_server_binary
+    from devtools.devstack.redis import _redis_server_binary
 
     return str(_redis_server_binary())
 

@@ -612,7 +612,7 @@ def test_tables_created_after_the_grants_are_covered_by_default_privileges(runti
 
 
 def _url_for(user: str) -> str:
-    from disclosure.bench.connections import database_url
+    from devtools.bench.connections import database_url
 
     return database_url(connection.settings_dict, user=user)
 

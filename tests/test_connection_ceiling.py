@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from disclosure.bench import connections as load
+from devtools.bench import connections as load
 
 pytestmark = pytest.mark.django_db
 

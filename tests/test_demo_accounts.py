@@ -15,11 +15,13 @@ from django.contrib.auth.hashers import check_password
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 
-from credit_portal import devstack
 from credit_portal.accounts import demo
 from credit_portal.accounts.capabilities import StaffRole
 from credit_portal.accounts.models import User
-from disclosure.bench.connections import ROOT, database_url, free_port
+from devtools.bench.connections import ROOT, database_url, free_port
+from devtools.devstack import cli, config
+from devtools.devstack import run as run_mode
+from devtools.devstack.banner import banner
 from records.management.commands import seed_demo
 from tests import factories as f
 
@@ -175,37 +177,37 @@ def test_the_web_server_the_worker_and_beat_refuse_to_start_with_a_demo_account(
     ],
 )
 def test_run_loads_demo_data_only_into_the_embedded_database_or_when_asked(embedded, debug, asked, seed, why):
-    decision = devstack.demo_decision(embedded_database=embedded, debug=debug, demo=asked)
+    decision = run_mode.demo_decision(embedded_database=embedded, debug=debug, demo=asked)
     assert (decision.seed, decision.why) == (seed, why)
 
 
 @pytest.mark.parametrize("embedded", [True, False])
 def test_run_refuses_demo_data_with_production_settings(embedded):
-    with pytest.raises(devstack.Failure, match=r"DEMO=1 \(--demo\) with DJANGO_DEBUG=false"):
-        devstack.demo_decision(embedded_database=embedded, debug=False, demo=True)
+    with pytest.raises(config.Failure, match=r"DEMO=1 \(--demo\) with DJANGO_DEBUG=false"):
+        run_mode.demo_decision(embedded_database=embedded, debug=False, demo=True)
 
 
 def test_the_banner_says_whether_demo_data_was_loaded(capsys):
-    devstack.banner(8000, ["PostgreSQL: DATABASE_URL from the environment / .env"],
-                    devstack.DemoDecision(False, "not loaded: DATABASE_URL is configured"), [])  # fmt: skip
+    banner(8000, ["PostgreSQL: DATABASE_URL from the environment / .env"],
+           run_mode.DemoDecision(False, "not loaded: DATABASE_URL is configured"), [])  # fmt: skip
     out = capsys.readouterr().out
     assert "  Demo data: not loaded: DATABASE_URL is configured.\n" in out
     assert "password" not in out
-    devstack.banner(8000, [], devstack.DemoDecision(True, "loaded into the embedded database"),
-                    ["Demo logins (password for all: demo-pass-2026)"])  # fmt: skip
+    banner(8000, [], run_mode.DemoDecision(True, "loaded into the embedded database"),
+           ["Demo logins (password for all: demo-pass-2026)"])  # fmt: skip
     out = capsys.readouterr().out
     assert "  Demo data: loaded into the embedded database.\n" in out
     assert "    Demo logins (password for all: demo-pass-2026)\n" in out
 
 
 def test_run_accepts_only_demo_options(capsys):
-    assert devstack.main(["run", "--seed"]) == 2
-    assert devstack.main(["run", "--demo", "--no-demo"]) == 2
+    assert cli.main(["run", "--seed"]) == 2
+    assert cli.main(["run", "--demo", "--no-demo"]) == 2
     assert "run [--demo | --no-demo]" in capsys.readouterr().err
 
 
 def test_run_serves_the_web_with_gunicorn_and_its_configuration():
-    command = devstack.web_command(8000, workers=2, threads=4)
+    command = run_mode.web_command(8000, workers=2, threads=4)
     assert command[1:4] == ["-m", "gunicorn", "--config"]
     assert command[4] == str(ROOT / "gunicorn.conf.py")
     assert command[5:] == ["--bind", "127.0.0.1:8000", "--workers", "2", "--threads", "4"]

@@ -101,7 +101,7 @@ def test_the_rate_limit_counts_on_after_redis_forgets_its_script():
 
 
 def test_bench_records_arrive_in_the_order_of_their_decisions():
-    from disclosure.bench import data
+    from devtools.bench import data
 
     entities = data.build_entities(500)
     context = data.Context(

@@ -17,10 +17,13 @@ import pytest
 from django.conf import settings as django_settings
 from django.db import connection
 
-from credit_portal import devstack, runenv
+from credit_portal import runenv
 from credit_portal.accounts.models import ApiToken
 from credit_portal.accounts.services import token_digest
-from disclosure.bench.connections import ROOT, database_url
+from devtools.bench.connections import ROOT, database_url
+from devtools.devstack import banner
+from devtools.devstack import run as run_mode
+from devtools.devstack.config import Config
 from tests import factories as f
 
 README_TOKEN_COMMAND = (
@@ -144,13 +147,13 @@ def own_environ(monkeypatch):
 
 def test_make_run_hands_on_what_it_decided_and_not_what_was_configured(own_environ, monkeypatch):
     monkeypatch.setenv("REDIS_URL", "redis://configured:6379/0")
-    config = devstack.Config()
+    config = Config()
     config.dotenv = {}
     configured = {name for name in runenv.NAMES if config.is_set(name)}
-    devstack.set_run_defaults(config, 8123)
+    run_mode.set_run_defaults(config, 8123)
     monkeypatch.setenv("DATABASE_URL", "postgres://credit_portal@/%2Fsocket/credit_portal")
     monkeypatch.setenv("SECRET_KEY", "generated")
-    assert devstack.decided_environment(configured) == {
+    assert run_mode.decided_environment(configured) == {
         "DATABASE_URL": "postgres://credit_portal@/%2Fsocket/credit_portal",
         "SECRET_KEY": "generated",
         "DJANGO_DEBUG": "true",
@@ -161,19 +164,19 @@ def test_make_run_hands_on_what_it_decided_and_not_what_was_configured(own_envir
 
 def test_make_run_keeps_a_configured_site_url(own_environ, monkeypatch):
     monkeypatch.setenv("SITE_URL", "https://tunnel.example.org")
-    config = devstack.Config()
+    config = Config()
     config.dotenv = {}
-    devstack.set_run_defaults(config, 8123)
+    run_mode.set_run_defaults(config, 8123)
     assert os.environ["SITE_URL"] == "https://tunnel.example.org"
 
 
 def test_the_readme_shows_the_token_command_and_the_banner_prints_it_as_written(monkeypatch, capsys):
     assert README_TOKEN_COMMAND in readme_manage_commands()
     monkeypatch.setattr(sys, "executable", str(ROOT / ".venv" / "bin" / "python"))
-    devstack.banner(
+    banner.banner(
         8000,
         [],
-        devstack.DemoDecision(True, "loaded into the embedded database"),
+        run_mode.DemoDecision(True, "loaded into the embedded database"),
         [],
         site_url="http://127.0.0.1:8000",
     )
@@ -275,6 +278,6 @@ def test_make_manage_runs_the_token_command_beside_make_run(beside_make_run):
     if up_to_date.returncode != 0:
         pytest.skip("the .venv of this checkout is not installed or out of date (make venv)")
     department = f.department("SZ-AMR")
-    [_python, make_line] = devstack.manage_commands(demo=True)
+    [_python, make_line] = banner.manage_commands(demo=True)
     result = _run_in_a_second_terminal(make_line, beside_make_run)
     _assert_token_issued(result, department)

@@ -20,7 +20,7 @@ from django.test import Client
 
 from credit_portal import links
 from credit_portal.accounts.capabilities import Cap
-from disclosure.bench.connections import ROOT, database_url, free_port
+from devtools.bench.connections import ROOT, database_url, free_port
 from tests import factories as f
 
 # --- what the setting accepts ----------------------------------------------------------------

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from stdnum.cn import ric
@@ -26,6 +27,7 @@ from credit_portal.accounts.actors import Actor
 from credit_portal.accounts.capabilities import Cap
 from credit_portal.accounts.models import Department
 from credit_portal.progress import Progress
+from devtools.bench.steps import Steps
 from disclosure.models import CreditReport
 from disclosure.reports import document, numbers, qr, render
 from disclosure.reports import services as reports
@@ -367,3 +369,26 @@ def run(*, count: int, samples: int, concurrency: int, max_tasks_per_child: int 
     say(
         f"  targets: median ≤ 0.5 s, {verdicts}; ≥ 3 reports/s: {'met' if rate >= 3 else 'MISSED'} ({rate:.2f}/s)"
     )
+
+
+class ReportSteps(Steps):
+    """5. Credit reports: median and p95 per report beside WeasyPrint alone, reports per second
+    through a Celery worker, its memory over the run."""
+
+    def _reports(self) -> None:
+        w, o = self.w, self.opts
+        w("")
+        w(
+            "== 5. Credit reports: one entity with 50 records, in process and through the pdf worker "
+            + "=" * 7
+        )
+        max_tasks = o["max_tasks_per_child"]
+        if max_tasks is None:
+            max_tasks = settings.CELERY_WORKER_MAX_TASKS_PER_CHILD
+        run(
+            count=o["reports"],
+            samples=o["report_samples"],
+            concurrency=o["report_concurrency"],
+            max_tasks_per_child=max_tasks or None,
+            say=w,
+        )

@@ -20,9 +20,9 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from records.demo import BRANDS, GIVEN, SURNAMES
+from records.demo import TRADES as DEMO_TRADES
 from records.identifiers import USCC_ALPHABET, entity_type_of, make_uscc, organisation_code
-from records.management.commands.seed_demo import BRANDS, SURNAMES
-from records.management.commands.seed_demo import TRADES as DEMO_TRADES
 
 SEED = 20261127
 CHUNK = 50_000
@@ -49,7 +49,7 @@ CITIES = [
     ("500000", "重庆", "Chongqing", "BENCH-CQ-AMR", 6),
 ]
 
-# The benchmark's own departments, next to the demo ones (seed_demo.DEPARTMENTS).
+# The benchmark's own departments, next to the demo ones (records.demo.DEPARTMENTS).
 # code, zh, en, division, level, parent
 BENCH_DEPARTMENTS = [
     ("BENCH-BJ-AMR", "北京市市场监督管理局", "Beijing Administration for Market Regulation", "110000", "municipal", None),
@@ -103,25 +103,6 @@ TRADES: list[tuple[str, str, str, int]] = [
 ]  # fmt: skip
 SHOPS = ["餐饮", "便利", "五金", "服装", "水果", "理发", "烟酒", "文具", "药店", "茶叶", "建材", "通讯"]
 ROADS = ["深南", "滨海", "人民", "解放", "建设", "中山", "长江", "黄河", "科技", "创业", "光明", "和平"]
-GIVEN = [
-    "伟",
-    "芳",
-    "娜",
-    "敏",
-    "静",
-    "磊",
-    "洋",
-    "勇",
-    "军",
-    "杰",
-    "涛",
-    "明",
-    "超",
-    "秀英",
-    "建华",
-    "志强",
-    "海燕",
-]
 
 PUNISHMENT_BASES = [
     ("《中华人民共和国食品安全法》第一百二十四条第一款", "经查，当事人在经营场所销售超过保质期的食品，货值金额{a}元，违法所得{b}元。"),

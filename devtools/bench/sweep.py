@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.db import connection, transaction
 
 from credit_portal.accounts.actors import system_actor
-from disclosure.bench import data
+from devtools.bench import data, load, machine
+from devtools.bench.steps import PUBLIC_INDEX, RECORDS, Steps
 from records.services.publication import LIVE, publish_due
 
 SMALL_SCHEMA = "bench_small"
@@ -197,7 +199,6 @@ def measure(
         _set_search_path(None)
 
 
-PUBLIC_INDEX = "disclosure_publicindexentry"
 # Triggers of the records table that are copied onto the small copy: their functions name their tables
 # without a schema, so through search_path they write to the copies in bench_small. Any other trigger
 # is left out (it could write to the real tables) and said so.
@@ -320,3 +321,129 @@ def with_prototype_index(schema: str | None, create: bool) -> None:
             cursor.execute(f"ANALYZE {table}")
         else:
             cursor.execute(f"DROP INDEX IF EXISTS {schema or 'public'}.{PROTOTYPE_INDEX}")
+
+
+def print_sweep(w: Callable[[str], None], r: SweepResult, plans: bool = True) -> None:
+    """One sweep's result, with the plans of its statements."""
+    runs = ", ".join(f"{s:.2f}" for s in r.runs)
+    w(
+        f"    {r.label}: table {r.table_rows:,} rows ({r.pending_drafts:,} drafts pending, not publishable); "
+        f"{r.due:,} due"
+    )
+    w(
+        f"      complete sweep: median {r.median:.2f}s (runs {runs}s) = {r.due / r.median:,.0f} records/s; "
+        f"load average {r.load:.2f}"
+    )
+    for i, batches in enumerate(r.batches):
+        w(f"      run {i + 1} publish_due calls: " + ", ".join(f"{b * 1000:.0f}" for b in batches) + " ms")
+    if plans:
+        uses = any("record_pending_due_idx" in line for line in r.selection_plan)
+        proto = any(PROTOTYPE_INDEX in line for line in r.selection_plan)
+        w(
+            "      EXPLAIN (ANALYZE, BUFFERS) of the selection: "
+            + ("uses record_pending_due_idx" if uses else "prototype index" if proto else "NO partial index")
+        )
+        for line in r.selection_plan[:18]:
+            w("        " + line)
+        if r.statement_plan:
+            w(
+                "      EXPLAIN (ANALYZE, BUFFERS) of one whole publishing statement (up to 5,000 rows, rolled back), top:"
+            )
+            for line in r.statement_plan[:2]:
+                w("        " + line.strip())
+
+
+class SweepSteps(Steps):
+    """2. The deadline sweep: ``publish_due`` looped until nothing is due, for exactly ``--due``
+    records, in a table of ``--sweep-small`` records and in the full table; a prototype index."""
+
+    sweeps: dict[str, SweepResult]  # by name: literal (while loading), small, full, proto_small, ...
+
+    def _sweeps(self) -> None:
+        try:
+            self._measure_sweeps()
+        finally:
+            # Each measurement un-publishes the newest 10,000 records and publishes them again, four
+            # times: dead rows at the newest end of the public index, where every search starts
+            # reading (45,000 of them doubled or tripled the p95 of the medium-frequency searches). A
+            # portal's publications are inserts and leave none: clean up after the measurement.
+            seconds = load.vacuum_analyze(PUBLIC_INDEX)
+            self.w(
+                f"  (afterwards: VACUUM (ANALYZE) of the public index, {seconds:.1f}s, for the rows the "
+                "measurement left dead)"
+            )
+
+    def _measure_sweeps(self) -> None:
+        w, o = self.w, self.opts
+        w("")
+        w("== 2. Deadline sweep: publish_due (system_actor), looped until nothing is due " + "=" * 17)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT count(*) FROM {RECORDS}")  # noqa: S608
+            rows = cursor.fetchone()[0]
+        if rows <= self.small:
+            w(f"  The table has {rows:,} records, not more than --sweep-small: one size only")
+            full = measure(
+                label=f"{rows:,} records", due=self.due, today=self.today, repeats=o["sweep_repeats"],
+                loadavg=machine.loadavg,
+            )  # fmt: skip
+            print_sweep(self.w, full)
+            return
+        literal = load.state_get("sweep_small_literal")
+        if literal:
+            self.sweeps["literal"] = SweepResult.from_dict(literal)
+        if not small_copy_ready(self.small):
+            build_small_copy(self.small, w)
+        small = measure(
+            label=f"{self.small:,} records (copy of the first ones in schema bench_small)",
+            due=self.due, today=self.today, repeats=o["sweep_repeats"], schema=SMALL_SCHEMA,
+            loadavg=machine.loadavg,
+        )  # fmt: skip
+        full = measure(
+            label=f"{rows:,} records (the full table)", due=self.due, today=self.today,
+            repeats=o["sweep_repeats"], loadavg=machine.loadavg,
+        )  # fmt: skip
+        self.sweeps.update(small=small, full=full)
+        if literal:
+            self.w("  Measured while loading (first run):")
+            print_sweep(self.w, self.sweeps["literal"])
+        self.w("  Measured now:")
+        print_sweep(self.w, small)
+        print_sweep(self.w, full)
+        ratio = full.median / small.median
+        size_ratio = full.table_rows / small.table_rows
+        w(
+            f"  => {self.due:,} due among {small.table_rows:,}: {small.median:.2f}s; among {full.table_rows:,}: "
+            f"{full.median:.2f}s; ratio {ratio:.2f} for a table {size_ratio:.0f}× larger"
+        )
+        w("  The whole publishing statement (EXPLAIN ANALYZE, rolled back), full table:")
+        for line in full.statement_plan[:24]:
+            w("    " + line)
+        if o["no_prototypes"]:
+            return
+        w("")
+        if ratio < 1.25:
+            w("  The sweep's time grows with what is due, hardly with the table (ratio < 1.25).")
+        else:
+            w("  The sweep's time grows with the table (ratio >= 1.25): see the selection plans above.")
+        w(
+            "  Prototype, a partial index without the pending drafts that the selection reads and filters away:"
+        )
+        w("    " + PROTOTYPE_SQL.format(name=PROTOTYPE_INDEX, table="records_creditrecord"))
+        results = {}
+        for label, schema in (("small", SMALL_SCHEMA), ("full", None)):
+            with_prototype_index(schema, create=True)
+            try:
+                results[label] = measure(
+                    label=("small table" if schema else "full table") + " + prototype index",
+                    due=self.due, today=self.today, repeats=o["sweep_repeats"], schema=schema,
+                    loadavg=machine.loadavg,
+                )  # fmt: skip
+            finally:
+                with_prototype_index(schema, create=False)
+            print_sweep(self.w, results[label])
+        proto_ratio = results["full"].median / results["small"].median
+        w(
+            f"  => with the prototype index: {results['small'].median:.2f}s vs {results['full'].median:.2f}s, "
+            f"ratio {proto_ratio:.2f} (was {ratio:.2f}); full table {full.median:.2f}s -> {results['full'].median:.2f}s"
+        )
+        self.sweeps.update(proto_small=results["small"], proto_full=results["full"])

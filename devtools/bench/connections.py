@@ -1,7 +1,7 @@
 """Database connections under load: a real gunicorn serving the portal with its own configuration
 (gunicorn.conf.py), many concurrent HTTP clients, and pg_stat_activity sampled while they run.
 
-Used by ``manage.py bench --only-connections`` (200 clients for 60 s) and, short, by the tests
+Used by ``make bench BENCH_ARGS=--only-connections`` (200 clients for 60 s) and, short, by the tests
 (tests/test_connection_ceiling.py). The web server's connections are told apart by their
 ``application_name`` (libpq's ``PGAPPNAME``); the ceiling they must stay within is gunicorn's
 workers × threads (one connection per serving thread, see gunicorn.conf.py)."""
@@ -23,7 +23,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
+from django.conf import settings
 from django.db import connection
+
+from devtools.bench.steps import BenchError, Steps
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 Say = Callable[[str], None]
@@ -332,3 +335,36 @@ def report(result: LoadResult, say: Say) -> None:
         say(f"  => the ceiling held: peak {result.peak_web} ≤ {result.ceiling}")
     else:
         say(f"  => the ceiling was EXCEEDED: peak {result.peak_web} > {result.ceiling}")
+
+
+class ConnectionSteps(Steps):
+    """6. Database connections under load: a real gunicorn, ``--connection-clients`` concurrent
+    HTTP clients for ``--connection-seconds``, pg_stat_activity sampled every 50 ms."""
+
+    def _connections(self) -> None:
+        w, o = self.w, self.opts
+        clients, seconds = o["connection_clients"], o["connection_seconds"]
+        workers, threads = o["web_workers"], o["web_threads"]
+        if min(clients, workers, threads) < 1 or seconds <= 0:
+            raise BenchError(
+                "--connection-clients, --web-workers, --web-threads and --connection-seconds must be positive"
+            )
+        w("")
+        w(
+            f"== 6. Database connections: gunicorn {workers} workers × {threads} threads, {clients} clients "
+            f"for {seconds:.0f}s " + "=" * 12
+        )
+        w(
+            f"  CONN_MAX_AGE {connection.settings_dict.get('CONN_MAX_AGE')}s; paths {', '.join(self._load_paths())}"
+        )
+        log = Path(settings.BASE_DIR) / ".local" / "bench-gunicorn.log"
+        with gunicorn(workers=workers, threads=threads, log=log) as server:
+            result = load(server, clients=clients, seconds=seconds, paths=self._load_paths(), settle=2.0)
+        report(result, w)
+        w(f"  (gunicorn's log: {log})")
+
+    @staticmethod
+    def _load_paths() -> tuple[str, ...]:
+        from urllib.parse import quote
+
+        return (*PUBLIC_PATHS, "/?q=" + quote("科技"))
