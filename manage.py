@@ -20,7 +20,7 @@ def main() -> None:
     runenv.load(settings_module=settings_module)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "credit_portal.settings.base")
     if len(sys.argv) > 1 and sys.argv[1] in OFFLINE_COMMANDS:
-        for name in ("SECRET_KEY", "PERSONAL_DATA_KEY"):
+        for name in runenv.SECRETS:
             os.environ.setdefault(name, f"unused-by-{sys.argv[1]}-" + "x" * 40)
     from django.core.management import execute_from_command_line
 

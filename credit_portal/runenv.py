@@ -32,6 +32,9 @@ DEFAULT_PATH = ROOT / ".local" / "run.env"
 PATH_VARIABLE = "CREDIT_PORTAL_RUN_ENV"
 # The settings modules under which manage.py reads the file (unset: manage.py's default, the first).
 SETTINGS_MODULES = ("credit_portal.settings.base",)
+# The keys the settings refuse to go without when DJANGO_DEBUG is off (credit_portal/settings/base.py).
+# manage.py's offline commands, which sign and encrypt nothing, fill them with throwaway values.
+SECRETS = ("SECRET_KEY", "PERSONAL_DATA_KEY", "AUDIT_CHAIN_KEY")
 # What `make run` may decide and hand to its children; only these are written and read.
 NAMES = (
     "DATABASE_URL",
