@@ -4,37 +4,15 @@ are not entered, like the defence deadline of a breach notice."""
 
 from __future__ import annotations
 
-import re
 from datetime import date
 
 import pytest
 
-from credit_portal.workdays import services as workdays
-from credit_portal.workdays.models import HolidayNotice
 from pledges import services
 from tests.pledges.support import apply, permit, sign
+from tests.test_provisional_deadlines import BADGE, UNANNOUNCED, WHY, enter_year, remove_year, text
 
 pytestmark = pytest.mark.django_db
-
-UNANNOUNCED = workdays.PACKAGE_YEARS[-1] + 1  # the first year the package does not cover
-BADGE = re.compile(r'<span class="badge badge-warn"[^>]*>provisional</span>')
-WHY = "The official holidays of that year are not entered yet: the date counts weekends only."
-
-
-def text(response) -> str:
-    return response.content.decode()
-
-
-def enter_year(year: int) -> None:
-    HolidayNotice.objects.create(
-        year=year, title=f"{year}年部分节假日安排的通知", published_on=date(year - 1, 11, 1)
-    )
-    workdays.invalidate()
-
-
-def remove_year(year: int) -> None:
-    HolidayNotice.objects.filter(year=year).delete()
-    workdays.invalidate()
 
 
 def test_materials_due_by_is_provisional_on_every_page_that_shows_it(
