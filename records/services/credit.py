@@ -503,40 +503,62 @@ def apply_correction(
     return record
 
 
-def validate_revocation(record: CreditRecord, reason: str, revoked_on: date | None) -> tuple[str, date]:
-    """The reason and date of a revocation: a reason is required; the date is not before the
-    decision and not in the future (today when not given)."""
+@dataclass(frozen=True)
+class EndingTexts:
+    """What a record's ending says when its reason or date is refused (``%(date)s`` in the last two)."""
+
+    reason_required: Any
+    future: Any
+    before_decision: Any
+    before_rule: Any
+
+
+REVOCATION_TEXTS = EndingTexts(
+    reason_required=_("Say why the decision was revoked."),
+    future=_("The date of revocation cannot be in the future."),
+    before_decision=_("The decision cannot be revoked before it was taken (%(date)s)."),
+    before_rule=_(
+        "Revocations dated before %(date)s cannot be recorded: no withdrawal deadline rule covers them."
+    ),
+)
+
+
+def validate_ending(
+    record: CreditRecord,
+    reason: str,
+    on: date | None,
+    *,
+    date_field: str,
+    texts: EndingTexts,
+    withdrawal_rule: bool = True,
+) -> tuple[str, date]:
+    """The reason and date of a record's ending (a revocation, a restoration, a designation ended):
+    a reason is required; the date, today when not given, is neither in the future nor before the
+    decision and — when the withdrawal deadline is counted from it, under the rule in force on that
+    day — covered by the withdrawal deadline rule. Raises ``ValidationError`` with every error."""
     errors: dict[str, list[str]] = {}
     reason = (reason or "").strip()
     if not reason:
-        errors["reason"] = [str(_("Say why the decision was revoked."))]
+        errors["reason"] = [str(texts.reason_required)]
     elif problem := invisible_error(reason):
         errors["reason"] = [problem]
     today = timezone.localdate()
-    revoked_on = revoked_on or today
-    earliest = workdays.earliest_rule_date(WITHDRAW_RULE)
-    if revoked_on > today:
-        errors["revoked_on"] = [str(_("The date of revocation cannot be in the future."))]
-    elif revoked_on < record.decision_date:
-        errors["revoked_on"] = [
-            str(
-                _("The decision cannot be revoked before it was taken (%(date)s).")
-                % {"date": record.decision_date.isoformat()}
-            )
-        ]
-    elif earliest is None or revoked_on < earliest:
-        # The withdrawal deadline is counted under the rule in force on the day of revocation.
-        errors["revoked_on"] = [
-            str(
-                _(
-                    "Revocations dated before %(date)s cannot be recorded: no withdrawal deadline rule covers them."
-                )
-                % {"date": (earliest or today).isoformat()}
-            )
-        ]
+    on = on or today
+    earliest = workdays.earliest_rule_date(WITHDRAW_RULE) if withdrawal_rule else record.decision_date
+    if on > today:
+        errors[date_field] = [str(texts.future)]
+    elif on < record.decision_date:
+        errors[date_field] = [str(texts.before_decision % {"date": record.decision_date.isoformat()})]
+    elif earliest is None or on < earliest:
+        errors[date_field] = [str(texts.before_rule % {"date": (earliest or today).isoformat()})]
     if errors:
         raise ValidationError(errors)
-    return reason, revoked_on
+    return reason, on
+
+
+def validate_revocation(record: CreditRecord, reason: str, revoked_on: date | None) -> tuple[str, date]:
+    """The reason and date of a revocation (``validate_ending``)."""
+    return validate_ending(record, reason, revoked_on, date_field="revoked_on", texts=REVOCATION_TEXTS)
 
 
 @transaction.atomic

@@ -19,12 +19,9 @@ from django.utils.translation import gettext_lazy as _
 from credit_portal.accounts.actors import Actor
 from credit_portal.accounts.capabilities import Cap
 from credit_portal.audit import services as audit
-from credit_portal.text import invisible_error
-from credit_portal.workdays import services as workdays
 from records.catalogue_data import DESIGNATION_ITEMS
 from records.models import CatalogueItem, CreditRecord, RecordChange
-from records.services.credit import _emit, _record_for_department, _withdraw
-from records.services.planning import WITHDRAW_RULE
+from records.services.credit import EndingTexts, _emit, _record_for_department, _withdraw, validate_ending
 
 Status = CreditRecord.Status
 Disclosure = CreditRecord.Disclosure
@@ -35,46 +32,18 @@ Disclosure = CreditRecord.Disclosure
 RESTORABLE = (Status.EFFECTIVE, Status.CORRECTED, Status.EXPIRED)
 
 
-def _reason_and_date(
-    record: CreditRecord,
-    reason: str,
-    on: date | None,
-    *,
-    date_field: str,
-    reason_required: str,
-    withdrawal_rule: bool,
-) -> tuple[str, date]:
-    """A transition's reason (required) and date: today when not given, never in the future nor
-    before the decision, and — when the withdrawal deadline is counted from it — covered by the
-    withdrawal deadline rule. Raises ``ValidationError`` with every error."""
-    errors: dict[str, list[str]] = {}
-    reason = (reason or "").strip()
-    if not reason:
-        errors["reason"] = [str(reason_required)]
-    elif problem := invisible_error(reason):
-        errors["reason"] = [problem]
-    today = timezone.localdate()
-    on = on or today
-    earliest = workdays.earliest_rule_date(WITHDRAW_RULE) if withdrawal_rule else record.decision_date
-    if on > today:
-        errors[date_field] = [str(_("The date cannot be in the future."))]
-    elif on < record.decision_date:
-        errors[date_field] = [
-            str(
-                _("The date cannot be before the decision (%(date)s).")
-                % {"date": record.decision_date.isoformat()}
-            )
-        ]
-    elif earliest is None or on < earliest:
-        errors[date_field] = [
-            str(
-                _("Dates before %(date)s cannot be recorded: no withdrawal deadline rule covers them.")
-                % {"date": (earliest or today).isoformat()}
-            )
-        ]
-    if errors:
-        raise ValidationError(errors)
-    return reason, on
+RESTORATION_TEXTS = EndingTexts(
+    reason_required=_("Say why credit is restored."),
+    future=_("The date cannot be in the future."),
+    before_decision=_("The date cannot be before the decision (%(date)s)."),
+    before_rule=_("Dates before %(date)s cannot be recorded: no withdrawal deadline rule covers them."),
+)
+ENDING_TEXTS = EndingTexts(
+    reason_required=_("Say why the designation ends."),
+    future=RESTORATION_TEXTS.future,
+    before_decision=RESTORATION_TEXTS.before_decision,
+    before_rule=RESTORATION_TEXTS.before_rule,
+)
 
 
 @transaction.atomic
@@ -112,13 +81,8 @@ def record_restore(
                 ]
             }
         )
-    reason, restored_on = _reason_and_date(
-        record,
-        reason,
-        restored_on,
-        date_field="restored_on",
-        reason_required=_("Say why credit is restored."),
-        withdrawal_rule=True,
+    reason, restored_on = validate_ending(
+        record, reason, restored_on, date_field="restored_on", texts=RESTORATION_TEXTS
     )
     return _withdraw(
         actor,
@@ -173,13 +137,8 @@ def record_end(
                 ]
             }
         )
-    reason, ended_on = _reason_and_date(
-        record,
-        reason,
-        ended_on,
-        date_field="ended_on",
-        reason_required=_("Say why the designation ends."),
-        withdrawal_rule=False,
+    reason, ended_on = validate_ending(
+        record, reason, ended_on, date_field="ended_on", texts=ENDING_TEXTS, withdrawal_rule=False
     )
     before = {
         "status": record.status,
